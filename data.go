@@ -378,4 +378,3 @@ func (c *Client) DownloadToFile(ctx context.Context, id, path string, opts *Down
 	}
 	return res, nil
 }
-
