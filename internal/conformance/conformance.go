@@ -1,0 +1,154 @@
+// Package conformance is an Image API v2 test suite that runs against any
+// Glance-compatible endpoint. It speaks raw HTTP, so what it checks is the
+// wire: status codes, headers, JSON fields and their types, error bodies.
+//
+// The same suite runs against the real Glance and against glanced; a
+// behaviour the real Glance shows is the reference.
+package conformance
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Role names one of the identities the suite acts as.
+type Role string
+
+// The identities the suite needs. Alpha and beta are two unrelated
+// projects; a member may write, a reader may only read.
+const (
+	Admin       Role = "admin"
+	AlphaMember Role = "alpha-member"
+	AlphaReader Role = "alpha-reader"
+	BetaMember  Role = "beta-member"
+	BetaReader  Role = "beta-reader"
+)
+
+// Roles lists every Role the suite uses.
+var Roles = []Role{Admin, AlphaMember, AlphaReader, BetaMember, BetaReader}
+
+// Credential is what the suite sends and needs to know for one identity.
+type Credential struct {
+	Token     string // sent as X-Auth-Token
+	ProjectID string // the project the token is scoped to
+}
+
+// Target describes the endpoint under test.
+type Target struct {
+	// URL is the image endpoint root, without /v2 (e.g. http://127.0.0.1:9292).
+	URL string
+	// Credential returns a token for a role. It is called once per role.
+	Credential func(ctx context.Context, r Role) (Credential, error)
+	// Client sends the requests; nil means a client with a 30s timeout.
+	Client *http.Client
+
+	// Stores lists the store IDs the endpoint is configured with when it
+	// runs with several stores (GET /v2/info/stores answers them, image
+	// creation advertises them); nil means a single store, where that
+	// route answers 404. This is a configuration difference, not a
+	// behaviour one, so it is stated rather than probed.
+	Stores []string
+	// Cache says whether the image cache is enabled. It changes the
+	// versions document (v2.14 and later appear only with a cache).
+	Cache bool
+}
+
+// suite is the shared state of one Run.
+type suite struct {
+	tg     Target
+	client *http.Client
+	run    string // unique per run, part of every name the suite creates
+
+	mu    sync.Mutex
+	creds map[Role]Credential
+}
+
+// Run runs the whole suite against tg as subtests of t. Every image it
+// creates is named after a per-run prefix and deleted when its test ends.
+func Run(t *testing.T, tg Target) {
+	t.Helper()
+	s := &suite{tg: tg, client: tg.Client, creds: map[Role]Credential{}}
+	if s.client == nil {
+		s.client = &http.Client{Timeout: 30 * time.Second}
+	}
+	tg.URL = strings.TrimRight(tg.URL, "/")
+	s.tg.URL = tg.URL
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	s.run = "conf-" + hex.EncodeToString(b[:])
+	// Get every token up front: a broken credential source should stop
+	// the suite once rather than fail every test.
+	for _, r := range Roles {
+		s.cred(t, r)
+	}
+	if t.Failed() {
+		return
+	}
+	for _, g := range groups {
+		t.Run(g.name, func(t *testing.T) {
+			t.Parallel()
+			g.fn(t, s)
+		})
+	}
+}
+
+type group struct {
+	name string
+	fn   func(*testing.T, *suite)
+}
+
+// groups is the suite, one entry per area of the API. Groups run in
+// parallel with each other; tests inside a group run in order.
+var groups = []group{
+	{"Versions", testVersions},
+	{"Create", testCreate},
+	{"Show", testShow},
+	{"Delete", testDelete},
+	{"List", testList},
+	{"Patch", testPatch},
+	{"Upload", testUpload},
+	{"Download", testDownload},
+	{"Deactivate", testDeactivate},
+	{"Tags", testTags},
+	{"Members", testMembers},
+	{"Tenancy", testTenancy},
+	{"Schemas", testSchemas},
+	{"Discovery", testDiscovery},
+	{"Import", testImport},
+	{"Errors", testErrors},
+}
+
+// cred returns the credential of r, fetching it on first use.
+func (s *suite) cred(t *testing.T, r Role) Credential {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.creds[r]; ok {
+		return c
+	}
+	c, err := s.tg.Credential(t.Context(), r)
+	if err != nil {
+		t.Fatalf("credential for %s: %v", r, err)
+	}
+	s.creds[r] = c
+	return c
+}
+
+// project returns the project ID of r.
+func (s *suite) project(t *testing.T, r Role) string {
+	t.Helper()
+	return s.cred(t, r).ProjectID
+}
+
+// name returns a name unique to this run and test.
+func (s *suite) name(t *testing.T, what string) string {
+	return s.run + "-" + what
+}

@@ -1,0 +1,256 @@
+package conformance
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// listFixture is a set of alpha images that share a tag unique to the
+// run, so list queries see only them whatever else the endpoint holds.
+type listFixture struct {
+	tag, tag2, distro string
+	a, b, c, d        map[string]any // d is hidden
+	aData, bData      []byte
+}
+
+func (s *suite) listImages(t *testing.T) *listFixture {
+	t.Helper()
+	f := &listFixture{
+		tag:    s.name(t, "list"),
+		tag2:   s.name(t, "list2"),
+		distro: s.name(t, "distro"),
+		aData:  []byte("0123456789"),
+		bData:  []byte("01234567890123456789"),
+	}
+	f.a = s.active(t, AlphaMember, map[string]any{
+		"name": s.name(t, "list-a"), "visibility": "private", "tags": []string{f.tag, f.tag2},
+		"os_distro": f.distro, "disk_format": "raw", "container_format": "bare",
+	}, f.aData)
+	f.b = s.active(t, AlphaMember, map[string]any{
+		"name": s.name(t, "list-b"), "visibility": "shared", "tags": []string{f.tag},
+		"disk_format": "qcow2", "container_format": "bare",
+	}, f.bData)
+	f.c = s.create(t, AlphaMember, map[string]any{
+		"name": s.name(t, "list-c"), "visibility": "private", "tags": []string{f.tag},
+		"disk_format": "iso", "container_format": "ovf", "min_ram": 128,
+	})
+	f.d = s.create(t, AlphaMember, map[string]any{
+		"name": s.name(t, "list-d"), "tags": []string{f.tag}, "os_hidden": true,
+	})
+	return f
+}
+
+func testList(t *testing.T, s *suite) {
+	f := s.listImages(t)
+	a, b, c, d := str(f.a, "id"), str(f.b, "id"), str(f.c, "id"), str(f.d, "id")
+	tag := "tag=" + url.QueryEscape(f.tag)
+
+	t.Run("Body", func(t *testing.T) {
+		r := s.do(t, AlphaMember, http.MethodGet, "/v2/images?"+tag, nil).must(t, http.StatusOK)
+		r.requestID(t)
+		body := r.obj(t)
+		field(t, body, "schema", "/v2/schemas/images")
+		field(t, body, "first", "/v2/images?"+tag)
+		noField(t, body, "next")
+		imgs := objs(t, body, "images")
+		for _, img := range imgs {
+			checkImage(t, img)
+		}
+		// A listed image is the same as the image shown.
+		for _, img := range imgs {
+			if str(img, "id") == a && !jsonEqual(sortAnyTags(img), sortAnyTags(s.show(t, AlphaMember, a))) {
+				t.Errorf("listed image differs from shown:\n%v\n%v", img, s.show(t, AlphaMember, a))
+			}
+		}
+	})
+
+	filters := []struct {
+		name, query string
+		want        []string
+	}{
+		{"Tag", tag, []string{a, b, c}},
+		{"TagRepeated", tag + "&tag=" + url.QueryEscape(f.tag2), []string{a}},
+		{"TagUnknown", tag + "&tag=" + s.name(t, "nope"), nil},
+		{"Hidden", tag + "&os_hidden=true", []string{d}},
+		{"NotHidden", tag + "&os_hidden=false", []string{a, b, c}},
+		{"Name", "name=" + url.QueryEscape(str(f.a, "name")), []string{a}},
+		{"NameIn", "name=in:" + url.QueryEscape(str(f.a, "name")+","+str(f.c, "name")), []string{a, c}},
+		{"ID", "id=" + b, []string{b}},
+		{"IDIn", "id=in:" + b + "," + c, []string{b, c}},
+		{"StatusActive", tag + "&status=active", []string{a, b}},
+		{"StatusQueued", tag + "&status=queued", []string{c}},
+		{"StatusIn", tag + "&status=in:queued,active", []string{a, b, c}},
+		{"VisibilityPrivate", tag + "&visibility=private", []string{a, c}},
+		{"VisibilityShared", tag + "&visibility=shared", []string{b}},
+		{"VisibilityPublic", tag + "&visibility=public", nil},
+		{"VisibilityAll", tag + "&visibility=all", []string{a, b, c}},
+		{"DiskFormat", tag + "&disk_format=qcow2", []string{b}},
+		{"DiskFormatIn", tag + "&disk_format=in:raw,iso", []string{a, c}},
+		{"ContainerFormat", tag + "&container_format=ovf", []string{c}},
+		{"ContainerFormatIn", tag + "&container_format=in:bare,ovf", []string{a, b, c}},
+		{"SizeMin", tag + "&size_min=15", []string{b}},
+		{"SizeMax", tag + "&size_max=15", []string{a}},
+		{"SizeRange", tag + "&size_min=10&size_max=20", []string{a, b}},
+		{"SizeExact", tag + "&size=20", []string{b}},
+		{"MinRAM", tag + "&min_ram=128", []string{c}},
+		{"Checksum", tag + "&checksum=" + md5hex(f.aData), []string{a}},
+		{"HashValue", tag + "&os_hash_value=" + sha512hex(f.bData), []string{b}},
+		{"Owner", tag + "&owner=" + s.project(t, AlphaMember), []string{a, b, c}},
+		{"OtherOwner", tag + "&owner=" + s.project(t, BetaMember), nil},
+		{"Property", "os_distro=" + url.QueryEscape(f.distro), []string{a}},
+		{"PropertyAndTag", tag + "&os_distro=" + url.QueryEscape(f.distro), []string{a}},
+		{"CreatedAfter", tag + "&created_at=gt:2000-01-01T00:00:00Z", []string{a, b, c}},
+		{"CreatedBefore", tag + "&created_at=lt:2000-01-01T00:00:00Z", nil},
+		{"UpdatedAfter", tag + "&updated_at=gte:2000-01-01T00:00:00Z", []string{a, b, c}},
+		{"UpdatedBefore", tag + "&updated_at=lte:2000-01-01T00:00:00Z", nil},
+		{"MemberStatusAll", tag + "&member_status=all", []string{a, b, c}},
+	}
+	for _, q := range filters {
+		t.Run("Filter"+q.name, func(t *testing.T) {
+			sameIDs(t, q.query, s.ids(t, AlphaMember, q.query), q.want...)
+		})
+	}
+
+	t.Run("Reader", func(t *testing.T) {
+		sameIDs(t, "reader", s.ids(t, AlphaReader, tag), a, b, c)
+	})
+	t.Run("OtherProject", func(t *testing.T) {
+		sameIDs(t, "beta", s.ids(t, BetaMember, tag), []string{}...)
+	})
+	t.Run("Admin", func(t *testing.T) {
+		sameIDs(t, "admin", s.ids(t, Admin, tag), a, b, c)
+	})
+
+	sorts := []struct {
+		name, query string
+		want        []string
+	}{
+		{"NameAsc", tag + "&sort=name:asc", []string{a, b, c}},
+		{"NameDesc", tag + "&sort=name:desc", []string{c, b, a}},
+		{"NameDefaultDir", tag + "&sort=name", []string{c, b, a}},
+		{"SizeDesc", tag + "&status=active&sort=size:desc", []string{b, a}},
+		{"TwoKeys", tag + "&sort=disk_format:asc,name:desc", []string{c, b, a}},
+		{"ClassicAsc", tag + "&sort_key=name&sort_dir=asc", []string{a, b, c}},
+		{"ClassicDesc", tag + "&sort_key=name&sort_dir=desc", []string{c, b, a}},
+		{"ClassicSize", tag + "&status=active&sort_key=size&sort_dir=desc", []string{b, a}},
+		{"ClassicTwoKeys", tag + "&sort_key=container_format&sort_key=name&sort_dir=asc", []string{a, b, c}},
+		{"ClassicTwoDirs", tag + "&sort_key=container_format&sort_dir=desc&sort_key=name&sort_dir=asc", []string{c, a, b}},
+		{"ClassicDefaultDir", tag + "&sort_key=name", []string{c, b, a}},
+	}
+	for _, q := range sorts {
+		t.Run("Sort"+q.name, func(t *testing.T) {
+			if got := s.ids(t, AlphaMember, q.query); !slices.Equal(got, q.want) {
+				t.Errorf("%s: got %v, want %v", q.query, got, q.want)
+			}
+		})
+	}
+	t.Run("DefaultOrder", func(t *testing.T) {
+		// Newest first: c was created after b, b after a.
+		got := s.ids(t, AlphaMember, tag)
+		if !slices.Equal(got, []string{c, b, a}) {
+			t.Errorf("default order %v, want newest first %v", got, []string{c, b, a})
+		}
+	})
+
+	t.Run("Paging", func(t *testing.T) {
+		q := tag + "&sort=name:asc&limit=1"
+		var seen []string
+		path := "/v2/images?" + q
+		for range 5 {
+			body := s.do(t, AlphaMember, http.MethodGet, path, nil).must(t, http.StatusOK).obj(t)
+			field(t, body, "schema", "/v2/schemas/images")
+			sameQuery(t, "first", str(body, "first"), q)
+			imgs := objs(t, body, "images")
+			for _, img := range imgs {
+				seen = append(seen, str(img, "id"))
+			}
+			next, ok := body["next"].(string)
+			if len(imgs) == 0 {
+				if ok {
+					t.Errorf("empty page has next %q", next)
+				}
+				break
+			}
+			if !ok {
+				t.Fatalf("page of %d (= limit) has no next link", len(imgs))
+			}
+			sameQuery(t, "next", next, q+"&marker="+str(imgs[len(imgs)-1], "id"))
+			path = next
+		}
+		if !slices.Equal(seen, []string{a, b, c}) {
+			t.Errorf("pages gave %v, want %v", seen, []string{a, b, c})
+		}
+	})
+	t.Run("LimitLarger", func(t *testing.T) {
+		body := s.do(t, AlphaMember, http.MethodGet, "/v2/images?"+tag+"&limit=10", nil).must(t, http.StatusOK).obj(t)
+		noField(t, body, "next")
+		if n := len(objs(t, body, "images")); n != 3 {
+			t.Errorf("%d images, want 3", n)
+		}
+	})
+	t.Run("LimitZero", func(t *testing.T) {
+		body := s.do(t, AlphaMember, http.MethodGet, "/v2/images?"+tag+"&limit=0", nil).must(t, http.StatusOK).obj(t)
+		if n := len(objs(t, body, "images")); n != 0 {
+			t.Errorf("%d images with limit=0, want 0", n)
+		}
+	})
+	t.Run("MarkerSkips", func(t *testing.T) {
+		got := s.ids(t, AlphaMember, tag+"&sort=name:asc&marker="+a)
+		if !slices.Equal(got, []string{b, c}) {
+			t.Errorf("after marker: %v, want %v", got, []string{b, c})
+		}
+	})
+
+	bad := []struct{ name, query string }{
+		{"LimitNotInt", "limit=abc"},
+		{"LimitNegative", "limit=-1"},
+		{"MarkerUnknown", "marker=" + newUUID()},
+		{"SortBadKey", "sort=owner:asc"},
+		{"SortBadDir", "sort=name:sideways"},
+		{"SortKeyBad", "sort_key=bogus"},
+		{"SortDirBad", "sort_key=name&sort_dir=sideways"},
+		{"SortMixed", "sort=name:asc&sort_key=name"},
+		{"SortDirCount", "sort_key=name&sort_key=size&sort_dir=asc&sort_dir=desc&sort_dir=asc"},
+		{"Visibility", "visibility=everyone"},
+		{"MemberStatus", "member_status=maybe"},
+		{"Hidden", "os_hidden=maybe"},
+		{"Protected", "protected=maybe"},
+		{"SizeMin", "size_min=big"},
+		{"SizeMax", "size_max=big"},
+		{"CreatedAt", "created_at=gt:yesterday"},
+		{"CreatedAtOp", "created_at=between:2000-01-01T00:00:00Z"},
+		{"NameOp", "name=like:x"},
+		{"StatusOp", "status=gt:active"},
+		{"ChangesSince", "changes-since=2000-01-01T00:00:00Z"},
+	}
+	for _, q := range bad {
+		t.Run("Bad"+q.name, func(t *testing.T) {
+			r := s.do(t, AlphaMember, http.MethodGet, "/v2/images?"+q.query, nil)
+			r.expect(t, http.StatusBadRequest)
+			r.plainError(t, http.StatusBadRequest)
+		})
+	}
+}
+
+// sameQuery checks that link is /v2/images with the same query
+// parameters as want (order aside).
+func sameQuery(t *testing.T, what, link, want string) {
+	t.Helper()
+	path, q, _ := strings.Cut(link, "?")
+	if path != "/v2/images" {
+		t.Errorf("%s link %q: path %q, want /v2/images", what, link, path)
+		return
+	}
+	got, err := url.ParseQuery(q)
+	if err != nil {
+		t.Errorf("%s link %q: %v", what, link, err)
+		return
+	}
+	w, _ := url.ParseQuery(want)
+	if !jsonEqual(got, w) {
+		t.Errorf("%s link %q: query %v, want %v", what, link, got, w)
+	}
+}

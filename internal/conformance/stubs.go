@@ -1,0 +1,15 @@
+package conformance
+
+import "testing"
+
+func testPatch(t *testing.T, s *suite)                       {}
+func testUpload(t *testing.T, s *suite)                      {}
+func testDownload(t *testing.T, s *suite)                    {}
+func testDeactivate(t *testing.T, s *suite)                  {}
+func testTags(t *testing.T, s *suite)                        {}
+func testMembers(t *testing.T, s *suite)                     {}
+func testTenancy(t *testing.T, s *suite)                     {}
+func testSchemas(t *testing.T, s *suite)                     {}
+func testDiscovery(t *testing.T, s *suite)                   {}
+func testImport(t *testing.T, s *suite)                      {}
+func (s *suite) checkImportMethods(t *testing.T, m []string) {}
