@@ -2,7 +2,6 @@ package conformance
 
 import "testing"
 
-func testPatch(t *testing.T, s *suite)                       {}
 func testUpload(t *testing.T, s *suite)                      {}
 func testDownload(t *testing.T, s *suite)                    {}
 func testDeactivate(t *testing.T, s *suite)                  {}
