@@ -7,9 +7,25 @@ import (
 	"testing"
 )
 
+// webobTitles are the reason phrases Glance's error bodies use where
+// they differ from net/http's.
+var webobTitles = map[int]string{
+	http.StatusRequestEntityTooLarge:        "Request Entity Too Large",
+	http.StatusRequestURITooLong:            "Request-URI Too Long",
+	http.StatusRequestedRangeNotSatisfiable: "Request Range Not Satisfiable",
+}
+
+// statusTitle is the reason phrase of code in error bodies.
+func statusTitle(code int) string {
+	if s, ok := webobTitles[code]; ok {
+		return s
+	}
+	return http.StatusText(code)
+}
+
 // statusCode is how Glance names a status in error bodies: "404 Not Found".
 func statusCode(code int) string {
-	return strconv.Itoa(code) + " " + http.StatusText(code)
+	return strconv.Itoa(code) + " " + statusTitle(code)
 }
 
 // plainError checks an error response to a request without Accept: a

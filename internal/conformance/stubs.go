@@ -2,9 +2,6 @@ package conformance
 
 import "testing"
 
-func testUpload(t *testing.T, s *suite)                      {}
-func testDownload(t *testing.T, s *suite)                    {}
-func testDeactivate(t *testing.T, s *suite)                  {}
 func testTags(t *testing.T, s *suite)                        {}
 func testMembers(t *testing.T, s *suite)                     {}
 func testTenancy(t *testing.T, s *suite)                     {}
