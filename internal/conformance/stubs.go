@@ -2,8 +2,6 @@ package conformance
 
 import "testing"
 
-func testTags(t *testing.T, s *suite)                        {}
-func testMembers(t *testing.T, s *suite)                     {}
 func testTenancy(t *testing.T, s *suite)                     {}
 func testSchemas(t *testing.T, s *suite)                     {}
 func testDiscovery(t *testing.T, s *suite)                   {}
