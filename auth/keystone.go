@@ -123,6 +123,20 @@ func discover(ctx context.Context, hc *http.Client, authURL string, want int) (i
 	return identity{}, fmt.Errorf("%s offers no identity API this client speaks (v3, v2.0); it offers %s", authURL, listOrNone(ids))
 }
 
+// keystoneTransport lets net/http resend a login whose pooled connection
+// the server had already closed (Keystone under uwsgi closes them eagerly).
+// A login may safely be repeated, but POST is not resent unless marked
+// idempotent; a nil Idempotency-Key marks it without sending the header.
+type keystoneTransport struct{ next http.RoundTripper }
+
+func (t keystoneTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method == http.MethodPost {
+		req = req.Clone(req.Context())
+		req.Header["Idempotency-Key"] = nil
+	}
+	return t.next.RoundTrip(req)
+}
+
 // login obtains a token from Keystone as the plan says.
 func login(ctx context.Context, hc *http.Client, id identity, p *plan) (*token, error) {
 	pc := &gophercloud.ProviderClient{HTTPClient: *hc}
@@ -165,17 +179,18 @@ func login3(ctx context.Context, sc *gophercloud.ServiceClient, p *plan) (*token
 	if r.Err != nil {
 		return nil, keystoneError(r.Err, p.method)
 	}
-	t, err := r.ExtractToken()
-	if err != nil {
-		return nil, fmt.Errorf("reading Keystone's token: %w", err)
-	}
-	if t.ID == "" {
+	id := r.Header.Get("X-Subject-Token")
+	if id == "" {
 		return nil, errors.New("keystone issued no token (X-Subject-Token header missing)")
 	}
+	// Read by hand rather than with ExtractToken: Keystone writes the
+	// expiry without a zone when an application credential's own expiry
+	// caps it, which time.Time's JSON decoding refuses.
 	var body struct {
-		User    struct{ ID string } `json:"user"`
-		Project struct{ ID string } `json:"project"`
-		Catalog []struct {
+		ExpiresAt string              `json:"expires_at"`
+		User      struct{ ID string } `json:"user"`
+		Project   struct{ ID string } `json:"project"`
+		Catalog   []struct {
 			Type      string `json:"type"`
 			Name      string `json:"name"`
 			Endpoints []struct {
@@ -189,7 +204,11 @@ func login3(ctx context.Context, sc *gophercloud.ServiceClient, p *plan) (*token
 	if err := r.ExtractInto(&body); err != nil {
 		return nil, fmt.Errorf("reading Keystone's token: %w", err)
 	}
-	tok := &token{ID: t.ID, ExpiresAt: t.ExpiresAt, UserID: body.User.ID, ProjectID: body.Project.ID}
+	exp, err := parseExpiry(body.ExpiresAt)
+	if err != nil {
+		return nil, err
+	}
+	tok := &token{ID: id, ExpiresAt: exp, UserID: body.User.ID, ProjectID: body.Project.ID}
 	for _, s := range body.Catalog {
 		svc := Service{Type: s.Type, Name: s.Name}
 		for _, e := range s.Endpoints {
@@ -247,17 +266,11 @@ func login2(ctx context.Context, sc *gophercloud.ServiceClient, p *plan) (*token
 	if a.Token.ID == "" {
 		return nil, errors.New("keystone issued no token (access.token.id missing)")
 	}
-	tok := &token{ID: a.Token.ID, UserID: a.User.ID, ProjectID: a.Token.Tenant.ID}
-	if a.Token.Expires != "" {
-		exp, err := time.Parse(time.RFC3339, a.Token.Expires)
-		if err != nil { // some deployments leave out the zone: UTC
-			exp, err = time.Parse("2006-01-02T15:04:05", a.Token.Expires)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reading Keystone's token: bad expiry %q: %w", a.Token.Expires, err)
-		}
-		tok.ExpiresAt = exp
+	exp, err := parseExpiry(a.Token.Expires)
+	if err != nil {
+		return nil, err
 	}
+	tok := &token{ID: a.Token.ID, ExpiresAt: exp, UserID: a.User.ID, ProjectID: a.Token.Tenant.ID}
 	for _, s := range a.Catalog {
 		svc := Service{Type: s.Type, Name: s.Name}
 		for _, e := range s.Endpoints {
@@ -266,6 +279,22 @@ func login2(ctx context.Context, sc *gophercloud.ServiceClient, p *plan) (*token
 		tok.Catalog = append(tok.Catalog, svc)
 	}
 	return tok, nil
+}
+
+// parseExpiry reads a token expiry: RFC 3339, or without a zone (UTC), as
+// Keystone writes in some cases. Empty means unknown.
+func parseExpiry(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t, err = time.Parse("2006-01-02T15:04:05.999999999", s)
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("reading Keystone's token: bad expiry %q", s)
+	}
+	return t.UTC(), nil
 }
 
 // keystoneError turns gophercloud's HTTP error into a *KeystoneError. A

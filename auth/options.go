@@ -359,10 +359,10 @@ func (p *plan) checkFor(v int) error {
 	}
 	switch p.method {
 	case methodToken: // the token says who the user is
-		o.Username, o.UserID, o.Password = "", "", ""
+		o.Username, o.UserID, o.Password, o.UserDomainName, o.UserDomainID = "", "", "", "", ""
 	case methodAppCred: // the credential carries its project scope
 		if o.ApplicationCredentialID != "" {
-			o.Username, o.UserID = "", ""
+			o.Username, o.UserID, o.UserDomainName, o.UserDomainID = "", "", "", ""
 		}
 		o.ProjectName, o.ProjectID, o.DomainName, o.DomainID = "", "", "", ""
 	}

@@ -44,7 +44,7 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{p: p, keystone: &http.Client{Transport: base}}
+	s := &Session{p: p, keystone: &http.Client{Transport: keystoneTransport{base}}}
 	switch {
 	case p.method == methodNone:
 		s.client = &http.Client{Transport: base}
