@@ -32,6 +32,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 DIR=$(realpath -m "${1:-${TMPDIR:-/tmp}/glance-peer}")
 PY=/usr/bin/python3 # Debian's, which has the OpenStack modules
+PATH=$PATH:/usr/sbin:/sbin # nginx, for users whose PATH lacks them
 say() { echo "openstack-up: $*" >&2; }
 die() { say "FAILED: $*"; exit 1; }
 
