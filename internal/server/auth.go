@@ -1,0 +1,288 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// caller is who makes a request, as the auth layer established it.
+type caller struct {
+	UserID    string
+	ProjectID string
+	Roles     map[string]bool // lower-cased, implied roles included as Keystone lists them
+	Admin     bool
+	RequestID string
+}
+
+func (c *caller) has(role string) bool { return c.Admin || c.Roles[role] }
+
+// canRead: secure-RBAC reader (any of reader/member/admin on the project).
+func (c *caller) canRead() bool { return c.Admin || c.Roles["reader"] || c.Roles["member"] }
+
+// canWrite: secure-RBAC member.
+func (c *caller) canWrite() bool { return c.Admin || c.Roles["member"] }
+
+type ctxKey struct{}
+
+func callerFrom(ctx context.Context) *caller {
+	c, _ := ctx.Value(ctxKey{}).(*caller)
+	if c == nil {
+		return &caller{}
+	}
+	return c
+}
+
+// authenticator turns a request into a caller, or an apiError (401).
+type authenticator interface {
+	authenticate(r *http.Request) (*caller, error)
+}
+
+// noAuth makes every request an admin of one project, for local use.
+type noAuth struct{}
+
+// NoAuthProject is the project that owns images created in noauth mode.
+const NoAuthProject = "admin"
+
+func (noAuth) authenticate(r *http.Request) (*caller, error) {
+	return &caller{UserID: "admin", ProjectID: NoAuthProject, Admin: true,
+		Roles: map[string]bool{"admin": true, "member": true, "reader": true}}, nil
+}
+
+// keystoneAuth validates X-Auth-Token against Keystone with a service token,
+// as keystonemiddleware does, and caches answers for a short while.
+type keystoneAuth struct {
+	cfg  KeystoneConfig
+	log  *slog.Logger
+	http *http.Client
+
+	mu       sync.Mutex
+	svcToken string
+	svcExp   time.Time
+	cache    map[string]cachedToken
+}
+
+type cachedToken struct {
+	c       *caller
+	expires time.Time // of the cache entry
+}
+
+const maxCachedTokens = 10000
+
+func newKeystoneAuth(cfg KeystoneConfig, log *slog.Logger) (*keystoneAuth, error) {
+	if cfg.AuthURL == "" || cfg.Username == "" || cfg.Password == "" {
+		return nil, errors.New("keystone auth needs an auth URL, a service username and a password")
+	}
+	cfg.AuthURL = strings.TrimRight(cfg.AuthURL, "/")
+	if !strings.HasSuffix(cfg.AuthURL, "/v3") {
+		cfg.AuthURL += "/v3"
+	}
+	if cfg.UserDomainName == "" {
+		cfg.UserDomainName = "Default"
+	}
+	if cfg.ProjectDomainName == "" {
+		cfg.ProjectDomainName = "Default"
+	}
+	if cfg.ProjectName == "" {
+		cfg.ProjectName = "service"
+	}
+	if cfg.CacheTTL <= 0 {
+		cfg.CacheTTL = 30 * time.Second
+	}
+	if cfg.WWWAuthenticateURI == "" {
+		cfg.WWWAuthenticateURI = strings.TrimSuffix(cfg.AuthURL, "/v3")
+	}
+	return &keystoneAuth{cfg: cfg, log: log, http: &http.Client{Timeout: 30 * time.Second},
+		cache: map[string]cachedToken{}}, nil
+}
+
+func (k *keystoneAuth) unauthorized() *apiError {
+	e := errorf(http.StatusUnauthorized, "This server could not verify that you are authorized to access the document "+
+		"you requested. Either you supplied the wrong credentials (e.g., bad password), or your browser does not "+
+		"understand how to supply the credentials required.")
+	e.header = http.Header{"Www-Authenticate": {`Keystone uri="` + k.cfg.WWWAuthenticateURI + `"`}}
+	return e
+}
+
+func (k *keystoneAuth) authenticate(r *http.Request) (*caller, error) {
+	tok := r.Header.Get("X-Auth-Token")
+	if tok == "" {
+		return nil, k.unauthorized()
+	}
+	now := time.Now()
+	k.mu.Lock()
+	if ct, ok := k.cache[tok]; ok && now.Before(ct.expires) {
+		k.mu.Unlock()
+		if ct.c == nil {
+			return nil, k.unauthorized()
+		}
+		c := *ct.c
+		return &c, nil
+	}
+	k.mu.Unlock()
+	c, exp, err := k.validate(r.Context(), tok)
+	if err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) {
+			// Remember bad tokens briefly too, so a flood of them costs Keystone little.
+			k.remember(tok, nil, now.Add(k.cfg.CacheTTL))
+			return nil, err
+		}
+		k.log.Error("token validation failed", "err", err)
+		return nil, errorf(http.StatusServiceUnavailable, "Failed to validate the token with the identity service.")
+	}
+	until := now.Add(k.cfg.CacheTTL)
+	if exp.Before(until) {
+		until = exp
+	}
+	k.remember(tok, c, until)
+	cc := *c
+	return &cc, nil
+}
+
+func (k *keystoneAuth) remember(tok string, c *caller, until time.Time) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if len(k.cache) >= maxCachedTokens {
+		now := time.Now()
+		for t, ct := range k.cache {
+			if now.After(ct.expires) {
+				delete(k.cache, t)
+			}
+		}
+		if len(k.cache) >= maxCachedTokens {
+			k.cache = map[string]cachedToken{}
+		}
+	}
+	k.cache[tok] = cachedToken{c: c, expires: until}
+}
+
+type tokenBody struct {
+	Token struct {
+		ExpiresAt time.Time `json:"expires_at"`
+		User      struct {
+			ID string `json:"id"`
+		} `json:"user"`
+		Project *struct {
+			ID string `json:"id"`
+		} `json:"project"`
+		Roles []struct {
+			Name string `json:"name"`
+		} `json:"roles"`
+	} `json:"token"`
+}
+
+// validate asks Keystone about tok. An *apiError means the token is bad.
+func (k *keystoneAuth) validate(ctx context.Context, tok string) (*caller, time.Time, error) {
+	for attempt := 0; attempt < 2; attempt++ {
+		svc, err := k.serviceToken(ctx, attempt > 0)
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.cfg.AuthURL+"/auth/tokens?nocatalog", nil)
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		req.Header.Set("X-Auth-Token", svc)
+		req.Header.Set("X-Subject-Token", tok)
+		req.Header.Set("Accept", "application/json")
+		resp, err := k.http.Do(req)
+		if err != nil {
+			return nil, time.Time{}, fmt.Errorf("validate token: %w", err)
+		}
+		var body tokenBody
+		err = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode == http.StatusOK:
+			if err != nil {
+				return nil, time.Time{}, fmt.Errorf("validate token: %w", err)
+			}
+			c := &caller{UserID: body.Token.User.ID, Roles: map[string]bool{}}
+			if body.Token.Project != nil {
+				c.ProjectID = body.Token.Project.ID
+			}
+			for _, r := range body.Token.Roles {
+				c.Roles[strings.ToLower(r.Name)] = true
+			}
+			c.Admin = c.Roles["admin"]
+			return c, body.Token.ExpiresAt, nil
+		case resp.StatusCode == http.StatusUnauthorized && attempt == 0:
+			continue // our service token may have expired: get a new one
+		case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusUnauthorized ||
+			resp.StatusCode == http.StatusForbidden:
+			return nil, time.Time{}, k.unauthorized()
+		default:
+			return nil, time.Time{}, fmt.Errorf("validate token: keystone answered %s", resp.Status)
+		}
+	}
+	return nil, time.Time{}, k.unauthorized()
+}
+
+func (k *keystoneAuth) serviceToken(ctx context.Context, renew bool) (string, error) {
+	k.mu.Lock()
+	if !renew && k.svcToken != "" && time.Until(k.svcExp) > time.Minute {
+		t := k.svcToken
+		k.mu.Unlock()
+		return t, nil
+	}
+	k.mu.Unlock()
+	var body struct {
+		Auth struct {
+			Identity struct {
+				Methods  []string `json:"methods"`
+				Password struct {
+					User struct {
+						Name     string            `json:"name"`
+						Domain   map[string]string `json:"domain"`
+						Password string            `json:"password"`
+					} `json:"user"`
+				} `json:"password"`
+			} `json:"identity"`
+			Scope struct {
+				Project struct {
+					Name   string            `json:"name"`
+					Domain map[string]string `json:"domain"`
+				} `json:"project"`
+			} `json:"scope"`
+		} `json:"auth"`
+	}
+	body.Auth.Identity.Methods = []string{"password"}
+	u := &body.Auth.Identity.Password.User
+	u.Name, u.Password, u.Domain = k.cfg.Username, k.cfg.Password, map[string]string{"name": k.cfg.UserDomainName}
+	p := &body.Auth.Scope.Project
+	p.Name, p.Domain = k.cfg.ProjectName, map[string]string{"name": k.cfg.ProjectDomainName}
+	b, err := json.Marshal(body)
+	if err != nil {
+		return "", err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, k.cfg.AuthURL+"/auth/tokens?nocatalog", bytes.NewReader(b))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := k.http.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("service token: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		return "", fmt.Errorf("service token: keystone answered %s", resp.Status)
+	}
+	var tb tokenBody
+	if err := json.NewDecoder(resp.Body).Decode(&tb); err != nil {
+		return "", fmt.Errorf("service token: %w", err)
+	}
+	t := resp.Header.Get("X-Subject-Token")
+	k.mu.Lock()
+	k.svcToken, k.svcExp = t, tb.Token.ExpiresAt
+	k.mu.Unlock()
+	return t, nil
+}

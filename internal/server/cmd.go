@@ -1,0 +1,183 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// fileConfig is the YAML config file; keys match the flags.
+type fileConfig struct {
+	Listen    string `yaml:"listen"`
+	DataDir   string `yaml:"data-dir"`
+	Auth      string `yaml:"auth"`
+	PublicURL string `yaml:"public-url"`
+	LogLevel  string `yaml:"log-level"`
+	LogFormat string `yaml:"log-format"`
+	Keystone  struct {
+		AuthURL           string `yaml:"auth-url"`
+		Username          string `yaml:"username"`
+		Password          string `yaml:"password"`
+		ProjectName       string `yaml:"project-name"`
+		UserDomainName    string `yaml:"user-domain-name"`
+		ProjectDomainName string `yaml:"project-domain-name"`
+		CacheTTL          string `yaml:"cache-ttl"`
+	} `yaml:"keystone"`
+}
+
+// settings is every knob of the command line, by name.
+var settings = []struct{ name, env, help string }{
+	{"listen", "GLANCED_LISTEN", "address to listen on (default " + defaultListen + ")"},
+	{"data-dir", "GLANCED_DATA_DIR", "directory for the database and image data (default $XDG_STATE_HOME/glanced)"},
+	{"auth", "GLANCED_AUTH", "authentication: noauth or keystone (default noauth)"},
+	{"public-url", "GLANCED_PUBLIC_URL", "public base URL for links (default: from the request)"},
+	{"log-level", "GLANCED_LOG_LEVEL", "debug, info, warn or error (default info)"},
+	{"log-format", "GLANCED_LOG_FORMAT", "text or json (default text)"},
+	{"keystone-auth-url", "GLANCED_KEYSTONE_AUTH_URL", "Keystone v3 URL"},
+	{"keystone-username", "GLANCED_KEYSTONE_USERNAME", "service user name"},
+	{"keystone-password", "GLANCED_KEYSTONE_PASSWORD", "service user password"},
+	{"keystone-project-name", "GLANCED_KEYSTONE_PROJECT_NAME", "service project (default service)"},
+	{"keystone-user-domain-name", "GLANCED_KEYSTONE_USER_DOMAIN_NAME", "service user domain (default Default)"},
+	{"keystone-project-domain-name", "GLANCED_KEYSTONE_PROJECT_DOMAIN_NAME", "service project domain (default Default)"},
+	{"keystone-cache-ttl", "GLANCED_KEYSTONE_CACHE_TTL", "how long a validated token is trusted (default 30s)"},
+}
+
+// LoadConfig builds a Config from args, the environment (getenv) and the
+// config file named by --config or GLANCED_CONFIG; flags win over the
+// environment, which wins over the file.
+func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	fs := flag.NewFlagSet("glanced", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: glanced [flags]\n\nA Glance-compatible image service.\nEach flag can also be set with the environment variable shown, or in the --config YAML file.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	vals := map[string]*string{}
+	for _, st := range settings {
+		vals[st.name] = fs.String(st.name, "", st.help+" ["+st.env+"]")
+	}
+	cfgFile := fs.String("config", "", "YAML config file [GLANCED_CONFIG]")
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	file := map[string]string{}
+	path := *cfgFile
+	if path == "" {
+		path = getenv("GLANCED_CONFIG")
+	}
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return Config{}, fmt.Errorf("config file: %w", err)
+		}
+		var fc fileConfig
+		dec := yaml.NewDecoder(strings.NewReader(string(data)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&fc); err != nil && !errors.Is(err, io.EOF) {
+			return Config{}, fmt.Errorf("config file %s: %w", path, err)
+		}
+		k := fc.Keystone
+		for name, v := range map[string]string{
+			"listen": fc.Listen, "data-dir": fc.DataDir, "auth": fc.Auth, "public-url": fc.PublicURL,
+			"log-level": fc.LogLevel, "log-format": fc.LogFormat,
+			"keystone-auth-url": k.AuthURL, "keystone-username": k.Username, "keystone-password": k.Password,
+			"keystone-project-name": k.ProjectName, "keystone-user-domain-name": k.UserDomainName,
+			"keystone-project-domain-name": k.ProjectDomainName, "keystone-cache-ttl": k.CacheTTL,
+		} {
+			file[name] = v
+		}
+	}
+	get := func(name string) string {
+		if set[name] {
+			return *vals[name]
+		}
+		for _, st := range settings {
+			if st.name == name {
+				if v := getenv(st.env); v != "" {
+					return v
+				}
+			}
+		}
+		return file[name]
+	}
+
+	cfg := Config{
+		Listen: get("listen"), DataDir: get("data-dir"), Auth: get("auth"), PublicURL: get("public-url"),
+		Keystone: KeystoneConfig{
+			AuthURL: get("keystone-auth-url"), Username: get("keystone-username"), Password: get("keystone-password"),
+			ProjectName: get("keystone-project-name"), UserDomainName: get("keystone-user-domain-name"),
+			ProjectDomainName: get("keystone-project-domain-name"),
+		},
+	}
+	if ttl := get("keystone-cache-ttl"); ttl != "" {
+		d, err := time.ParseDuration(ttl)
+		if err != nil {
+			return Config{}, fmt.Errorf("keystone cache ttl: %w", err)
+		}
+		cfg.Keystone.CacheTTL = d
+	}
+	if cfg.Auth != "" && cfg.Auth != "noauth" && cfg.Auth != "keystone" {
+		return Config{}, fmt.Errorf("auth must be noauth or keystone, not %q", cfg.Auth)
+	}
+	var level slog.Level
+	if l := get("log-level"); l != "" {
+		if err := level.UnmarshalText([]byte(l)); err != nil {
+			return Config{}, fmt.Errorf("log level: %w", err)
+		}
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch get("log-format") {
+	case "", "text":
+		cfg.Logger = slog.New(slog.NewTextHandler(stderr, opts))
+	case "json":
+		cfg.Logger = slog.New(slog.NewJSONHandler(stderr, opts))
+	default:
+		return Config{}, fmt.Errorf("log format must be text or json")
+	}
+	return cfg, nil
+}
+
+// Main runs glanced with the process's arguments and environment and
+// returns its exit code: 0 after a clean shutdown, 2 for bad usage, 1 otherwise.
+func Main(args []string) int {
+	cfg, err := LoadConfig(args, os.Getenv, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "glanced:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := New(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "glanced:", err)
+		return 1
+	}
+	err = srv.ListenAndServe(ctx)
+	if cerr := srv.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "glanced:", err)
+		return 1
+	}
+	return 0
+}

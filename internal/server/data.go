@@ -1,0 +1,268 @@
+package server
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-glance/glance/internal/store"
+)
+
+func checkOctetStream(r *http.Request) error {
+	ct := r.Header.Get("Content-Type")
+	mt, _, _ := mime.ParseMediaType(ct)
+	if mt != "application/octet-stream" {
+		if ct == "" {
+			ct = "None"
+		}
+		return errorf(http.StatusUnsupportedMediaType, "The request media type %s is not supported by this server.", ct)
+	}
+	return nil
+}
+
+// errTooLarge is returned by capReader past the size cap.
+var errTooLarge = errors.New("image too large")
+
+type capReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		// Probe for one more byte: only data beyond the cap is an error.
+		var one [1]byte
+		n, err := c.r.Read(one[:])
+		if n > 0 {
+			return 0, errTooLarge
+		}
+		return 0, err
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
+}
+
+func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request) error {
+	c := callerFrom(r.Context())
+	ctx := r.Context()
+	im, err := s.getImage(ctx, c, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := mayModify(c, im, "upload_image"); err != nil {
+		return err
+	}
+	if err := checkOctetStream(r); err != nil {
+		return err
+	}
+	id := im.ID
+	_, err = s.meta.UpdateImage(ctx, id, func(im *store.Image) error {
+		if im.Status != store.StatusQueued {
+			return errorf(http.StatusConflict, "Image status transition from %s to saving is not allowed", im.Status)
+		}
+		if im.DiskFormat == nil || im.ContainerFormat == nil {
+			return errorf(http.StatusBadRequest, "Properties disk_format, container_format must be set prior to saving data.")
+		}
+		im.Status, im.UpdatedAt = store.StatusSaving, time.Now().UTC()
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundImage(id)
+	}
+	if err != nil {
+		return err
+	}
+	info, err := s.blobs.Put(ctx, id, &capReader{r: r.Body, left: s.cfg.MaxImageSize})
+	if err != nil {
+		s.revert(id, store.StatusSaving, store.StatusQueued)
+		if errors.Is(err, errTooLarge) {
+			return errorf(http.StatusRequestEntityTooLarge, "Image exceeds the storage quota: the image is larger than %d bytes.", s.cfg.MaxImageSize)
+		}
+		if ctx.Err() != nil {
+			s.log.Warn("upload interrupted", "image", id, "err", err)
+			return errorf(http.StatusBadRequest, "Error in the upload: %v", err)
+		}
+		return fmt.Errorf("store image data: %w", err)
+	}
+	if err := s.activate(ctx, id, store.StatusSaving, info); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// activate records stored data and makes the image active, unless the image
+// left status from meanwhile (deleted), in which case the data goes.
+func (s *Server) activate(ctx context.Context, id, from string, info store.BlobInfo) error {
+	vsize := s.virtualSize(ctx, id, info.Size)
+	_, err := s.meta.UpdateImage(context.WithoutCancel(ctx), id, func(im *store.Image) error {
+		if im.Status != from {
+			return errorf(http.StatusConflict, "Image status transition from %s to active is not allowed", im.Status)
+		}
+		sha := "sha512"
+		im.Status = store.StatusActive
+		im.Size, im.Checksum, im.HashAlgo, im.HashValue = &info.Size, &info.MD5, &sha, &info.SHA512
+		im.VirtualSize = vsize
+		im.UpdatedAt = time.Now().UTC()
+		return nil
+	})
+	if err != nil {
+		if derr := s.blobs.Delete(context.WithoutCancel(ctx), id); derr != nil {
+			s.log.Error("remove data of vanished image", "image", id, "err", derr)
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			return errorf(http.StatusGone, "Image %s could not be found after upload. The image may have been deleted during the upload.", id)
+		}
+		return err
+	}
+	return nil
+}
+
+// virtualSize reads the size a disk presents: the data size for raw,
+// the header field for qcow2, unknown otherwise.
+func (s *Server) virtualSize(ctx context.Context, id string, size int64) *int64 {
+	im, err := s.meta.GetImage(ctx, id)
+	if err != nil || im.DiskFormat == nil {
+		return nil
+	}
+	switch *im.DiskFormat {
+	case "raw", "iso":
+		return &size
+	case "qcow2":
+		rc, err := s.blobs.Open(ctx, id, 0, 32)
+		if err != nil {
+			return nil
+		}
+		defer rc.Close()
+		var hdr [32]byte
+		if _, err := io.ReadFull(rc, hdr[:]); err != nil || string(hdr[:4]) != "QFI\xfb" {
+			return nil
+		}
+		v := int64(binary.BigEndian.Uint64(hdr[24:]))
+		return &v
+	}
+	return nil
+}
+
+// revert undoes a status move after a failed write; it runs even when the
+// request was cancelled.
+func (s *Server) revert(id, from, to string) {
+	_, err := s.meta.UpdateImage(context.Background(), id, func(im *store.Image) error {
+		if im.Status != from {
+			return nil
+		}
+		im.Status, im.Size, im.VirtualSize = to, nil, nil
+		im.UpdatedAt = time.Now().UTC()
+		return nil
+	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.log.Error("revert image status", "image", id, "err", err)
+	}
+}
+
+// parseRange parses a single byte range (Range or the legacy Content-Range
+// request header) against size.
+func parseRange(h string, size int64) (off, n int64, err error) {
+	unsat := errorf(http.StatusRequestedRangeNotSatisfiable, "Requested range not satisfiable")
+	spec, ok := strings.CutPrefix(strings.TrimSpace(h), "bytes")
+	if !ok {
+		return 0, 0, unsat
+	}
+	spec = strings.TrimLeft(spec, " =")
+	if strings.Contains(spec, ",") {
+		return 0, 0, errorf(http.StatusBadRequest, "Multiple ranges are not supported.")
+	}
+	spec, _, _ = strings.Cut(spec, "/") // Content-Range: bytes a-b/total
+	a, b, ok := strings.Cut(spec, "-")
+	if !ok {
+		return 0, 0, unsat
+	}
+	if a == "" {
+		k, err := strconv.ParseInt(b, 10, 64)
+		if err != nil || k <= 0 {
+			return 0, 0, unsat
+		}
+		k = min(k, size)
+		return size - k, k, nil
+	}
+	start, err := strconv.ParseInt(a, 10, 64)
+	if err != nil || start < 0 || start >= size {
+		return 0, 0, unsat
+	}
+	end := size - 1
+	if b != "" {
+		e, err := strconv.ParseInt(b, 10, 64)
+		if err != nil || e < start {
+			return 0, 0, unsat
+		}
+		end = min(e, size-1)
+	}
+	return start, end - start + 1, nil
+}
+
+func (s *Server) downloadImage(w http.ResponseWriter, r *http.Request) error {
+	c := callerFrom(r.Context())
+	ctx := r.Context()
+	im, err := s.getImage(ctx, c, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if !c.Admin && !c.canWrite() {
+		return errorf(http.StatusForbidden, "You are not authorized to complete download_image action.")
+	}
+	if im.Status == store.StatusDeactivated && !c.Admin {
+		return errorf(http.StatusForbidden, "The requested image has been deactivated. Image data download is prohibited.")
+	}
+	if (im.Status != store.StatusActive && im.Status != store.StatusDeactivated) || im.Size == nil {
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	size := *im.Size
+	off, n, code := int64(0), size, http.StatusOK
+	rh := r.Header.Get("Range")
+	if rh == "" {
+		rh = r.Header.Get("Content-Range")
+	}
+	if rh != "" {
+		if off, n, err = parseRange(rh, size); err != nil {
+			return err
+		}
+		code = http.StatusPartialContent
+	}
+	rc, err := s.blobs.Open(ctx, im.ID, off, n)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return errorf(http.StatusNotFound, "Image data for %s was not found.", im.ID)
+		}
+		return err
+	}
+	defer rc.Close()
+	h := w.Header()
+	h.Set("Content-Type", "application/octet-stream")
+	if im.Checksum != nil {
+		h.Set("Content-MD5", *im.Checksum)
+	}
+	if code == http.StatusPartialContent {
+		h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", off, off+n-1, size))
+	}
+	h.Set("Content-Length", strconv.FormatInt(n, 10))
+	w.WriteHeader(code)
+	if r.Method == http.MethodHead {
+		return nil
+	}
+	if _, err := io.Copy(w, rc); err != nil {
+		s.log.Warn("download interrupted", "image", im.ID, "err", err)
+	}
+	return nil
+}

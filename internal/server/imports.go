@@ -1,0 +1,429 @@
+package server
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/go-glance/glance/internal/store"
+)
+
+//go:embed schemas/*.json
+var schemaFS embed.FS
+
+// schema serves one of the JSON schema documents Glance 25.1 serves, so
+// clients that validate against them behave the same.
+func (s *Server) schema(name string) func(http.ResponseWriter, *http.Request) error {
+	doc, err := schemaFS.ReadFile("schemas/" + name + ".json")
+	if err != nil {
+		panic(err) // embedded at build time
+	}
+	return func(w http.ResponseWriter, r *http.Request) error {
+		writeJSON(w, http.StatusOK, doc)
+		return nil
+	}
+}
+
+func (s *Server) infoImport(w http.ResponseWriter, r *http.Request) error {
+	b, _ := json.Marshal(importMethods)
+	writeJSON(w, http.StatusOK, []byte(`{"import-methods": {"description": "Import methods available.", "type": "array", "value": `+
+		string(b)+`}}`))
+	return nil
+}
+
+func (s *Server) infoStores(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, []byte(`{"stores": [{"id": "`+storeID+`", "description": "Local file store", "default": "true"}]}`))
+	return nil
+}
+
+func (s *Server) infoStoresDetail(w http.ResponseWriter, r *http.Request) error {
+	c := callerFrom(r.Context())
+	if !c.Admin && !c.Roles["service"] {
+		return errorf(http.StatusForbidden, "You are not authorized to complete stores_info_detail action.")
+	}
+	dir, _ := json.Marshal(s.cfg.DataDir + "/images")
+	writeJSON(w, http.StatusOK, []byte(`{"stores": [{"id": "`+storeID+`", "description": "Local file store", "default": "true", "type": "file", "properties": {"data_dir": `+
+		string(dir)+`, "chunk_size": 262144, "thin_provisioning": false}}]}`))
+	return nil
+}
+
+func (s *Server) stageImage(w http.ResponseWriter, r *http.Request) error {
+	c := callerFrom(r.Context())
+	ctx := r.Context()
+	im, err := s.getImage(ctx, c, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := mayModify(c, im, "modify_image"); err != nil {
+		return err
+	}
+	if err := checkOctetStream(r); err != nil {
+		return err
+	}
+	id := im.ID
+	_, err = s.meta.UpdateImage(ctx, id, func(im *store.Image) error {
+		if im.Status != store.StatusQueued {
+			return errorf(http.StatusConflict, "Image status transition from %s to uploading is not allowed", im.Status)
+		}
+		im.Status, im.UpdatedAt = store.StatusUploading, time.Now().UTC()
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundImage(id)
+	}
+	if err != nil {
+		return err
+	}
+	info, err := s.staging.Put(ctx, id, &capReader{r: r.Body, left: s.cfg.MaxImageSize})
+	if err != nil {
+		s.revert(id, store.StatusUploading, store.StatusQueued)
+		if errors.Is(err, errTooLarge) {
+			return errorf(http.StatusRequestEntityTooLarge, "Image exceeds the storage quota.")
+		}
+		if ctx.Err() != nil {
+			return errorf(http.StatusBadRequest, "Error in the upload: %v", err)
+		}
+		return fmt.Errorf("stage image data: %w", err)
+	}
+	_, err = s.meta.UpdateImage(context.WithoutCancel(ctx), id, func(im *store.Image) error {
+		if im.Status != store.StatusUploading {
+			return errorf(http.StatusConflict, "Image status changed to %s during staging", im.Status)
+		}
+		im.Size, im.UpdatedAt = &info.Size, time.Now().UTC()
+		return nil
+	})
+	if err != nil {
+		s.staging.Delete(context.WithoutCancel(ctx), id)
+		if errors.Is(err, store.ErrNotFound) {
+			return errorf(http.StatusGone, "Image %s could not be found after upload.", id)
+		}
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type importRequest struct {
+	Method *struct {
+		Name string `json:"name"`
+		URI  string `json:"uri"`
+	} `json:"method"`
+}
+
+func (s *Server) importImage(w http.ResponseWriter, r *http.Request) error {
+	c := callerFrom(r.Context())
+	ctx := r.Context()
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return errorf(http.StatusBadRequest, "Could not read the request body.")
+	}
+	var req importRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		return errorf(http.StatusBadRequest, "Malformed JSON in request body.")
+	}
+	if req.Method == nil || req.Method.Name == "" {
+		return errorf(http.StatusBadRequest, "Import request requires a 'method' field.")
+	}
+	method := req.Method.Name
+	if !oneOf(method, importMethods) {
+		return errorf(http.StatusBadRequest, "Unknown import method name '%s'.", method)
+	}
+	im, err := s.getImage(ctx, c, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := mayModify(c, im, "modify_image"); err != nil {
+		return err
+	}
+	var src *url.URL
+	if method == "web-download" {
+		u, err := url.Parse(req.Method.URI)
+		if req.Method.URI == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return errorf(http.StatusBadRequest, "URI for web-download does not pass filtering: %s", req.Method.URI)
+		}
+		src = u
+	}
+	now := time.Now().UTC()
+	exp := now.Add(48 * time.Hour)
+	task := &store.Task{ID: newUUID(), Type: "api_image_import", Status: "pending", Owner: c.ProjectID,
+		ImageID: im.ID, RequestID: c.RequestID, UserID: c.UserID, Result: "", CreatedAt: now, UpdatedAt: now, ExpiresAt: &exp}
+	in, _ := json.Marshal(map[string]any{"image_id": im.ID, "import_req": json.RawMessage(body), "backend": []string{storeID}})
+	task.Input = string(in)
+	_, err = s.meta.UpdateImage(ctx, im.ID, func(im *store.Image) error {
+		if im.ContainerFormat == nil {
+			return errorf(http.StatusConflict, "'container_format' needs to be set before import")
+		}
+		if im.DiskFormat == nil {
+			return errorf(http.StatusConflict, "'disk_format' needs to be set before import")
+		}
+		if _, busy := im.Properties["os_glance_import_task"]; busy {
+			return errorf(http.StatusConflict, "Image has active task")
+		}
+		switch {
+		case im.Status == store.StatusActive:
+			return errorf(http.StatusConflict, "Image with status active cannot be target for import")
+		case method == "glance-direct" && im.Status != store.StatusUploading:
+			return errorf(http.StatusConflict, "Image needs to be staged before 'glance-direct' method can be used")
+		case method == "web-download" && im.Status != store.StatusQueued:
+			return errorf(http.StatusConflict, "Image needs to be in 'queued' state to use 'web-download' method")
+		}
+		im.Properties["os_glance_import_task"] = task.ID
+		im.Properties["os_glance_importing_to_stores"] = storeID
+		im.Properties["os_glance_failed_import"] = ""
+		im.Status, im.UpdatedAt = store.StatusImporting, now
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return notFoundImage(im.ID)
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.meta.CreateTask(ctx, task); err != nil {
+		s.revert(im.ID, store.StatusImporting, store.StatusQueued)
+		return err
+	}
+	s.mu.Lock()
+	closed := s.closed
+	if !closed {
+		s.bg.Add(1)
+	}
+	s.mu.Unlock()
+	if closed {
+		return errorf(http.StatusServiceUnavailable, "The service is shutting down.")
+	}
+	go func() {
+		defer s.bg.Done()
+		s.runImport(s.bgCtx, task, method, src)
+	}()
+	w.WriteHeader(http.StatusAccepted)
+	return nil
+}
+
+// runImport does the work of an import task in the background.
+func (s *Server) runImport(ctx context.Context, t *store.Task, method string, src *url.URL) {
+	log := s.log.With("task", t.ID, "image", t.ImageID, "method", method)
+	t.Status, t.UpdatedAt = "processing", time.Now().UTC()
+	if err := s.meta.UpdateTask(ctx, t); err != nil {
+		log.Error("task update", "err", err)
+	}
+	info, err := s.importData(ctx, t.ImageID, method, src)
+	if err == nil {
+		err = s.activate(ctx, t.ImageID, store.StatusImporting, info)
+	}
+	done := context.WithoutCancel(ctx)
+	t.UpdatedAt = time.Now().UTC()
+	if err != nil {
+		log.Warn("import failed", "err", err)
+		t.Status, t.Message = "failure", err.Error()
+		var ae *apiError
+		if errors.As(err, &ae) {
+			t.Message = ae.msg
+		}
+		back := store.StatusQueued
+		if method == "glance-direct" {
+			if _, serr := s.staging.Size(done, t.ImageID); serr == nil {
+				back = store.StatusUploading
+			}
+		}
+		s.meta.UpdateImage(done, t.ImageID, func(im *store.Image) error {
+			if im.Status == store.StatusImporting {
+				im.Status = back
+				if back == store.StatusQueued {
+					im.Size = nil
+				}
+			}
+			delete(im.Properties, "os_glance_import_task")
+			im.Properties["os_glance_importing_to_stores"] = ""
+			im.Properties["os_glance_failed_import"] = storeID
+			im.UpdatedAt = t.UpdatedAt
+			return nil
+		})
+	} else {
+		t.Status, t.Message = "success", fmt.Sprintf("Copied %d MiB", info.Size>>20)
+		res, _ := json.Marshal(map[string]string{"image_id": t.ImageID})
+		t.Result = string(res)
+		s.meta.UpdateImage(done, t.ImageID, func(im *store.Image) error {
+			delete(im.Properties, "os_glance_import_task")
+			im.Properties["os_glance_importing_to_stores"] = ""
+			return nil
+		})
+		if method == "glance-direct" {
+			s.staging.Delete(done, t.ImageID)
+		}
+	}
+	if err := s.meta.UpdateTask(done, t); err != nil {
+		log.Error("task update", "err", err)
+	}
+}
+
+func (s *Server) importData(ctx context.Context, id, method string, src *url.URL) (store.BlobInfo, error) {
+	switch method {
+	case "glance-direct":
+		rc, err := s.staging.Open(ctx, id, 0, -1)
+		if err != nil {
+			return store.BlobInfo{}, fmt.Errorf("open staged data: %w", err)
+		}
+		defer rc.Close()
+		return s.blobs.Put(ctx, id, rc)
+	case "web-download":
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, src.String(), nil)
+		if err != nil {
+			return store.BlobInfo{}, err
+		}
+		resp, err := s.httpCli.Do(req)
+		if err != nil {
+			return store.BlobInfo{}, fmt.Errorf("web-download: %w", err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return store.BlobInfo{}, fmt.Errorf("web-download: %s answered %s", src.Redacted(), resp.Status)
+		}
+		return s.blobs.Put(ctx, id, &capReader{r: resp.Body, left: s.cfg.MaxImageSize})
+	}
+	return store.BlobInfo{}, fmt.Errorf("unknown import method %q", method)
+}
+
+func taskTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000") }
+
+func jsonOrNull(s string) json.RawMessage {
+	if s == "" {
+		return json.RawMessage("null")
+	}
+	return json.RawMessage(s)
+}
+
+func (s *Server) imageTasks(w http.ResponseWriter, r *http.Request) error {
+	c := callerFrom(r.Context())
+	im, err := s.getImage(r.Context(), c, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	tasks, err := s.meta.ListTasks(r.Context(), im.ID)
+	if err != nil {
+		return err
+	}
+	type row struct {
+		ID        string          `json:"id"`
+		Type      string          `json:"type"`
+		Status    string          `json:"status"`
+		Owner     string          `json:"owner"`
+		ExpiresAt *string         `json:"expires_at"`
+		CreatedAt string          `json:"created_at"`
+		UpdatedAt string          `json:"updated_at"`
+		DeletedAt *string         `json:"deleted_at"`
+		Deleted   bool            `json:"deleted"`
+		ImageID   string          `json:"image_id"`
+		RequestID string          `json:"request_id"`
+		UserID    string          `json:"user_id"`
+		Input     json.RawMessage `json:"input"`
+		Result    json.RawMessage `json:"result"`
+		Message   string          `json:"message"`
+	}
+	out := struct {
+		Tasks []row `json:"tasks"`
+	}{Tasks: []row{}}
+	for _, t := range tasks {
+		var exp *string
+		if t.ExpiresAt != nil {
+			e := taskTime(*t.ExpiresAt)
+			exp = &e
+		}
+		out.Tasks = append(out.Tasks, row{ID: t.ID, Type: t.Type, Status: t.Status, Owner: t.Owner, ExpiresAt: exp,
+			CreatedAt: taskTime(t.CreatedAt), UpdatedAt: taskTime(t.UpdatedAt), ImageID: t.ImageID,
+			RequestID: t.RequestID, UserID: t.UserID, Input: jsonOrNull(t.Input), Result: jsonOrNull(t.Result),
+			Message: t.Message})
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, b)
+	return nil
+}
+
+type taskView struct {
+	ID        string          `json:"id"`
+	Input     json.RawMessage `json:"input,omitempty"`
+	Type      string          `json:"type"`
+	Status    string          `json:"status"`
+	Owner     string          `json:"owner"`
+	Message   *string         `json:"message,omitempty"`
+	Result    json.RawMessage `json:"result,omitempty"`
+	CreatedAt string          `json:"created_at"`
+	UpdatedAt string          `json:"updated_at"`
+	Self      string          `json:"self"`
+	Schema    string          `json:"schema"`
+	ImageID   string          `json:"image_id,omitempty"`
+	RequestID string          `json:"request_id,omitempty"`
+	UserID    string          `json:"user_id,omitempty"`
+	ExpiresAt *string         `json:"expires_at,omitempty"`
+}
+
+func viewTask(t *store.Task, full bool) taskView {
+	v := taskView{ID: t.ID, Type: t.Type, Status: t.Status, Owner: t.Owner, CreatedAt: t.CreatedAt.UTC().Format(isoTime),
+		UpdatedAt: t.UpdatedAt.UTC().Format(isoTime), Self: "/v2/tasks/" + t.ID, Schema: "/v2/schemas/task"}
+	if t.ExpiresAt != nil {
+		e := t.ExpiresAt.UTC().Format(isoTime)
+		v.ExpiresAt = &e
+	}
+	if full {
+		v.Input, v.Result = jsonOrNull(t.Input), jsonOrNull(t.Result)
+		msg := t.Message
+		v.Message = &msg
+		v.ImageID, v.RequestID, v.UserID = t.ImageID, t.RequestID, t.UserID
+	}
+	return v
+}
+
+// Tasks API: admin only, as tasks_api_access is by default.
+func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) error {
+	c := callerFrom(r.Context())
+	if !c.Admin {
+		return errorf(http.StatusForbidden, "You are not authorized to complete tasks_api_access action.")
+	}
+	tasks, err := s.meta.ListTasks(r.Context(), "")
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Tasks  []taskView `json:"tasks"`
+		First  string     `json:"first"`
+		Schema string     `json:"schema"`
+	}{Tasks: []taskView{}, First: "/v2/tasks", Schema: "/v2/schemas/tasks"}
+	for _, t := range tasks {
+		out.Tasks = append(out.Tasks, viewTask(t, false))
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, b)
+	return nil
+}
+
+func (s *Server) showTask(w http.ResponseWriter, r *http.Request) error {
+	c := callerFrom(r.Context())
+	if !c.Admin {
+		return errorf(http.StatusForbidden, "You are not authorized to complete tasks_api_access action.")
+	}
+	t, err := s.meta.GetTask(r.Context(), r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return errorf(http.StatusNotFound, "Task with the given ID %s was not found", r.PathValue("id"))
+	}
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(viewTask(t, true))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, b)
+	return nil
+}

@@ -1,0 +1,316 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-glance/glance/internal/store"
+)
+
+var sortKeys = []string{"name", "status", "container_format", "disk_format", "size", "id", "created_at", "updated_at"}
+
+const (
+	defaultLimit = 25
+	maxLimit     = 1000
+)
+
+// queryPair keeps query parameters in their original order for next/first links.
+type queryPair struct{ k, v string }
+
+func parseQueryOrdered(raw string) ([]queryPair, error) {
+	var out []queryPair
+	for raw != "" {
+		var part string
+		part, raw, _ = strings.Cut(raw, "&")
+		if part == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(part, "=")
+		ku, err := url.QueryUnescape(k)
+		if err != nil {
+			return nil, errorf(http.StatusBadRequest, "Invalid query string.")
+		}
+		vu, err := url.QueryUnescape(v)
+		if err != nil {
+			return nil, errorf(http.StatusBadRequest, "Invalid query string.")
+		}
+		out = append(out, queryPair{ku, vu})
+	}
+	return out, nil
+}
+
+func encodeQuery(pairs []queryPair) string {
+	var b strings.Builder
+	for i, p := range pairs {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(url.QueryEscape(p.k))
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(p.v))
+	}
+	return b.String()
+}
+
+// splitIn splits the value of an in: filter on commas, honouring double quotes.
+func splitIn(v string) []string {
+	var out []string
+	var cur strings.Builder
+	quoted := false
+	for _, r := range v {
+		switch {
+		case r == '"':
+			quoted = !quoted
+		case r == ',' && !quoted:
+			out = append(out, cur.String())
+			cur.Reset()
+		default:
+			cur.WriteRune(r)
+		}
+	}
+	return append(out, cur.String())
+}
+
+func parseBoolFilter(key, v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, errorf(http.StatusBadRequest, "Invalid value '%s' for '%s' filter. Valid values are 'true' or 'false'.", v, key)
+}
+
+var intColumns = map[string]bool{"size": true, "virtual_size": true, "min_ram": true, "min_disk": true}
+
+// buildListQuery turns GET /v2/images parameters into a store query, with
+// Glance's validation and messages.
+func buildListQuery(c *caller, pairs []queryPair) (store.ListQuery, int, error) {
+	q := store.ListQuery{Admin: c.Admin, Project: c.ProjectID, Limit: defaultLimit}
+	var sortK, sortD []string
+	newSort := ""
+	hiddenSet := false
+	bad := func(f string, a ...any) (store.ListQuery, int, error) {
+		return q, 0, errorf(http.StatusBadRequest, f, a...)
+	}
+	for _, p := range pairs {
+		k, v := p.k, p.v
+		switch {
+		case k == "limit":
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return bad("limit param must be an integer")
+			}
+			if n < 0 {
+				return bad("limit param must be positive")
+			}
+			q.Limit = min(n, maxLimit)
+		case k == "marker":
+			q.Marker = v
+		case k == "sort_key":
+			sortK = append(sortK, v)
+		case k == "sort_dir":
+			sortD = append(sortD, v)
+		case k == "sort":
+			newSort = v
+		case k == "visibility":
+			if v != "all" && !oneOf(v, visibilities) {
+				return bad("Invalid visibility value: %s", v)
+			}
+			q.Visibility = v
+		case k == "member_status":
+			if v != "all" && !oneOf(v, []string{"pending", "accepted", "rejected"}) {
+				return bad("Invalid status: %s", v)
+			}
+			q.MemberStatus = v
+		case k == "os_hidden" || k == "protected":
+			b, err := parseBoolFilter(k, v)
+			if err != nil {
+				return q, 0, err
+			}
+			hiddenSet = hiddenSet || k == "os_hidden"
+			q.Filters = append(q.Filters, store.Filter{Field: k, Op: "eq", Values: []any{b}})
+		case k == "tag":
+			q.Tags = append(q.Tags, v)
+		case k == "changes-since":
+			return bad("The 'changes-since' filter is no longer available on v2.")
+		case k == "created_at" || k == "updated_at":
+			op, val := "eq", v
+			if o, rest, ok := strings.Cut(v, ":"); ok && oneOf(o, []string{"gt", "gte", "lt", "lte", "eq", "neq"}) {
+				op, val = o, rest
+			}
+			t, err := parseISO(val)
+			if err != nil {
+				return bad("Bad \"%s\" query filter format. Use ISO 8601 DateTime notation.", k)
+			}
+			q.Filters = append(q.Filters, store.Filter{Field: k, Op: op, Values: []any{t}})
+		case strings.HasSuffix(k, "_min") || strings.HasSuffix(k, "_max"):
+			col := k[:len(k)-4]
+			if !intColumns[col] {
+				q.Filters = append(q.Filters, store.Filter{Field: k, Property: true, Op: "eq", Values: []any{v}})
+				continue
+			}
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return bad("Unable to filter on a range with a non-numeric value.")
+			}
+			op := "gte"
+			if strings.HasSuffix(k, "_max") {
+				op = "lte"
+			}
+			q.Filters = append(q.Filters, store.Filter{Field: col, Op: op, Values: []any{n}})
+		case oneOf(k, []string{"name", "id", "status", "container_format", "disk_format"}):
+			op, val := "eq", v
+			if o, rest, ok := strings.Cut(v, ":"); ok {
+				if o != "in" && o != "eq" {
+					return bad("Unable to filter by unknown operator '%s'.", o)
+				}
+				op, val = o, rest
+			}
+			if op == "in" {
+				vals := []any{}
+				for _, x := range splitIn(val) {
+					vals = append(vals, x)
+				}
+				q.Filters = append(q.Filters, store.Filter{Field: k, Op: "in", Values: vals})
+			} else {
+				q.Filters = append(q.Filters, store.Filter{Field: k, Op: "eq", Values: []any{val}})
+			}
+		case intColumns[k]:
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return bad("Invalid value for %s: %s", k, v)
+			}
+			q.Filters = append(q.Filters, store.Filter{Field: k, Op: "eq", Values: []any{n}})
+		case k == "owner" || k == "checksum" || k == "os_hash_value" || k == "os_hash_algo":
+			q.Filters = append(q.Filters, store.Filter{Field: k, Op: "eq", Values: []any{v}})
+		default:
+			q.Filters = append(q.Filters, store.Filter{Field: k, Property: true, Op: "eq", Values: []any{v}})
+		}
+	}
+	if !hiddenSet {
+		q.Filters = append(q.Filters, store.Filter{Field: "os_hidden", Op: "eq", Values: []any{false}})
+	}
+	if newSort != "" && (len(sortK) > 0 || len(sortD) > 0) {
+		return bad("Old and new sorting syntax cannot be combined")
+	}
+	validKey := func(k string) error {
+		if !oneOf(k, sortKeys) {
+			return errorf(http.StatusBadRequest, "Invalid sort key: %s. It must be one of the following: %s.", k, strings.Join(sortKeys, ", "))
+		}
+		return nil
+	}
+	validDir := func(d string) error {
+		if d != "asc" && d != "desc" {
+			return errorf(http.StatusBadRequest, "Invalid sort direction: %s", d)
+		}
+		return nil
+	}
+	if newSort != "" {
+		for _, part := range strings.Split(newSort, ",") {
+			k, d, hasDir := strings.Cut(strings.TrimSpace(part), ":")
+			if !hasDir {
+				d = "desc"
+			}
+			if err := validKey(k); err != nil {
+				return q, 0, err
+			}
+			if err := validDir(d); err != nil {
+				return q, 0, err
+			}
+			q.Sort = append(q.Sort, store.SortKey{Key: k, Desc: d == "desc"})
+		}
+	} else {
+		for _, d := range sortD {
+			if err := validDir(d); err != nil {
+				return q, 0, err
+			}
+		}
+		if len(sortK) == 0 {
+			sortK = []string{"created_at"}
+		}
+		if len(sortD) > 1 && len(sortD) != len(sortK) {
+			return bad("Number of sort dirs does not match the number of sort keys")
+		}
+		for i, k := range sortK {
+			if err := validKey(k); err != nil {
+				return q, 0, err
+			}
+			d := "desc"
+			if len(sortD) == 1 {
+				d = sortD[0]
+			} else if len(sortD) > 1 {
+				d = sortD[i]
+			}
+			q.Sort = append(q.Sort, store.SortKey{Key: k, Desc: d == "desc"})
+		}
+	}
+	return q, q.Limit, nil
+}
+
+func parseISO(v string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04:05.999999", "2006-01-02"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, errorf(http.StatusBadRequest, "bad time")
+}
+
+func (s *Server) listImages(w http.ResponseWriter, r *http.Request) error {
+	c := callerFrom(r.Context())
+	if !c.canRead() {
+		return errorf(http.StatusForbidden, "You are not authorized to complete get_images action.")
+	}
+	pairs, err := parseQueryOrdered(r.URL.RawQuery)
+	if err != nil {
+		return err
+	}
+	q, limit, err := buildListQuery(c, pairs)
+	if err != nil {
+		return err
+	}
+	if q.Marker != "" {
+		if _, err := s.getImage(r.Context(), c, q.Marker); err != nil {
+			return errorf(http.StatusBadRequest, "No image found with ID %s", q.Marker)
+		}
+	}
+	var imgs []*store.Image
+	if limit > 0 {
+		if imgs, err = s.meta.ListImages(r.Context(), q); err != nil {
+			return err
+		}
+	}
+	b := make([]byte, 0, 1024*len(imgs)+256)
+	b = append(b, `{"images": [`...)
+	for i, im := range imgs {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = appendImage(b, im)
+	}
+	var rest []queryPair
+	for _, p := range pairs {
+		if p.k != "marker" {
+			rest = append(rest, p)
+		}
+	}
+	first := "/v2/images"
+	if len(rest) > 0 {
+		first += "?" + encodeQuery(rest)
+	}
+	b = append(b, `], "first": `...)
+	b = appendJSONString(b, first)
+	b = append(b, `, "schema": "/v2/schemas/images"`...)
+	if len(imgs) > 0 && len(imgs) == limit {
+		next := "/v2/images?" + encodeQuery(append(rest, queryPair{"marker", imgs[len(imgs)-1].ID}))
+		b = append(b, `, "next": `...)
+		b = appendJSONString(b, next)
+	}
+	b = append(b, '}')
+	writeJSON(w, http.StatusOK, b)
+	return nil
+}

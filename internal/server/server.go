@@ -1,0 +1,318 @@
+// Package server implements glanced, a Glance-compatible Image API v2 server
+// (wire-compatible with Glance 25.1 "Zed") on SQLite metadata and file data.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/go-glance/glance/internal/store"
+)
+
+// KeystoneConfig holds the service credentials used to validate tokens.
+type KeystoneConfig struct {
+	AuthURL           string        // Keystone v3 URL, e.g. http://127.0.0.1:5000/v3
+	Username          string        // service user
+	Password          string        // service user's password
+	ProjectName       string        // service project
+	UserDomainName    string        // default "Default"
+	ProjectDomainName string        // default "Default"
+	CacheTTL          time.Duration // how long a validated token is trusted; default 30s
+	// WWWAuthenticateURI is announced in 401 answers; default AuthURL without /v3.
+	WWWAuthenticateURI string
+}
+
+// Config configures a Server. The zero value serves noauth on 127.0.0.1:9292
+// with data in the user's state directory.
+type Config struct {
+	Listen    string         // default 127.0.0.1:9292
+	DataDir   string         // default $XDG_STATE_HOME/glanced or ~/.local/state/glanced
+	Auth      string         // "noauth" (default) or "keystone"
+	Keystone  KeystoneConfig // used when Auth is "keystone"
+	PublicURL string         // base for absolute links; default from the request
+	Logger    *slog.Logger   // default slog.Default()
+	// ShutdownTimeout bounds how long Serve waits for in-flight requests
+	// (uploads) once its context ends; default 30s.
+	ShutdownTimeout time.Duration
+	// MaxImageSize caps uploads (Glance's image_size_cap); default 1 TiB.
+	MaxImageSize int64
+}
+
+// DefaultDataDir returns the default data directory.
+func DefaultDataDir() (string, error) {
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "glanced"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no data directory: %w", err)
+	}
+	return filepath.Join(home, ".local", "state", "glanced"), nil
+}
+
+// Server is a running image service.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	meta    store.Metadata
+	blobs   store.Blobs // active image data, keyed by image id
+	staging store.Blobs // glance-direct staged data, keyed by image id
+	auth    authenticator
+	handler http.Handler
+
+	bg       sync.WaitGroup // import tasks
+	bgCtx    context.Context
+	bgCancel context.CancelFunc
+	// uploads tracks images whose data is being written by this process, so
+	// recovery and deletes can tell a live upload from a dead one.
+	mu      sync.Mutex
+	closed  bool
+	httpCli *http.Client
+}
+
+const (
+	defaultListen = "127.0.0.1:9292"
+	storeID       = "local"
+)
+
+// New opens the stores under cfg.DataDir and repairs what a crash left behind.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Listen == "" {
+		cfg.Listen = defaultListen
+	}
+	if cfg.Auth == "" {
+		cfg.Auth = "noauth"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 30 * time.Second
+	}
+	if cfg.MaxImageSize <= 0 {
+		cfg.MaxImageSize = 1 << 40
+	}
+	if cfg.DataDir == "" {
+		d, err := DefaultDataDir()
+		if err != nil {
+			return nil, err
+		}
+		cfg.DataDir = d
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, httpCli: &http.Client{Timeout: 0}}
+	switch cfg.Auth {
+	case "noauth":
+		s.auth = noAuth{}
+	case "keystone":
+		ka, err := newKeystoneAuth(cfg.Keystone, s.log)
+		if err != nil {
+			return nil, err
+		}
+		s.auth = ka
+	default:
+		return nil, fmt.Errorf("unknown auth mode %q (want noauth or keystone)", cfg.Auth)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	meta, err := store.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "glance.db"))
+	if err != nil {
+		return nil, err
+	}
+	s.meta = meta
+	if s.blobs, err = store.OpenFiles(filepath.Join(cfg.DataDir, "images")); err != nil {
+		meta.Close()
+		return nil, err
+	}
+	if s.staging, err = store.OpenFiles(filepath.Join(cfg.DataDir, "staging")); err != nil {
+		meta.Close()
+		return nil, err
+	}
+	if err := s.recover(ctx); err != nil {
+		meta.Close()
+		return nil, fmt.Errorf("recovery: %w", err)
+	}
+	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
+	s.handler = s.routes()
+	return s, nil
+}
+
+// recover brings the stores back to a consistent state after a crash:
+//   - saving images go back to queued (the upload died; Glance does the same
+//     on a failed upload), importing ones back to uploading when their staged
+//     data is there, else to queued; their pending tasks fail;
+//   - an active or deactivated image whose data is missing or has the wrong
+//     size is marked killed (its metadata cannot be trusted any more);
+//   - data of images that are not active/deactivated, and staged data of
+//     images that are not uploading, is removed.
+func (s *Server) recover(ctx context.Context) error {
+	now := time.Now().UTC()
+	stuck, err := s.meta.ImagesByStatus(ctx, store.StatusSaving, store.StatusImporting)
+	if err != nil {
+		return err
+	}
+	for _, im := range stuck {
+		_, err := s.meta.UpdateImage(ctx, im.ID, func(im *store.Image) error {
+			to := store.StatusQueued
+			if im.Status == store.StatusImporting {
+				if _, err := s.staging.Size(ctx, im.ID); err == nil {
+					to = store.StatusUploading
+				}
+			}
+			s.log.Warn("recovery: interrupted write", "image", im.ID, "from", im.Status, "to", to)
+			im.Status = to
+			im.Size, im.VirtualSize = nil, nil
+			delete(im.Properties, "os_glance_import_task")
+			im.UpdatedAt = now
+			return nil
+		})
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	tasks, err := s.meta.ListTasks(ctx, "")
+	if err != nil {
+		return err
+	}
+	for _, t := range tasks {
+		if t.Status == "pending" || t.Status == "processing" {
+			t.Status, t.Message, t.UpdatedAt = "failure", "Interrupted by a restart of the image service.", now
+			if err := s.meta.UpdateTask(ctx, t); err != nil {
+				return err
+			}
+		}
+	}
+	live, err := s.meta.ImagesByStatus(ctx, store.StatusActive, store.StatusDeactivated)
+	if err != nil {
+		return err
+	}
+	keep := make(map[string]bool, len(live))
+	for _, im := range live {
+		size, err := s.blobs.Size(ctx, im.ID)
+		if err == nil && im.Size != nil && size == *im.Size {
+			keep[im.ID] = true
+			continue
+		}
+		s.log.Error("recovery: image data missing or wrong size, marking killed", "image", im.ID, "err", err)
+		if _, err := s.meta.UpdateImage(ctx, im.ID, func(im *store.Image) error {
+			im.Status, im.UpdatedAt = store.StatusKilled, now
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	keys, err := s.blobs.List(ctx)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if !keep[k] {
+			s.log.Warn("recovery: removing orphaned image data", "key", k)
+			if err := s.blobs.Delete(ctx, k); err != nil {
+				return err
+			}
+		}
+	}
+	staged, err := s.meta.ImagesByStatus(ctx, store.StatusUploading)
+	if err != nil {
+		return err
+	}
+	keepStaged := make(map[string]bool, len(staged))
+	for _, im := range staged {
+		keepStaged[im.ID] = true
+	}
+	keys, err = s.staging.List(ctx)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if !keepStaged[k] {
+			s.log.Warn("recovery: removing orphaned staged data", "key", k)
+			if err := s.staging.Delete(ctx, k); err != nil {
+				return err
+			}
+		}
+	}
+	// An uploading image whose staged data vanished can only be staged again.
+	for _, im := range staged {
+		if _, err := s.staging.Size(ctx, im.ID); errors.Is(err, store.ErrNotFound) {
+			if _, err := s.meta.UpdateImage(ctx, im.ID, func(im *store.Image) error {
+				im.Status, im.UpdatedAt = store.StatusQueued, now
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Handler returns the HTTP handler of the Image API.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Serve serves on ln until ctx ends, then stops accepting connections, waits
+// up to ShutdownTimeout for in-flight requests (uploads finish and commit)
+// and returns. It does not close the stores; call Close for that.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	s.log.Info("glanced serving", "addr", ln.Addr().String(), "auth", s.cfg.Auth, "data_dir", s.cfg.DataDir)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down", "timeout", s.cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	if err != nil {
+		// Uploads still running are cut; their handlers put the images back to queued.
+		hs.Close()
+	}
+	<-errc
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// Close stops background tasks and closes the stores.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	s.bgCancel()
+	s.bg.Wait()
+	return s.meta.Close()
+}
+
+// ListenAndServe listens on cfg.Listen and serves until ctx ends.
+func (s *Server) ListenAndServe(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// discard drains a little of a request body so the connection can be reused.
+func discard(r io.Reader) { io.CopyN(io.Discard, r, 64<<10) }
