@@ -1,7 +1,9 @@
 package conformance
 
 import (
+	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -44,4 +46,141 @@ func (r *resp) plainError(t *testing.T, code int) {
 	}
 }
 
-func testErrors(t *testing.T, s *suite) {}
+// jsonError checks an error answered to Accept: application/json:
+// {"message": string, "code": "404 Not Found", "title": "Not Found"}.
+// It returns the message.
+func (r *resp) jsonError(t *testing.T, code int) string {
+	t.Helper()
+	if !r.expect(t, code) {
+		return ""
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("%s: Content-Type %q, want application/json", r.what, ct)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		t.Errorf("%s: error body is not JSON: %v", r, err)
+		return ""
+	}
+	if got := keys(m); !slices.Equal(got, []string{"code", "message", "title"}) {
+		t.Errorf("%s: error fields %v, want code, message, title", r.what, got)
+	}
+	field(t, m, "code", statusCode(code))
+	field(t, m, "title", statusTitle(code))
+	fieldType(t, m, "message", "string")
+	return str(m, "message")
+}
+
+// htmlError checks an error answered to Accept: text/html.
+func (r *resp) htmlError(t *testing.T, code int) {
+	t.Helper()
+	if !r.expect(t, code) {
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+		t.Errorf("%s: Content-Type %q, want text/html", r.what, ct)
+	}
+	for _, want := range []string{"<html>", "<title>" + statusCode(code) + "</title>", "<h1>" + statusCode(code) + "</h1>", "</html>"} {
+		if !strings.Contains(string(r.Body), want) {
+			t.Errorf("%s: HTML error body lacks %q", r, want)
+		}
+	}
+}
+
+func testErrors(t *testing.T, s *suite) {
+	img := s.create(t, AlphaMember, nil)
+	id := str(img, "id")
+	unknown := newUUID()
+
+	// One request for each common error status.
+	cases := []struct {
+		name   string
+		role   Role
+		method string
+		path   string
+		body   any
+		hdr    []string
+		code   int
+	}{
+		{"BadRequest", AlphaMember, http.MethodGet, "/v2/images?limit=x", nil, nil, 400},
+		{"Unauthorized", "", http.MethodGet, "/v2/images", nil, nil, 401},
+		{"Forbidden", AlphaReader, http.MethodPost, "/v2/images", map[string]any{"name": "no"}, nil, 403},
+		{"NotFound", AlphaMember, http.MethodGet, "/v2/images/" + unknown, nil, nil, 404},
+		{"MethodNotAllowed", AlphaMember, http.MethodPut, "/v2/images", nil, nil, 405},
+		{"Conflict", AlphaMember, http.MethodPatch, "/v2/images/" + id,
+			[]map[string]any{op("remove", "/nothere")}, []string{"Content-Type", patchV21}, 409},
+		{"UnsupportedMediaType", AlphaMember, http.MethodPatch, "/v2/images/" + id,
+			[]map[string]any{}, []string{"Content-Type", "application/json"}, 415},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			hdr := func(accept string) []string {
+				h := slices.Clone(c.hdr)
+				if accept != "" {
+					h = append(h, "Accept", accept)
+				}
+				return h
+			}
+			s.do(t, c.role, c.method, c.path, c.body, hdr("application/json")...).jsonError(t, c.code)
+			s.do(t, c.role, c.method, c.path, c.body, hdr("text/html")...).htmlError(t, c.code)
+			s.do(t, c.role, c.method, c.path, c.body, hdr("text/plain")...).plainError(t, c.code)
+			s.do(t, c.role, c.method, c.path, c.body, hdr("")...).plainError(t, c.code)
+		})
+	}
+
+	t.Run("NotFoundMessage", func(t *testing.T) {
+		msg := s.do(t, AlphaMember, http.MethodGet, "/v2/images/"+unknown, nil, "Accept", "application/json").jsonError(t, 404)
+		if !strings.Contains(msg, "No image found with ID "+unknown) {
+			t.Errorf("message %q does not name the image", msg)
+		}
+	})
+
+	t.Run("RequestIDEcho", func(t *testing.T) {
+		want := "req-" + newUUID()
+		r := s.do(t, AlphaReader, http.MethodGet, "/v2/images?limit=1", nil, "X-Openstack-Request-Id", want)
+		r.header(t, "X-Openstack-Request-Id", want)
+		r = s.do(t, AlphaReader, http.MethodGet, "/v2/images/"+unknown, nil, "X-Openstack-Request-Id", want)
+		r.header(t, "X-Openstack-Request-Id", want)
+		// A request ID without the prefix gets it.
+		r = s.do(t, AlphaReader, http.MethodGet, "/v2/images?limit=1", nil, "X-Openstack-Request-Id", "abc")
+		r.header(t, "X-Openstack-Request-Id", "req-abc")
+	})
+
+	t.Run("RequestIDOnErrors", func(t *testing.T) {
+		s.do(t, AlphaMember, http.MethodGet, "/v2/images/"+unknown, nil).requestID(t)
+		s.do(t, AlphaMember, http.MethodGet, "/v2/images?limit=x", nil).requestID(t)
+		s.do(t, AlphaMember, http.MethodPut, "/v2/images", nil).requestID(t)
+	})
+
+	allow := []struct{ method, path, allow string }{
+		{http.MethodPut, "/v2/images", "GET, POST"},
+		{http.MethodPatch, "/v2/images", "GET, POST"},
+		{http.MethodDelete, "/v2/images", "GET, POST"},
+		{http.MethodPost, "/v2/images/" + id, "GET, PATCH, DELETE"},
+		{http.MethodPut, "/v2/images/" + id, "GET, PATCH, DELETE"},
+		{http.MethodPost, "/v2/images/" + id + "/file", "GET, PUT"},
+		{http.MethodDelete, "/v2/images/" + id + "/file", "GET, PUT"},
+		{http.MethodGet, "/v2/images/" + id + "/stage", "PUT"},
+		{http.MethodGet, "/v2/images/" + id + "/import", "POST"},
+		{http.MethodGet, "/v2/images/" + id + "/actions/deactivate", "POST"},
+		{http.MethodGet, "/v2/images/" + id + "/actions/reactivate", "POST"},
+		{http.MethodGet, "/v2/images/" + id + "/tags/x", "PUT, DELETE"},
+		{http.MethodPut, "/v2/images/" + id + "/members", "GET, POST"},
+		{http.MethodPost, "/v2/images/" + id + "/members/x", "GET, PUT, DELETE"},
+		{http.MethodPost, "/v2/schemas/image", "GET"},
+		{http.MethodDelete, "/v2/schemas/members", "GET"},
+		{http.MethodPost, "/v2/info/import", "GET"},
+		{http.MethodPost, "/v2/info/stores", "GET"},
+	}
+	t.Run("MethodNotAllowed", func(t *testing.T) {
+		for _, c := range allow {
+			r := s.do(t, AlphaMember, c.method, c.path, nil)
+			if r.expect(t, http.StatusMethodNotAllowed) {
+				r.header(t, "Allow", c.allow)
+				r.plainError(t, http.StatusMethodNotAllowed)
+			}
+		}
+		// The image was not touched.
+		field(t, s.show(t, AlphaMember, id), "status", "queued")
+	})
+}

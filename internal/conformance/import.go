@@ -1,0 +1,163 @@
+package conformance
+
+import (
+	"bytes"
+	"net/http"
+	"testing"
+	"time"
+)
+
+func testImport(t *testing.T, s *suite) {
+	data := []byte("staged image data\n")
+	stage := func(t *testing.T, role Role, id string, hdr ...string) *resp {
+		t.Helper()
+		if hdr == nil {
+			hdr = octet
+		}
+		return s.do(t, role, http.MethodPut, "/v2/images/"+id+"/stage", raw(data), hdr...)
+	}
+	importTo := func(t *testing.T, role Role, id string, body any) *resp {
+		t.Helper()
+		return s.do(t, role, http.MethodPost, "/v2/images/"+id+"/import", body)
+	}
+	direct := map[string]any{"method": map[string]any{"name": "glance-direct"}}
+	formats := func() map[string]any {
+		return map[string]any{"disk_format": "raw", "container_format": "bare"}
+	}
+
+	// staged creates an image and stages data for it.
+	staged := func(t *testing.T, body map[string]any) string {
+		t.Helper()
+		id := str(s.create(t, AlphaMember, body), "id")
+		stage(t, AlphaMember, id).must(t, http.StatusNoContent)
+		return id
+	}
+
+	t.Run("GlanceDirect", func(t *testing.T) {
+		img := s.create(t, AlphaMember, formats())
+		id := str(img, "id")
+		r := stage(t, AlphaMember, id)
+		r.expect(t, http.StatusNoContent)
+		r.noBody(t)
+		r.requestID(t)
+		got := s.show(t, AlphaMember, id)
+		field(t, got, "status", "uploading")
+		field(t, got, "size", len(data))
+		field(t, got, "checksum", nil)
+		// Staged data is not the image's data yet.
+		s.do(t, AlphaMember, http.MethodGet, "/v2/images/"+id+"/file", nil).expect(t, http.StatusNoContent)
+
+		r = importTo(t, AlphaMember, id, direct)
+		r.expect(t, http.StatusAccepted)
+		r.noBody(t)
+		reqID := r.requestID(t)
+		got = s.waitStatus(t, AlphaMember, id, "active", 30*time.Second)
+		s.checkData(t, got, data)
+		dl := s.do(t, AlphaMember, http.MethodGet, "/v2/images/"+id+"/file", nil).must(t, http.StatusOK)
+		if !bytes.Equal(dl.Body, data) {
+			t.Errorf("imported data %q, want %q", dl.Body, data)
+		}
+
+		// The import ran as a task tied to the request.
+		var task map[string]any
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			body := s.do(t, AlphaMember, http.MethodGet, "/v2/images/"+id+"/tasks", nil).must(t, http.StatusOK).obj(t)
+			tasks := objs(t, body, "tasks")
+			if len(tasks) != 1 {
+				t.Fatalf("%d tasks for the image, want 1: %v", len(tasks), tasks)
+			}
+			task = tasks[0]
+			if str(task, "status") == "success" || time.Now().After(deadline) {
+				break
+			}
+		}
+		field(t, task, "type", "api_image_import")
+		field(t, task, "status", "success")
+		field(t, task, "image_id", id)
+		field(t, task, "request_id", reqID)
+		field(t, task, "owner", s.project(t, AlphaMember))
+		if !uuidRE.MatchString(str(task, "id")) {
+			t.Errorf("task id %q is not a UUID", str(task, "id"))
+		}
+		for _, k := range []string{"created_at", "updated_at", "expires_at", "user_id", "message"} {
+			fieldType(t, task, k, "string")
+		}
+		fieldType(t, task, "input", "object")
+		fieldType(t, task, "result", "object", "null")
+	})
+
+	t.Run("NotStaged", func(t *testing.T) {
+		img := s.create(t, AlphaMember, formats())
+		r := importTo(t, AlphaMember, str(img, "id"), direct)
+		r.expect(t, http.StatusConflict)
+		r.plainError(t, http.StatusConflict)
+		field(t, s.show(t, AlphaMember, str(img, "id")), "status", "queued")
+	})
+
+	t.Run("NoFormats", func(t *testing.T) {
+		id := staged(t, nil)
+		importTo(t, AlphaMember, id, direct).expect(t, http.StatusConflict)
+		field(t, s.show(t, AlphaMember, id), "status", "uploading")
+	})
+
+	t.Run("BadBody", func(t *testing.T) {
+		id := staged(t, formats())
+		for _, b := range []any{
+			map[string]any{},
+			map[string]any{"method": map[string]any{}},
+			map[string]any{"method": map[string]any{"name": "carrier-pigeon"}},
+			raw("{"),
+		} {
+			r := importTo(t, AlphaMember, id, b)
+			r.expect(t, http.StatusBadRequest)
+			r.plainError(t, http.StatusBadRequest)
+		}
+		field(t, s.show(t, AlphaMember, id), "status", "uploading")
+	})
+
+	t.Run("StageTwice", func(t *testing.T) {
+		id := staged(t, formats())
+		stage(t, AlphaMember, id).expect(t, http.StatusConflict)
+		// Nor can data be uploaded directly once staged.
+		s.upload(t, AlphaMember, id, data).expect(t, http.StatusConflict)
+	})
+
+	t.Run("Active", func(t *testing.T) {
+		img := s.active(t, AlphaMember, nil, data)
+		stage(t, AlphaMember, str(img, "id")).expect(t, http.StatusConflict)
+		importTo(t, AlphaMember, str(img, "id"), direct).expect(t, http.StatusConflict)
+	})
+
+	t.Run("StageContentType", func(t *testing.T) {
+		img := s.create(t, AlphaMember, formats())
+		stage(t, AlphaMember, str(img, "id"), "Content-Type", "application/json").expect(t, http.StatusUnsupportedMediaType)
+		field(t, s.show(t, AlphaMember, str(img, "id")), "status", "queued")
+	})
+
+	t.Run("Reader", func(t *testing.T) {
+		img := s.create(t, AlphaMember, formats())
+		stage(t, AlphaReader, str(img, "id")).expect(t, http.StatusForbidden)
+		stage(t, AlphaMember, str(img, "id")).must(t, http.StatusNoContent)
+		importTo(t, AlphaReader, str(img, "id"), direct).expect(t, http.StatusForbidden)
+		field(t, s.show(t, AlphaMember, str(img, "id")), "status", "uploading")
+	})
+
+	t.Run("OtherProject", func(t *testing.T) {
+		img := s.create(t, AlphaMember, formats())
+		stage(t, BetaMember, str(img, "id")).expect(t, http.StatusNotFound)
+		importTo(t, BetaMember, str(img, "id"), direct).expect(t, http.StatusNotFound)
+		s.do(t, BetaMember, http.MethodGet, "/v2/images/"+str(img, "id")+"/tasks", nil).expect(t, http.StatusNotFound)
+	})
+
+	t.Run("Unknown", func(t *testing.T) {
+		stage(t, AlphaMember, newUUID()).expect(t, http.StatusNotFound)
+		importTo(t, AlphaMember, newUUID(), direct).expect(t, http.StatusNotFound)
+		s.do(t, AlphaMember, http.MethodGet, "/v2/images/"+newUUID()+"/tasks", nil).expect(t, http.StatusNotFound)
+	})
+
+	t.Run("NoTasks", func(t *testing.T) {
+		img := s.create(t, AlphaMember, nil)
+		body := s.do(t, AlphaMember, http.MethodGet, "/v2/images/"+str(img, "id")+"/tasks", nil).must(t, http.StatusOK).obj(t)
+		field(t, body, "tasks", []any{})
+	})
+}

@@ -1,5 +1,0 @@
-package conformance
-
-import "testing"
-
-func testImport(t *testing.T, s *suite)                      {}
