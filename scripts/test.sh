@@ -59,18 +59,35 @@ else
 fi
 
 # ---- checks -----------------------------------------------------------------------------
-say "gofmt"
-unformatted=$(gofmt -l .)
-[[ -z $unformatted ]] || { say "gofmt -l lists files to format:"; echo "$unformatted" >&2; exit 1; }
-say "go vet"
-go vet ./...
-say "go build"
-go build ./...
-go build -o "$work/testreport" ./scripts/testreport
-
+# Every check runs even when one before it failed, so that one run shows all problems.
+failed=()
+check() {
+  local name=$1
+  shift
+  say "$name"
+  "$@" || { failed+=("$name"); say "$name FAILED"; }
+}
+gofmt_clean() {
+  local files
+  files=$(gofmt -l .) && [[ -z $files ]] && return
+  echo "gofmt -l lists files to format:" >&2
+  echo "$files" >&2
+  return 1
+}
+run_tests() {
+  go build -o "$work/testreport" ./scripts/testreport &&
+    go test -json -count=1 -timeout "${GO_TEST_TIMEOUT:-15m}" "$@" | "$work/testreport"
+}
+check gofmt gofmt_clean
+check "go vet" go vet ./...
+check "go build" go build ./...
 (($#)) || set -- ./...
-say "go test $*"
-go test -json -count=1 -timeout "${GO_TEST_TIMEOUT:-15m}" "$@" | "$work/testreport"
+check "go test $*" run_tests "$@"
+
 if [[ $GLANCE_PEER_ENV == none ]]; then
   banner "INTEGRATION TESTS WERE SKIPPED: no Keystone+Glance peer (see above)"
+fi
+if ((${#failed[@]})); then
+  say "failed: $(printf '%s; ' "${failed[@]}")"
+  exit 1
 fi
