@@ -22,7 +22,7 @@ func checkOctetStream(r *http.Request) error {
 		if ct == "" {
 			ct = "None"
 		}
-		return errorf(http.StatusUnsupportedMediaType, "The request media type %s is not supported by this server.", ct)
+		return errorf(http.StatusUnsupportedMediaType, "The request media type %s is not supported by this server.\n", ct)
 	}
 	return nil
 }
@@ -174,14 +174,14 @@ func (s *Server) revert(id, from, to string) {
 // parseRange parses a single byte range (Range or the legacy Content-Range
 // request header) against size.
 func parseRange(h string, size int64) (off, n int64, err error) {
-	unsat := errorf(http.StatusRequestedRangeNotSatisfiable, "Requested range not satisfiable")
+	unsat := errorf(http.StatusRequestedRangeNotSatisfiable, "The Range requested is not available.")
 	spec, ok := strings.CutPrefix(strings.TrimSpace(h), "bytes")
 	if !ok {
 		return 0, 0, unsat
 	}
 	spec = strings.TrimLeft(spec, " =")
 	if strings.Contains(spec, ",") {
-		return 0, 0, errorf(http.StatusBadRequest, "Multiple ranges are not supported.")
+		return 0, 0, errorf(http.StatusBadRequest, "Requests with multiple ranges are not supported in Glance. You may make multiple single-range requests instead.")
 	}
 	spec, _, _ = strings.Cut(spec, "/") // Content-Range: bytes a-b/total
 	a, b, ok := strings.Cut(spec, "-")
@@ -222,7 +222,7 @@ func (s *Server) downloadImage(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusForbidden, "You are not authorized to complete download_image action.")
 	}
 	if im.Status == store.StatusDeactivated && !c.Admin {
-		return errorf(http.StatusForbidden, "The requested image has been deactivated. Image data download is prohibited.")
+		return errorf(http.StatusForbidden, "The requested image has been deactivated. Image data download is forbidden.")
 	}
 	if (im.Status != store.StatusActive && im.Status != store.StatusDeactivated) || im.Size == nil {
 		w.WriteHeader(http.StatusNoContent)

@@ -257,7 +257,7 @@ func optString(key string, v any, max int, enum []string) (*string, error) {
 		return nil, schemaError("%s is too long", pyRepr(v))
 	}
 	if enum != nil && !oneOf(s, enum) {
-		return nil, schemaError("%s is not one of %s", pyRepr(v), pyList(enum))
+		return nil, schemaError("%s is not one of [None, %s", pyRepr(v), pyList(enum)[1:])
 	}
 	return &s, nil
 }
@@ -280,7 +280,7 @@ func nonNegInt(key string, v any) (int64, error) {
 		return 0, schemaError("%s is not of type 'integer'", pyRepr(v))
 	}
 	if i < 0 {
-		return 0, errorf(http.StatusBadRequest, "Cannot set %s to a negative value.", key)
+		return 0, errorf(http.StatusBadRequest, "Invalid value '%d' for parameter '%s': Cannot be a negative value", i, key)
 	}
 	return i, nil
 }
@@ -410,7 +410,7 @@ func (s *Server) createImage(w http.ResponseWriter, r *http.Request) error {
 			return errorf(http.StatusForbidden, "Attribute '%s' is read-only.", k)
 		}
 		if reserved(k) {
-			return errorf(http.StatusForbidden, "Attribute '%s' is reserved.", k)
+			return errorf(http.StatusForbidden, "Access was denied to this resource.")
 		}
 	}
 	now := time.Now().UTC()
@@ -434,7 +434,8 @@ func (s *Server) createImage(w http.ResponseWriter, r *http.Request) error {
 			if im.Owner != nil {
 				o = *im.Owner
 			}
-			return errorf(http.StatusForbidden, "You are not permitted to create images owned by '%s'.", o)
+			_ = o
+			return errorf(http.StatusForbidden, "Access was denied to this resource.")
 		}
 		if im.Visibility == "public" {
 			return errorf(http.StatusForbidden, "You are not authorized to complete publicize_image action.")
@@ -442,7 +443,7 @@ func (s *Server) createImage(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := s.meta.CreateImage(r.Context(), im); err != nil {
 		if errors.Is(err, store.ErrDuplicate) {
-			return errorf(http.StatusConflict, "An image with identifier %s already exists", im.ID)
+			return errorf(http.StatusConflict, "Image ID %s already exists!", im.ID)
 		}
 		return err
 	}
@@ -471,6 +472,9 @@ func (s *Server) deleteImage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	im, err := s.getImage(ctx, c, r.PathValue("id"))
 	if err != nil {
+		if ae, ok := err.(*apiError); ok && ae.code == http.StatusNotFound {
+			return errorf(http.StatusNotFound, "Failed to find image %s to delete", r.PathValue("id"))
+		}
 		return err
 	}
 	if err := mayModify(c, im, "delete_image"); err != nil {
@@ -481,7 +485,7 @@ func (s *Server) deleteImage(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := s.meta.DeleteImage(ctx, im.ID); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return notFoundImage(im.ID)
+			return errorf(http.StatusNotFound, "Failed to find image %s to delete", im.ID)
 		}
 		return err
 	}
@@ -567,7 +571,7 @@ func (s *Server) changeTag(w http.ResponseWriter, r *http.Request, add bool) err
 			}
 		}
 		if !add {
-			return errorf(http.StatusNotFound, "Tag %s not found.", tag)
+			return errorf(http.StatusNotFound, "The resource could not be found.")
 		}
 		if len(im.Tags) >= maxTags {
 			return errorf(http.StatusRequestEntityTooLarge, "Maximum number of tags exceeded.")

@@ -303,7 +303,7 @@ func (s *Server) imageTasks(w http.ResponseWriter, r *http.Request) error {
 	c := callerFrom(r.Context())
 	im, err := s.getImage(r.Context(), c, r.PathValue("id"))
 	if err != nil {
-		return err
+		return errorf(http.StatusNotFound, "The resource could not be found.")
 	}
 	tasks, err := s.meta.ListTasks(r.Context(), im.ID)
 	if err != nil {

@@ -136,7 +136,7 @@ func buildListQuery(c *caller, pairs []queryPair) (store.ListQuery, int, error) 
 		case k == "tag":
 			q.Tags = append(q.Tags, v)
 		case k == "changes-since":
-			return bad("The 'changes-since' filter is no longer available on v2.")
+			return bad("The \"changes-since\" filter is no longer available on v2.")
 		case k == "created_at" || k == "updated_at":
 			op, val := "eq", v
 			if o, rest, ok := strings.Cut(v, ":"); ok && oneOf(o, []string{"gt", "gte", "lt", "lte", "eq", "neq"}) {
@@ -180,11 +180,11 @@ func buildListQuery(c *caller, pairs []queryPair) (store.ListQuery, int, error) 
 				q.Filters = append(q.Filters, store.Filter{Field: k, Op: "eq", Values: []any{val}})
 			}
 		case intColumns[k]:
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				return bad("Invalid value for %s: %s", k, v)
+			var val any = v // a non-number matches nothing, as in Glance
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+				val = n
 			}
-			q.Filters = append(q.Filters, store.Filter{Field: k, Op: "eq", Values: []any{n}})
+			q.Filters = append(q.Filters, store.Filter{Field: k, Op: "eq", Values: []any{val}})
 		case k == "owner" || k == "checksum" || k == "os_hash_value" || k == "os_hash_algo":
 			q.Filters = append(q.Filters, store.Filter{Field: k, Op: "eq", Values: []any{v}})
 		default:

@@ -35,8 +35,8 @@ func (s *Server) listMembers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := onlyShared(im); err != nil {
-		return err
+	if im.Visibility != "shared" {
+		return errorf(http.StatusForbidden, "Not allowed to list members for image %s: Only shared images have members.", im.ID)
 	}
 	ms, err := s.meta.ListMembers(r.Context(), im.ID)
 	if err != nil {
@@ -78,8 +78,8 @@ func (s *Server) addMember(w http.ResponseWriter, r *http.Request) error {
 	if mid == "" {
 		return errorf(http.StatusBadRequest, "Member to be added not specified")
 	}
-	if err := onlyShared(im); err != nil {
-		return err
+	if im.Visibility != "shared" {
+		return errorf(http.StatusForbidden, "Not allowed to create members for image %s.", im.ID)
 	}
 	ms, err := s.meta.ListMembers(ctx, im.ID)
 	if err != nil {
@@ -92,7 +92,7 @@ func (s *Server) addMember(w http.ResponseWriter, r *http.Request) error {
 	m := &store.Member{ImageID: im.ID, MemberID: mid, Status: "pending", CreatedAt: now, UpdatedAt: now}
 	if err := s.meta.AddMember(ctx, m); err != nil {
 		if errors.Is(err, store.ErrDuplicate) {
-			return errorf(http.StatusConflict, "Member %s already associated with image %s.", mid, im.ID)
+			return errorf(http.StatusConflict, "Member %s is duplicated for image %s", mid, im.ID)
 		}
 		return err
 	}
@@ -108,13 +108,13 @@ func (s *Server) member(r *http.Request) (*store.Image, *store.Member, error) {
 		return nil, nil, err
 	}
 	mid := r.PathValue("member")
-	notFound := errorf(http.StatusNotFound, "Not allowed to see member %s of image %s.", mid, im.ID)
+	notFound := errorf(http.StatusNotFound, "%s not found in the member list of the image %s.", mid, im.ID)
 	if !c.Admin && !owns(c, im) && mid != c.ProjectID {
 		return im, nil, notFound
 	}
 	m, err := s.meta.GetMember(r.Context(), im.ID, mid)
 	if errors.Is(err, store.ErrNotFound) {
-		return im, nil, errorf(http.StatusNotFound, "%s is not a member of image %s", mid, im.ID)
+		return im, nil, notFound
 	}
 	return im, m, err
 }
@@ -142,7 +142,7 @@ func (s *Server) updateMember(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !c.Admin && (m.MemberID != c.ProjectID || !c.canWrite()) {
-		return errorf(http.StatusForbidden, "You are not permitted to modify 'status' on this image member.")
+		return errorf(http.StatusForbidden, "You are not authorized to complete modify_member action.")
 	}
 	obj, _ := body.(map[string]any)
 	st, ok := obj["status"]
@@ -151,7 +151,7 @@ func (s *Server) updateMember(w http.ResponseWriter, r *http.Request) error {
 	}
 	status, _ := st.(string)
 	if !oneOf(status, []string{"pending", "accepted", "rejected"}) {
-		return errorf(http.StatusBadRequest, "Invalid status: %s", pyRepr(st))
+		return errorf(http.StatusBadRequest, "Incorrect request: Status must be \"pending\", \"accepted\" or \"rejected\".")
 	}
 	m.Status, m.UpdatedAt = status, time.Now().UTC()
 	if err := s.meta.UpdateMember(r.Context(), m); err != nil {

@@ -55,7 +55,7 @@ func parsePatch(body any, v20 bool) ([]patchOp, error) {
 				return nil, errorf(http.StatusBadRequest, "Unable to find '%s' in JSON Schema change", "op")
 			}
 			if o != "add" && o != "remove" && o != "replace" {
-				return nil, errorf(http.StatusBadRequest, "Invalid operation: `%s`: Unable to find `op` in JSON Schema change. It must be one of the following: add, remove, replace.", o)
+				return nil, errorf(http.StatusBadRequest, "Invalid operation: `%s`. It must be one of the following: add, remove, replace.", o)
 			}
 			p, ok := m["path"].(string)
 			if !ok {
@@ -69,7 +69,7 @@ func parsePatch(body any, v20 bool) ([]patchOp, error) {
 		raw := path[1:]
 		if strings.Contains(raw, "/") {
 			if strings.HasPrefix(raw, "locations") {
-				return nil, errorf(http.StatusForbidden, "It's not allowed to update locations if locations are invisible.")
+				return nil, errorf(http.StatusForbidden, "It's not allowed to %s locations if locations are invisible.", op)
 			}
 			return nil, errorf(http.StatusBadRequest, "Invalid JSON pointer for this resource: '%s'", path)
 		}
@@ -95,7 +95,7 @@ func (s *Server) updateImage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt != patchV20 && mt != patchV21 {
-		e := errorf(http.StatusUnsupportedMediaType, "The request media type %s is not supported by this server.", r.Header.Get("Content-Type"))
+		e := errorf(http.StatusUnsupportedMediaType, "The request media type %s is not supported by this server.\n", r.Header.Get("Content-Type"))
 		e.header = http.Header{"Accept-Patch": {patchV20 + ", " + patchV21}}
 		return e
 	}
@@ -133,6 +133,11 @@ func (s *Server) updateImage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+var (
+	errConflict = errorf(http.StatusConflict, "There was a conflict when trying to complete your request.")
+	errDenied   = errorf(http.StatusForbidden, "Access was denied to this resource.")
+)
+
 func applyPatch(c *caller, im *store.Image, op patchOp, v20 bool) error {
 	k := op.key
 	if readOnly[k] || k == "id" {
@@ -145,23 +150,23 @@ func applyPatch(c *caller, im *store.Image, op patchOp, v20 bool) error {
 	switch op.op {
 	case "remove":
 		if base {
-			return errorf(http.StatusForbidden, "Property %s may not be removed.", k)
+			return errDenied
 		}
 		if _, ok := im.Properties[k]; !ok {
-			return errorf(http.StatusConflict, "Property %s does not exist.", k)
+			return errConflict
 		}
 		delete(im.Properties, k)
 		return nil
 	case "replace":
 		if !base {
 			if _, ok := im.Properties[k]; !ok {
-				return errorf(http.StatusConflict, "Property %s does not exist.", k)
+				return errConflict
 			}
 		}
 	case "add":
 		if !base && v20 {
 			if _, ok := im.Properties[k]; ok {
-				return errorf(http.StatusConflict, "Property %s already present.", k)
+				return errConflict
 			}
 		}
 	}
@@ -172,7 +177,7 @@ func applyPatch(c *caller, im *store.Image, op patchOp, v20 bool) error {
 		}
 	case "owner":
 		if !c.Admin {
-			return errorf(http.StatusForbidden, "Owner can't be updated by non admin.")
+			return errDenied
 		}
 	case "visibility":
 		if v, _ := op.value.(string); v == "public" && !c.Admin {

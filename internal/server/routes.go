@@ -33,7 +33,7 @@ func (s *Server) routes() http.Handler {
 		}
 		allow := strings.Join(methods, ", ")
 		mux.HandleFunc(path, s.wrap(func(w http.ResponseWriter, r *http.Request) error {
-			e := errorf(http.StatusMethodNotAllowed, "The method %s is not allowed for this resource.", r.Method)
+			e := errorf(http.StatusMethodNotAllowed, "The method %s is not allowed for this resource. ", r.Method)
 			e.header = http.Header{"Allow": {allow}}
 			return e
 		}, false))
