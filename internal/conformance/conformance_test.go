@@ -1,78 +1,109 @@
 package conformance
 
 import (
-	"bufio"
 	"context"
+	"errors"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-glance/glance/internal/server"
+	"github.com/go-glance/glance/internal/testenv"
 )
 
-// peerEnv reads the admin credentials file the peer script writes, so
-// the tests find Keystone without a sourced environment.
-func peerEnv() map[string]string {
-	env := map[string]string{}
-	f, err := os.Open("/tmp/peer/env")
-	if err == nil {
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			k, v, ok := strings.Cut(strings.TrimPrefix(sc.Text(), "export "), "=")
-			if ok {
-				env[k] = strings.Trim(v, `"'`)
+// peerTarget returns a Target on imageURL whose tokens come from the
+// peer's Keystone. testenv skips (loudly) when there is no peer.
+func peerTarget(t *testing.T, cloud *testenv.Cloud, imageURL string) Target {
+	users := map[Role]testenv.User{
+		Admin:       cloud.Admin,
+		AlphaMember: cloud.AlphaMember,
+		AlphaReader: cloud.AlphaReader,
+		BetaMember:  cloud.BetaMember,
+		BetaReader:  cloud.BetaReader,
+	}
+	return Target{
+		URL: imageURL,
+		// Run asks for every credential up front, on t's goroutine, so
+		// testenv may fail t directly.
+		Credential: func(_ context.Context, r Role) (Credential, error) {
+			u, ok := users[r]
+			if !ok {
+				return Credential{}, errors.New("no user for role " + string(r))
 			}
-		}
+			a := cloud.Auth(t, u)
+			return Credential{Token: a.Token, ProjectID: a.ProjectID}, nil
+		},
 	}
-	for _, k := range []string{"OS_AUTH_URL"} {
-		if v := os.Getenv(k); v != "" {
-			env[k] = v
-		}
-	}
-	if env["OS_AUTH_URL"] == "" {
-		env["OS_AUTH_URL"] = "http://127.0.0.1:15000/v3"
-	}
-	return env
 }
 
 // reachable reports whether something answers HTTP at url.
-func reachable(url string) bool {
+func reachable(url string) error {
 	c := &http.Client{Timeout: 5 * time.Second}
 	r, err := c.Get(url)
 	if err != nil {
-		return false
+		return err
 	}
-	r.Body.Close()
-	return true
+	return r.Body.Close()
 }
 
-func peerTarget(t *testing.T, imageURL string) Target {
-	t.Helper()
-	authURL := peerEnv()["OS_AUTH_URL"]
-	if !reachable(authURL) {
-		t.Skipf("SKIPPING: no Keystone answers at %s; start the peer with scripts (openstack-up.sh)", authURL)
-	}
-	return Target{
-		URL:        imageURL,
-		Credential: KeystoneCredentials(nil, authURL, PeerUsers),
-	}
-}
-
+// TestRealGlance runs the suite against the peer's Glance 25.1, which is
+// configured with two file stores (fast is the default) and the image
+// cache.
 func TestRealGlance(t *testing.T) {
-	url := "http://127.0.0.1:19292"
-	if v := os.Getenv("CONFORMANCE_GLANCE_URL"); v != "" {
-		url = v
+	cloud := testenv.Peer(t)
+	if err := reachable(cloud.GlanceURL); err != nil {
+		t.Fatalf("Keystone answers but Glance at %s does not: %v", cloud.GlanceURL, err)
 	}
-	tg := peerTarget(t, url)
-	if !reachable(url) {
-		t.Skipf("SKIPPING: no Glance answers at %s; start the peer with scripts (openstack-up.sh)", url)
-	}
+	tg := peerTarget(t, cloud, cloud.GlanceURL)
 	tg.Stores = []string{"fast", "slow"}
 	tg.Cache = true
 	Run(t, tg)
 }
 
-var _ = context.Background
-var _ = net.Listen
+// TestGlanced runs the suite against glanced, started in this process
+// on a free port with a fresh data directory, validating tokens with the
+// peer's Keystone. glanced has one store, "local", and no image cache.
+func TestGlanced(t *testing.T) {
+	cloud := testenv.Peer(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := server.New(ctx, server.Config{
+		DataDir: t.TempDir(),
+		Auth:    "keystone",
+		Keystone: server.KeystoneConfig{
+			AuthURL:           cloud.KeystoneURL,
+			Username:          cloud.Glance.Name,
+			Password:          cloud.Glance.Password,
+			ProjectName:       cloud.Glance.Project,
+			UserDomainName:    cloud.Glance.Domain,
+			ProjectDomainName: cloud.Glance.Domain,
+		},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		cancel()
+		srv.Close()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("glanced: %v", err)
+		}
+		if err := srv.Close(); err != nil {
+			t.Errorf("glanced close: %v", err)
+		}
+	})
+	tg := peerTarget(t, cloud, "http://"+ln.Addr().String())
+	tg.Stores = []string{"local"}
+	Run(t, tg)
+}

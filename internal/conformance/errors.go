@@ -172,7 +172,7 @@ func testErrors(t *testing.T, s *suite) {
 		{http.MethodPost, "/v2/info/import", "GET"},
 		{http.MethodPost, "/v2/info/stores", "GET"},
 	}
-	t.Run("MethodNotAllowed", func(t *testing.T) {
+	t.Run("Allow", func(t *testing.T) {
 		for _, c := range allow {
 			r := s.do(t, AlphaMember, c.method, c.path, nil)
 			if r.expect(t, http.StatusMethodNotAllowed) {
