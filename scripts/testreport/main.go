@@ -44,6 +44,25 @@ type report struct {
 	failedPkgs       int
 	slowest          []timing
 	sawEvent         bool
+	lastHeader       string // the package whose failures were last shown
+}
+
+const module = "github.com/go-glance/glance"
+
+// short names a package of this module by its folder.
+func short(pkg string) string {
+	if pkg == module {
+		return "."
+	}
+	return strings.TrimPrefix(pkg, module+"/")
+}
+
+// header names the package before the first failure shown from it.
+func (r *report) header(pkg string) {
+	if r.lastHeader != pkg {
+		fmt.Fprintf(r.w, "=== in %s\n", short(pkg))
+		r.lastHeader = pkg
+	}
 }
 
 func main() {
@@ -109,7 +128,7 @@ func (r *report) handle(e event) {
 	case "fail":
 		p.fail++
 		r.fail++
-		fmt.Fprintf(r.w, "=== in %s\n", e.Package)
+		r.header(e.Package)
 		for _, l := range out {
 			fmt.Fprint(r.w, l)
 		}
@@ -121,30 +140,34 @@ func (r *report) handle(e event) {
 		}
 	}
 	if !strings.Contains(e.Test, "/") {
-		r.slowest = append(r.slowest, timing{e.Package + " " + e.Test, e.Elapsed})
+		r.slowest = append(r.slowest, timing{short(e.Package) + " " + e.Test, e.Elapsed})
 	}
 }
 
 func (r *report) endPackage(e event, p *pkgState) {
-	short := strings.TrimPrefix(e.Package, "github.com/go-glance/glance/")
 	switch e.Action {
 	case "skip": // no test files
 		return
 	case "pass":
-		fmt.Fprintf(r.w, "ok    %-32s %6.1fs  %d passed, %d skipped\n", short, e.Elapsed, p.pass, p.skip)
+		fmt.Fprintf(r.w, "ok    %-32s %6.1fs  %d passed, %d skipped\n", short(e.Package), e.Elapsed, p.pass, p.skip)
 	case "fail":
 		r.failedPkgs++
 		// What the package printed outside tests (a panic, a timeout, a failed
 		// TestMain) and the output of tests that never finished.
+		// go test's own closing lines (PASS, FAIL, ok) are left out.
 		for test, out := range p.out {
+			r.header(e.Package)
 			if test != "" {
 				fmt.Fprintf(r.w, "--- unfinished: %s\n", test)
 			}
 			for _, l := range out {
+				if test == "" && (l == "FAIL\n" || l == "PASS\n" || strings.HasPrefix(l, "FAIL\t") || strings.HasPrefix(l, "ok  \t")) {
+					continue
+				}
 				fmt.Fprint(r.w, l)
 			}
 		}
-		fmt.Fprintf(r.w, "FAIL  %-32s %6.1fs  %d passed, %d failed, %d skipped\n", short, e.Elapsed, p.pass, p.fail, p.skip)
+		fmt.Fprintf(r.w, "FAIL  %-32s %6.1fs  %d passed, %d failed, %d skipped\n", short(e.Package), e.Elapsed, p.pass, p.fail, p.skip)
 	}
 	for _, why := range p.skips {
 		fmt.Fprintf(r.w, "      skipped: %s\n", why)
@@ -188,7 +211,7 @@ func (r *report) finish() bool {
 			break
 		}
 		d := time.Duration(s.elapsed * float64(time.Second)).Round(100 * time.Millisecond)
-		slow = append(slow, fmt.Sprintf("  %7s  %s", d, strings.TrimPrefix(s.name, "github.com/go-glance/glance/")))
+		slow = append(slow, fmt.Sprintf("  %7s  %s", d, s.name))
 	}
 	if len(slow) > 0 {
 		fmt.Fprintf(r.w, "slowest tests:\n%s\n", strings.Join(slow, "\n"))

@@ -21,6 +21,8 @@ func TestReport(t *testing.T) {
 not json: a line from go itself
 {"Action":"output","Package":"m/b","Test":"TestHang","Output":"=== RUN   TestHang\n"}
 {"Action":"output","Package":"m/b","Output":"panic: test timed out after 1s\n"}
+{"Action":"output","Package":"m/b","Output":"FAIL\n"}
+{"Action":"output","Package":"m/b","Output":"FAIL\tm/b\t1.0s\n"}
 {"Action":"fail","Package":"m/b","Elapsed":1}
 {"Action":"skip","Package":"m/c"}
 `
@@ -49,7 +51,7 @@ not json: a line from go itself
 	if strings.Count(got, "skipped: INTEGRATION") != 1 {
 		t.Errorf("the same skip reason twice:\n%s", got)
 	}
-	for _, unwanted := range []string{"quiet when passing", "m/c"} {
+	for _, unwanted := range []string{"quiet when passing", "m/c", "FAIL\n", "FAIL\tm/b"} {
 		if strings.Contains(got, unwanted) {
 			t.Errorf("report has %q:\n%s", unwanted, got)
 		}
