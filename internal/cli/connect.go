@@ -1,0 +1,114 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/go-glance/glance"
+	"github.com/go-glance/glance/auth"
+)
+
+// authOptions maps the global flags onto auth.Options; unset flags stay
+// zero so that the OS_* variables and clouds.yaml fill them.
+func (a *app) authOptions() auth.Options {
+	g := &a.g
+	iface := g.endpointType
+	if iface == "" {
+		iface = g.iface
+	}
+	o := auth.Options{
+		Cloud:              g.cloud,
+		AuthURL:            g.authURL,
+		IdentityAPIVersion: g.identityAPIVersion,
+		AuthType:           g.authType,
+		Username:           g.username,
+		UserID:             g.userID,
+		Password:           g.password,
+		UserDomainName:     g.userDomainName,
+		UserDomainID:       g.userDomainID,
+		ProjectName:        g.projectName,
+		ProjectID:          g.projectID,
+		ProjectDomainName:  g.projectDomainName,
+		ProjectDomainID:    g.projectDomainID,
+		DomainName:         g.domainName,
+		DomainID:           g.domainID,
+		DefaultDomainName:  g.defaultDomainName,
+		DefaultDomainID:    g.defaultDomainID,
+		Token:              g.token,
+		RegionName:         g.region,
+		Interface:          iface,
+		ServiceType:        g.serviceType,
+		Endpoint:           g.imageURL,
+		ImageAPIVersion:    g.imageAPIVersion,
+		CACert:             g.cacert,
+		Cert:               g.cert,
+		Key:                g.key,
+		Insecure:           g.insecure,
+	}
+	return o
+}
+
+// imageClient builds the Image API client on first use: no network and no
+// configuration reading happen before a command needs the service.
+func (a *app) imageClient(ctx context.Context) (*glance.Client, error) {
+	if a.client != nil {
+		return a.client, nil
+	}
+	o, err := auth.Resolve(a.authOptions(), a.getenv)
+	if err != nil {
+		return nil, err
+	}
+	version := strings.TrimPrefix(strings.ToLower(o.ImageAPIVersion), "v")
+	if major, _, _ := strings.Cut(version, "."); major != "" && major != "2" {
+		return nil, fmt.Errorf("Invalid API version parameter %q: this client supports the Image API v2 only", o.ImageAPIVersion)
+	}
+	if version != "" {
+		version = "2"
+	}
+	if a.g.timeout > 0 {
+		o.Timeout = time.Duration(a.g.timeout * float64(time.Second))
+	}
+	if a.g.debug {
+		o.WrapTransport = a.debugTransport
+	}
+	if err := a.promptPassword(&o); err != nil {
+		return nil, err
+	}
+	s, err := auth.Open(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	c, err := glance.New(s.Endpoint(), &glance.Options{
+		HTTPClient: s.Client(),
+		APIVersion: version,
+		UserAgent:  "go-glance-cli/" + glance.Version,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.session, a.client = s, c
+	return c, nil
+}
+
+// promptPassword asks for the password on a terminal when a password login
+// lacks one, as python-glanceclient does.
+func (a *app) promptPassword(o *auth.Options) error {
+	at := strings.ToLower(o.AuthType)
+	if o.Password != "" || (at != "" && !strings.Contains(at, "password")) {
+		return nil
+	}
+	if o.Token != "" || o.ApplicationCredentialSecret != "" || (o.Username == "" && o.UserID == "") {
+		return nil
+	}
+	if a.io.ReadPassword == nil {
+		return nil // auth reports the missing password
+	}
+	pw, err := a.io.ReadPassword("OS Password: ")
+	if err != nil || pw == "" {
+		return fmt.Errorf("You must provide a password via either --os-password, env[OS_PASSWORD], or prompted response")
+	}
+	o.Password = pw
+	return nil
+}

@@ -1,0 +1,713 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/go-glance/glance"
+)
+
+// imageFields are the image properties image-create and image-update take
+// as options: the option set of python-glanceclient 4.1's bundled schema.
+type imageFields struct {
+	architecture, name, instanceUUID, visibility string
+	kernelID, osVersion, diskFormat, osDistro    string
+	id, owner, ramdiskID, containerFormat        string
+	minDisk, minRAM                              int
+	protected, hidden                            triBool
+	tags                                         []string
+	properties                                   []string
+	removeProperties                             []string
+}
+
+// addImageFieldFlags adds the schema options; create also has --id and --tags.
+func addImageFieldFlags(f *pflag.FlagSet, o *imageFields, create bool) {
+	f.SortFlags = false
+	f.StringVar(&o.architecture, "architecture", "", "Operating system architecture as specified in https://docs.openstack.org/python-glanceclient/latest/cli/property-keys.html")
+	f.Var(&o.protected, "protected", "If true, image will not be deletable. [True|False]")
+	f.Lookup("protected").NoOptDefVal = "True"
+	f.StringVar(&o.name, "name", "", "Descriptive name for the image")
+	f.StringVar(&o.instanceUUID, "instance-uuid", "", "Metadata which can be used to record which instance this image is associated with. (Informational only, does not create an instance snapshot.)")
+	f.IntVar(&o.minDisk, "min-disk", 0, "Amount of disk space (in GB) required to boot image.")
+	f.StringVar(&o.visibility, "visibility", "", "Scope of image accessibility Valid values: public, private, community, shared")
+	f.StringVar(&o.kernelID, "kernel-id", "", "ID of image stored in Glance that should be used as the kernel when booting an AMI-style image.")
+	if create {
+		f.Var(&nargs{&o.tags}, "tags", "List of strings related to the image (several words, or repeated)")
+	}
+	f.StringVar(&o.osVersion, "os-version", "", "Operating system version as specified by the distributor")
+	f.StringVar(&o.diskFormat, "disk-format", "", "Format of the disk Valid values: None, ami, ari, aki, vhd, vhdx, vmdk, raw, qcow2, vdi, iso, ploop")
+	f.StringVar(&o.osDistro, "os-distro", "", "Common name of operating system distribution as specified in https://docs.openstack.org/python-glanceclient/latest/cli/property-keys.html")
+	if create {
+		f.StringVar(&o.id, "id", "", "An identifier for the image")
+	}
+	f.StringVar(&o.owner, "owner", "", "Owner of the image")
+	f.StringVar(&o.ramdiskID, "ramdisk-id", "", "ID of image stored in Glance that should be used as the ramdisk when booting an AMI-style image.")
+	f.IntVar(&o.minRAM, "min-ram", 0, "Amount of ram (in MB) required to boot image.")
+	f.StringVar(&o.containerFormat, "container-format", "", "Format of the container Valid values: None, ami, ari, aki, bare, ovf, ova, docker")
+	f.Var(&o.hidden, "hidden", "If true, image will not appear in default image list response. [True|False]")
+	f.Lookup("hidden").NoOptDefVal = "True"
+	f.StringArrayVar(&o.properties, "property", nil, "Arbitrary property to associate with image. May be used multiple times. <key=value>")
+	if !create {
+		f.StringArrayVar(&o.removeProperties, "remove-property", nil, "Name of arbitrary property to remove from the image.")
+	}
+}
+
+// values returns the properties that were given, by API name. "None" for a
+// format means null, as in python-glanceclient's schema.
+func (o *imageFields) values(f *pflag.FlagSet) (map[string]any, error) {
+	props, err := parseKeyValues(o.properties, "--property")
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]any{}
+	for k, v := range props {
+		m[k] = v
+	}
+	str := func(flag, key, v string) {
+		if f.Changed(flag) {
+			if v == "None" && (key == "disk_format" || key == "container_format") {
+				m[key] = nil
+				return
+			}
+			m[key] = v
+		}
+	}
+	str("architecture", "architecture", o.architecture)
+	str("name", "name", o.name)
+	str("instance-uuid", "instance_uuid", o.instanceUUID)
+	str("visibility", "visibility", o.visibility)
+	str("kernel-id", "kernel_id", o.kernelID)
+	str("os-version", "os_version", o.osVersion)
+	str("disk-format", "disk_format", o.diskFormat)
+	str("os-distro", "os_distro", o.osDistro)
+	str("id", "id", o.id)
+	str("owner", "owner", o.owner)
+	str("ramdisk-id", "ramdisk_id", o.ramdiskID)
+	str("container-format", "container_format", o.containerFormat)
+	if f.Changed("min-disk") {
+		m["min_disk"] = o.minDisk
+	}
+	if f.Changed("min-ram") {
+		m["min_ram"] = o.minRAM
+	}
+	if o.protected.v != nil {
+		m["protected"] = *o.protected.v
+	}
+	if o.hidden.v != nil {
+		m["os_hidden"] = *o.hidden.v
+	}
+	if f.Changed("tags") {
+		m["tags"] = o.tags
+	}
+	return m, nil
+}
+
+// createOptions turns the given values into the library's create request.
+func createOptions(m map[string]any) *glance.CreateOptions {
+	c := &glance.CreateOptions{Properties: map[string]string{}}
+	for k, v := range m {
+		switch k {
+		case "id":
+			c.ID = v.(string)
+		case "name":
+			c.Name = v.(string)
+		case "visibility":
+			c.Visibility = v.(string)
+		case "owner":
+			c.Owner = v.(string)
+		case "disk_format":
+			if s, ok := v.(string); ok {
+				c.DiskFormat = s
+			}
+		case "container_format":
+			if s, ok := v.(string); ok {
+				c.ContainerFormat = s
+			}
+		case "min_disk":
+			n := v.(int)
+			c.MinDisk = &n
+		case "min_ram":
+			n := v.(int)
+			c.MinRAM = &n
+		case "protected":
+			b := v.(bool)
+			c.Protected = &b
+		case "os_hidden":
+			b := v.(bool)
+			c.Hidden = &b
+		case "tags":
+			c.Tags = v.([]string)
+		default:
+			c.Properties[k] = fmt.Sprint(v)
+		}
+	}
+	return c
+}
+
+// imageRecord is what image-show prints: the image as the server sent it,
+// minus the links python-glanceclient hides.
+func imageRecord(img *glance.Image) map[string]any {
+	rec := make(map[string]any, len(img.Fields))
+	for k, v := range img.Fields {
+		switch k {
+		case "self", "access", "file", "schema":
+			continue
+		}
+		rec[k] = v
+	}
+	return rec
+}
+
+// printImage prints one image like python-glanceclient's print_image.
+func (a *app) printImage(p *printOptions, img *glance.Image) error {
+	rec := imageRecord(img)
+	return printRecord(a.io.Out, p, rec, func(k string, v any) string {
+		switch k {
+		case "virtual_size":
+			if v == nil || pyStr(v) == "0" {
+				return "Not available"
+			}
+		case "size":
+			if p.HumanReadable {
+				n, _ := strconv.ParseInt(pyStr(v), 10, 64)
+				return humanSize(n)
+			}
+		}
+		return pyStr(v)
+	})
+}
+
+func (a *app) cmdImageShow() *cobra.Command {
+	p := &printOptions{}
+	c := &cobra.Command{
+		Use:   "image-show [--human-readable] [--max-column-width <integer>] <IMAGE_ID>",
+		Short: "Describe a specific image.",
+		Args:  exactArgs("<IMAGE_ID>"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := p.checkFormat(); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			c, err := a.imageClient(ctx)
+			if err != nil {
+				return err
+			}
+			img, err := findImage(ctx, c, args[0])
+			if err != nil {
+				return err
+			}
+			return a.printImage(p, img)
+		},
+	}
+	c.Annotations = map[string]string{"args": "  <IMAGE_ID>            ID or name of image to describe.\n"}
+	c.Flags().BoolVar(&p.HumanReadable, "human-readable", false, "Print image size in a human-friendly format.")
+	c.Flags().IntVar(&p.MaxColumnWidth, "max-column-width", 80, "The max column width of the printed table.")
+	addPrintFlags(c.Flags(), p)
+	return c
+}
+
+func (a *app) cmdImageList() *cobra.Command {
+	var (
+		p                                    printOptions
+		limit, pageSize                      int
+		visibility, memberStatus, owner      string
+		checksum, hash, sort, name, status   string
+		propertyFilters, tags                []string
+		sortKeys, sortDirs                   []string
+		hidden, includeStores                triBool
+	)
+	c := &cobra.Command{
+		Use:   "image-list",
+		Short: "List images you can access.",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := p.checkFormat(); err != nil {
+				return err
+			}
+			props, err := parseKeyValues(propertyFilters, "--property-filter")
+			if err != nil {
+				return err
+			}
+			opts := &glance.ListOptions{
+				Name: name, Status: status, Visibility: visibility, MemberStatus: memberStatus,
+				Owner: owner, Checksum: checksum, HashValue: hash, Tags: tags,
+				Properties: props, Hidden: hidden.v, Sort: sort,
+				SortKeys: sortKeys, SortDirs: sortDirs, Limit: limit, PageSize: pageSize,
+			}
+			if sort == "" && len(sortKeys) == 0 && len(sortDirs) == 0 {
+				// python-glanceclient's default order.
+				opts.SortKeys, opts.SortDirs = []string{"name"}, []string{"asc"}
+			}
+			if limit < 0 || pageSize < 0 {
+				return usageErrorf("--limit and --page-size must not be negative")
+			}
+			ctx := cmd.Context()
+			c, err := a.imageClient(ctx)
+			if err != nil {
+				return err
+			}
+			cols := []column{{"ID", "id"}, {"Name", "name"}}
+			if a.g.verbose {
+				cols = append(cols, column{"Disk_format", "disk_format"}, column{"Container_format", "container_format"},
+					column{"Size", "size"}, column{"Status", "status"}, column{"Owner", "owner"})
+			}
+			if includeStores.v != nil && *includeStores.v {
+				cols = append(cols, column{"Stores", "stores"})
+			}
+			var recs []map[string]any
+			for img, err := range c.ListImages(ctx, opts) {
+				if err != nil {
+					return err
+				}
+				recs = append(recs, img.Fields)
+			}
+			return printRecords(a.io.Out, &p, cols, recs, nil)
+		},
+	}
+	f := c.Flags()
+	f.SortFlags = false
+	f.IntVar(&limit, "limit", 0, "Maximum number of images to get.")
+	f.IntVar(&pageSize, "page-size", 200, "Number of images to request in each paginated request.")
+	f.StringVar(&visibility, "visibility", "", "The visibility of the images to display.")
+	f.StringVar(&memberStatus, "member-status", "", "The status of images to display.")
+	f.StringVar(&owner, "owner", "", "Display images owned by <OWNER>.")
+	f.StringArrayVar(&propertyFilters, "property-filter", nil, "Filter images by a user-defined image property. <KEY=VALUE>")
+	f.StringVar(&checksum, "checksum", "", "Displays images that match the MD5 checksum.")
+	f.StringVar(&hash, "hash", "", "Displays images that match the specified hash value.")
+	f.StringArrayVar(&tags, "tag", nil, "Filter images by a user-defined tag.")
+	f.Var(&choices{&sortKeys, glance.SortKeys}, "sort-key", "Sort image list by specified fields. May be used multiple times. {"+strings.Join(glance.SortKeys, ",")+"}")
+	f.Var(&choices{&sortDirs, []string{"asc", "desc"}}, "sort-dir", "Sort image list in specified directions. {asc,desc}")
+	f.StringVar(&sort, "sort", "", "Comma-separated list of sort keys and directions in the form of <key>[:<asc|desc>]. Valid keys: "+strings.Join(glance.SortKeys, ", ")+".")
+	f.Var(&hidden, "hidden", "Filters results by hidden status. [True|False]")
+	f.Lookup("hidden").NoOptDefVal = "True"
+	f.Var(&includeStores, "include-stores", "Print backend store id. [True|False]")
+	f.Lookup("include-stores").NoOptDefVal = "True"
+	f.StringVar(&name, "name", "", "Display images with this name (or in:a,b).")
+	f.StringVar(&status, "status", "", "Display images with this status.")
+	addPrintFlags(f, &p)
+	return c
+}
+
+// dataSource opens the image data: --file, else stdin when it carries data.
+// It returns nil when there is none.
+func (a *app) dataSource(file string) (io.Reader, int64, func(), error) {
+	if file != "" {
+		f, err := os.Open(file)
+		if err != nil {
+			return nil, 0, nil, fmt.Errorf("File %s does not exist or user does not have read privileges to it: %w", file, err)
+		}
+		size := int64(-1)
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			size = fi.Size()
+		}
+		return f, size, func() { f.Close() }, nil
+	}
+	if a.io.InData {
+		size := int64(-1)
+		if f, ok := a.io.In.(*os.File); ok {
+			if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+				size = fi.Size()
+			}
+		}
+		return a.io.In, size, func() {}, nil
+	}
+	return nil, 0, func() {}, nil
+}
+
+// upload sends data with an optional progress bar.
+func (a *app) upload(ctx context.Context, c *glance.Client, id string, r io.Reader, size int64, store string, progress, stage bool) (*glance.UploadResult, error) {
+	var bar *progressBar
+	if progress && a.io.ErrTTY {
+		bar = newProgressBar(a.io.Err, size)
+		r = bar.reader(r)
+	}
+	opts := &glance.UploadOptions{Size: size, Store: store}
+	var res *glance.UploadResult
+	var err error
+	if stage {
+		res, err = c.Stage(ctx, id, r, opts)
+	} else {
+		res, err = c.Upload(ctx, id, r, opts)
+	}
+	if bar != nil {
+		bar.finish()
+	}
+	return res, err
+}
+
+// requireFormats is python-glanceclient's rule: data needs both formats.
+func requireFormats(m map[string]any, via string) error {
+	var missing []string
+	for _, k := range []string{"disk_format", "container_format"} {
+		if s, _ := m[k].(string); s == "" {
+			missing = append(missing, "--"+strings.ReplaceAll(k, "_", "-"))
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("error: Must provide %s when using %s.", strings.Join(missing, ", "), via)
+	}
+	return nil
+}
+
+func (a *app) cmdImageCreate() *cobra.Command {
+	var (
+		o        imageFields
+		p        printOptions
+		file     string
+		progress bool
+		store    string
+	)
+	c := &cobra.Command{
+		Use:   "image-create [options]",
+		Short: "Create a new image.",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := p.checkFormat(); err != nil {
+				return err
+			}
+			vals, err := o.values(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			data, size, done, err := a.dataSource(file)
+			if err != nil {
+				return err
+			}
+			defer done()
+			if data != nil {
+				via := "stdin"
+				if file != "" {
+					via = "--file"
+				}
+				if err := requireFormats(vals, via); err != nil {
+					return err
+				}
+			} else if store != "" {
+				return usageErrorf("--store option should only be provided with --file option or stdin.")
+			}
+			ctx := cmd.Context()
+			c, err := a.imageClient(ctx)
+			if err != nil {
+				return err
+			}
+			img, err := c.CreateImage(ctx, createOptions(vals))
+			if err != nil {
+				return err
+			}
+			if data != nil {
+				res, err := a.upload(ctx, c, img.ID, data, size, store, progress, false)
+				if err != nil {
+					return failed(err, "Image %s was created but uploading its data failed (the image is left in place)", img.ID)
+				}
+				img = res.Image
+			}
+			return a.printImage(&p, img)
+		},
+	}
+	f := c.Flags()
+	addImageFieldFlags(f, &o, true)
+	f.StringVar(&file, "file", "", "Local file that contains disk image to be uploaded during creation. Alternatively, the image data can be passed to the client via stdin.")
+	f.BoolVar(&progress, "progress", false, "Show upload progress bar.")
+	f.StringVar(&store, "store", a.getenv("OS_IMAGE_STORE"), "Backend store to upload image to. Defaults to env[OS_IMAGE_STORE].")
+	f.BoolVar(&p.HumanReadable, "human-readable", false, "Print image size in a human-friendly format.")
+	addPrintFlags(f, &p)
+	return c
+}
+
+func (a *app) cmdImageUpdate() *cobra.Command {
+	var (
+		o imageFields
+		p printOptions
+	)
+	c := &cobra.Command{
+		Use:   "image-update [options] <IMAGE_ID>",
+		Short: "Update an existing image.",
+		Args:  exactArgs("<IMAGE_ID>"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := p.checkFormat(); err != nil {
+				return err
+			}
+			vals, err := o.values(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			c, err := a.imageClient(ctx)
+			if err != nil {
+				return err
+			}
+			img, err := findImage(ctx, c, args[0])
+			if err != nil {
+				return err
+			}
+			ops, err := glance.UpdateOps(img, vals, o.removeProperties)
+			if err != nil {
+				return err
+			}
+			if len(ops) > 0 {
+				if img, err = c.UpdateImage(ctx, img.ID, ops...); err != nil {
+					return err
+				}
+			}
+			return a.printImage(&p, img)
+		},
+	}
+	c.Annotations = map[string]string{"args": "  <IMAGE_ID>            ID or name of image to update.\n"}
+	addImageFieldFlags(c.Flags(), &o, false)
+	c.Flags().BoolVar(&p.HumanReadable, "human-readable", false, "Print image size in a human-friendly format.")
+	addPrintFlags(c.Flags(), &p)
+	return c
+}
+
+func (a *app) cmdImageUpload() *cobra.Command {
+	var (
+		file, store string
+		size        int64
+		progress    bool
+	)
+	c := &cobra.Command{
+		Use:   "image-upload [--file <FILE>] [--size <IMAGE_SIZE>] [--progress] [--store <STORE>] <IMAGE_ID>",
+		Short: "Upload data for a specific image.",
+		Args:  exactArgs("<IMAGE_ID>"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.sendData(cmd, args[0], file, size, store, progress, false)
+		},
+	}
+	c.Annotations = map[string]string{"args": "  <IMAGE_ID>           ID or name of image to upload data to.\n"}
+	f := c.Flags()
+	f.StringVar(&file, "file", "", "Local file that contains disk image to be uploaded. Alternatively, images can be passed to the client via stdin.")
+	f.Int64Var(&size, "size", 0, "Size in bytes of image to be uploaded. Default is to get size from provided data object but this is supported in case where size cannot be inferred.")
+	f.BoolVar(&progress, "progress", false, "Show upload progress bar.")
+	f.StringVar(&store, "store", a.getenv("OS_IMAGE_STORE"), "Backend store to upload image to. Defaults to env[OS_IMAGE_STORE].")
+	return c
+}
+
+// sendData is image-upload and image-stage.
+func (a *app) sendData(cmd *cobra.Command, ref, file string, size int64, store string, progress, stage bool) error {
+	data, known, done, err := a.dataSource(file)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if data == nil {
+		return fmt.Errorf("No image data: give --file or pipe the data on stdin.")
+	}
+	if cmd.Flags().Changed("size") {
+		if size < 0 {
+			return usageErrorf("argument --size: must not be negative")
+		}
+		if known >= 0 && known != size {
+			return fmt.Errorf("Size mismatch: provided size %d does not match the size of the image %d", size, known)
+		}
+		known = size
+	}
+	ctx := cmd.Context()
+	c, err := a.imageClient(ctx)
+	if err != nil {
+		return err
+	}
+	return resolveID(ctx, c, ref, func(id string) error {
+		_, err := a.upload(ctx, c, id, data, known, store, progress, stage)
+		return err
+	})
+}
+
+func (a *app) cmdImageDownload() *cobra.Command {
+	var (
+		file          string
+		progress, md5 bool
+	)
+	c := &cobra.Command{
+		Use:   "image-download [--allow-md5-fallback] [--file <FILE>] [--progress] <IMAGE_ID>",
+		Short: "Download a specific image.",
+		Args:  exactArgs("<IMAGE_ID>"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if file == "" && a.io.OutTTY {
+				return errors.New("No redirection or local file specified for downloaded image data. Please specify a local file with --file to save downloaded image or redirect output to another source.")
+			}
+			ctx := cmd.Context()
+			c, err := a.imageClient(ctx)
+			if err != nil {
+				return err
+			}
+			img, err := findImage(ctx, c, args[0])
+			if err != nil {
+				return err
+			}
+			err = a.download(ctx, c, img, file, progress, md5)
+			if errors.Is(err, glance.ErrNoData) {
+				return fmt.Errorf("Image %s has no data.", img.ID)
+			}
+			return failed(err, "Unable to download image '%s'", img.ID)
+		},
+	}
+	c.Annotations = map[string]string{"args": "  <IMAGE_ID>            ID or name of image to download.\n"}
+	f := c.Flags()
+	f.BoolVar(&md5, "allow-md5-fallback", a.getenv("OS_IMAGE_ALLOW_MD5_FALLBACK") != "", "If the image's os_hash_algo is not available here, verify with the legacy MD5 checksum instead of failing. Defaults to env[OS_IMAGE_ALLOW_MD5_FALLBACK] being set.")
+	f.StringVar(&file, "file", "", "Local file to save downloaded image data to. If this is not specified and there is no redirection the image data will not be saved.")
+	f.BoolVar(&progress, "progress", false, "Show download progress bar.")
+	return c
+}
+
+func (a *app) download(ctx context.Context, c *glance.Client, img *glance.Image, file string, progress, md5 bool) error {
+	opts := &glance.DownloadOptions{AllowMD5Fallback: md5, Image: img}
+	var bar *progressBar
+	defer func() {
+		if bar != nil {
+			bar.finish()
+		}
+	}()
+	if file != "" {
+		_, err := c.DownloadToFile(ctx, img.ID, file, opts, func(d *glance.Download, w io.Writer) io.Writer {
+			if progress && a.io.ErrTTY {
+				bar = newProgressBar(a.io.Err, d.Size)
+				return bar.writer(w)
+			}
+			return w
+		})
+		return err
+	}
+	d, err := c.Download(ctx, img.ID, opts)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	w := a.io.Out
+	if progress && a.io.ErrTTY {
+		bar = newProgressBar(a.io.Err, d.Size)
+		w = bar.writer(w)
+	}
+	_, err = io.CopyBuffer(w, d, make([]byte, 1<<20))
+	return err
+}
+
+func (a *app) cmdImageDelete() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "image-delete <IMAGE_ID> [<IMAGE_ID> ...]",
+		Short: "Delete specified image.",
+		Args:  minArgs("<IMAGE_ID>"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			c, err := a.imageClient(ctx)
+			if err != nil {
+				return err
+			}
+			failures := 0
+			for _, ref := range args {
+				err := resolveID(ctx, c, ref, func(id string) error { return c.DeleteImage(ctx, id) })
+				if err == nil {
+					continue
+				}
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				failures++
+				var nf *notFoundError
+				switch {
+				case errors.Is(err, glance.ErrForbidden):
+					fmt.Fprintf(a.io.Err, "You are not permitted to delete the image '%s'.\n", ref)
+				case errors.Is(err, glance.ErrNotFound) || errors.As(err, &nf):
+					fmt.Fprintf(a.io.Err, "No image with an ID of '%s' exists.\n", ref)
+				case errors.Is(err, glance.ErrConflict):
+					fmt.Fprintf(a.io.Err, "Unable to delete image '%s' because it is in use.\n", ref)
+				default:
+					fmt.Fprintf(a.io.Err, "'%s': Unable to delete image '%s'\n", describe(err), ref)
+				}
+			}
+			if failures > 0 {
+				return silentError{}
+			}
+			return nil
+		},
+	}
+	c.Annotations = map[string]string{"args": "  <IMAGE_ID>  ID or name of image(s) to delete.\n"}
+	return c
+}
+
+// simpleImageCommand builds a command that takes one image and prints nothing.
+func (a *app) simpleImageCommand(name, short, argHelp string, run func(ctx context.Context, c *glance.Client, id string) error) *cobra.Command {
+	c := &cobra.Command{
+		Use:   name + " <IMAGE_ID>",
+		Short: short,
+		Args:  exactArgs("<IMAGE_ID>"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			c, err := a.imageClient(ctx)
+			if err != nil {
+				return err
+			}
+			return resolveID(ctx, c, args[0], func(id string) error { return run(ctx, c, id) })
+		},
+	}
+	c.Annotations = map[string]string{"args": "  <IMAGE_ID>  " + argHelp + "\n"}
+	return c
+}
+
+func (a *app) cmdImageDeactivate() *cobra.Command {
+	return a.simpleImageCommand("image-deactivate", "Deactivate specified image.", "ID or name of image to deactivate.",
+		func(ctx context.Context, c *glance.Client, id string) error { return c.DeactivateImage(ctx, id) })
+}
+
+func (a *app) cmdImageReactivate() *cobra.Command {
+	return a.simpleImageCommand("image-reactivate", "Reactivate specified image.", "ID or name of image to reactivate.",
+		func(ctx context.Context, c *glance.Client, id string) error { return c.ReactivateImage(ctx, id) })
+}
+
+func (a *app) cmdImageTagUpdate() *cobra.Command {
+	var p printOptions
+	c := &cobra.Command{
+		Use:   "image-tag-update <IMAGE_ID> <TAG_VALUE>",
+		Short: "Update an image with the given tag.",
+		Args:  exactArgs("<IMAGE_ID>", "<TAG_VALUE>"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := p.checkFormat(); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			c, err := a.imageClient(ctx)
+			if err != nil {
+				return err
+			}
+			var img *glance.Image
+			err = resolveID(ctx, c, args[0], func(id string) error {
+				if err := c.AddTag(ctx, id, args[1]); err != nil {
+					return err
+				}
+				img, err = c.GetImage(ctx, id)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			rec := map[string]any{"id": img.ID, "tags": img.Fields["tags"]}
+			return printRecords(a.io.Out, &p, []column{{"ID", "id"}, {"Tags", "tags"}}, []map[string]any{rec}, nil)
+		},
+	}
+	c.Annotations = map[string]string{"args": "  <IMAGE_ID>   Image to be updated with the given tag.\n  <TAG_VALUE>  Value of the tag.\n"}
+	addPrintFlags(c.Flags(), &p)
+	return c
+}
+
+func (a *app) cmdImageTagDelete() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "image-tag-delete <IMAGE_ID> <TAG_VALUE>",
+		Short: "Delete the tag associated with the given image.",
+		Args:  exactArgs("<IMAGE_ID>", "<TAG_VALUE>"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			c, err := a.imageClient(ctx)
+			if err != nil {
+				return err
+			}
+			return resolveID(ctx, c, args[0], func(id string) error { return c.DeleteTag(ctx, id, args[1]) })
+		},
+	}
+	c.Annotations = map[string]string{"args": "  <IMAGE_ID>   ID or name of the image from which to delete tag.\n  <TAG_VALUE>  Value of the tag.\n"}
+	return c
+}

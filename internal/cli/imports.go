@@ -1,0 +1,271 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/go-glance/glance"
+)
+
+// importFlags are the options of image-import and image-create-via-import.
+type importFlags struct {
+	method, uri                          string
+	remoteRegion, remoteImageID          string
+	remoteServiceInterface, store        string
+	stores                               string
+	allStores, allowFailure              triBool
+}
+
+func (a *app) addImportFlags(f *pflag.FlagSet, o *importFlags, methodDefault string) {
+	f.StringVar(&o.method, "import-method", methodDefault, "Import method used for Image Import workflow. Valid values can be retrieved with import-info command.")
+	f.StringVar(&o.uri, "uri", "", "URI to download the external image.")
+	f.StringVar(&o.remoteRegion, "remote-region", "", "Region of the remote Glance to download the image from (glance-download).")
+	f.StringVar(&o.remoteImageID, "remote-image-id", "", "ID of the image in the remote Glance (glance-download).")
+	f.StringVar(&o.remoteServiceInterface, "remote-service-interface", "public", "Interface of the remote Glance service (glance-download).")
+	f.StringVar(&o.store, "store", a.getenv("OS_IMAGE_STORE"), "Backend store to upload image to. Defaults to env[OS_IMAGE_STORE].")
+	f.StringVar(&o.stores, "stores", a.getenv("OS_IMAGE_STORES"), "Stores to upload image to if multi-stores import available. Comma separated list. Defaults to env[OS_IMAGE_STORES].")
+	f.Var(&o.allStores, "all-stores", "Import the image into all available stores. [True|False]")
+	f.Lookup("all-stores").NoOptDefVal = "True"
+	f.Var(&o.allowFailure, "allow-failure", "Whether some stores may fail (default True); only with --stores or --all-stores. [True|False]")
+	f.Lookup("allow-failure").NoOptDefVal = "True"
+	if v := a.getenv("OS_IMAGE_ALLOW_FAILURE"); v != "" {
+		o.allowFailure.Set(v)
+	}
+}
+
+// options validates the flags the way python-glanceclient does and builds
+// the library's request. hasData says whether data is staged by this run.
+func (o *importFlags) options(hasData bool) (*glance.ImportOptions, error) {
+	opts := &glance.ImportOptions{Method: o.method, URI: o.uri, RemoteRegion: o.remoteRegion,
+		RemoteImageID: o.remoteImageID, RemoteServiceInterface: o.remoteServiceInterface, Store: o.store}
+	if o.stores != "" {
+		for _, s := range strings.Split(o.stores, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				opts.Stores = append(opts.Stores, s)
+			}
+		}
+	}
+	opts.AllStores = o.allStores.v != nil && *o.allStores.v
+	opts.AllowFailure = o.allowFailure.v == nil || *o.allowFailure.v
+	n := 0
+	for _, set := range []bool{o.store != "", len(opts.Stores) > 0, opts.AllStores} {
+		if set {
+			n++
+		}
+	}
+	if n > 1 {
+		return nil, usageErrorf("Only one of --store, --stores and --all-stores can be provided")
+	}
+	if o.allowFailure.v != nil && len(opts.Stores) == 0 && !opts.AllStores {
+		return nil, usageErrorf("--allow-failure is only usable with --stores or --all-stores")
+	}
+	switch o.method {
+	case "glance-direct":
+		if o.uri != "" {
+			return nil, usageErrorf("Import method should be 'web-download' if URI is provided.")
+		}
+	case "web-download":
+		if o.uri == "" {
+			return nil, usageErrorf("URI is required for web-download import method. Please use '--uri <uri>'.")
+		}
+		if hasData {
+			return nil, usageErrorf("You cannot pass data via stdin or --file with the web-download import method.")
+		}
+	case "glance-download":
+		if o.remoteRegion == "" || o.remoteImageID == "" {
+			return nil, usageErrorf("REMOTE GLANCE REGION and REMOTE IMAGE ID are required for glance-download import method. Please use --remote-region <region> and --remote-image-id <remote-image-id>.")
+		}
+		if o.uri != "" || hasData {
+			return nil, usageErrorf("You cannot specify a --uri or data with the glance-download import method.")
+		}
+	case "copy-image":
+		if len(opts.Stores) == 0 && !opts.AllStores {
+			return nil, usageErrorf("Provide either --stores or --all-stores for 'copy-image' import method.")
+		}
+	}
+	if o.uri != "" && o.method != "web-download" {
+		return nil, usageErrorf("Import method should be 'web-download' if URI is provided.")
+	}
+	return opts, nil
+}
+
+// checkMethod refuses a method the server does not offer.
+func checkMethod(ctx context.Context, c *glance.Client, method string) error {
+	methods, err := c.ImportInfo(ctx)
+	if errors.Is(err, glance.ErrNotFound) {
+		return fmt.Errorf("Target Glance does not support Image Import workflow")
+	}
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(methods, method) {
+		return fmt.Errorf("Import method '%s' is not valid for this cloud. Valid values can be retrieved with import-info command.", method)
+	}
+	return nil
+}
+
+func (a *app) cmdImageStage() *cobra.Command {
+	var (
+		file     string
+		size     int64
+		progress bool
+	)
+	c := &cobra.Command{
+		Use:   "image-stage [--file <FILE>] [--size <IMAGE_SIZE>] [--progress] <IMAGE_ID>",
+		Short: "Upload data for a specific image to staging.",
+		Args:  exactArgs("<IMAGE_ID>"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.sendData(cmd, args[0], file, size, "", progress, true)
+		},
+	}
+	c.Annotations = map[string]string{"args": "  <IMAGE_ID>           ID or name of image to upload data to.\n"}
+	f := c.Flags()
+	f.StringVar(&file, "file", "", "Local file that contains disk image to be uploaded. Alternatively, images can be passed to the client via stdin.")
+	f.Int64Var(&size, "size", 0, "Size in bytes of image to be uploaded.")
+	f.BoolVar(&progress, "progress", false, "Show upload progress bar.")
+	return c
+}
+
+func (a *app) cmdImageImport() *cobra.Command {
+	var (
+		o importFlags
+		p printOptions
+	)
+	c := &cobra.Command{
+		Use:   "image-import [options] <IMAGE_ID>",
+		Short: "Initiate the image import taskflow.",
+		Args:  exactArgs("<IMAGE_ID>"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := p.checkFormat(); err != nil {
+				return err
+			}
+			opts, err := o.options(false)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			c, err := a.imageClient(ctx)
+			if err != nil {
+				return err
+			}
+			if err := checkMethod(ctx, c, o.method); err != nil {
+				return err
+			}
+			img, err := findImage(ctx, c, args[0])
+			if err != nil {
+				return err
+			}
+			if img.DiskFormat == "" || img.ContainerFormat == "" {
+				return fmt.Errorf("The 'disk_format' and 'container_format' properties must be set on an image before it can be imported.")
+			}
+			want := map[string]string{"glance-direct": "uploading", "web-download": "queued", "glance-download": "queued", "copy-image": "active"}[o.method]
+			if want != "" && img.Status != want {
+				return fmt.Errorf("The '%s' import method can only be applied on an image in status '%s'", o.method, want)
+			}
+			if _, err := c.ImportImage(ctx, img.ID, opts); err != nil {
+				return err
+			}
+			if img, err = c.GetImage(ctx, img.ID); err != nil {
+				return err
+			}
+			return a.printImage(&p, img)
+		},
+	}
+	c.Annotations = map[string]string{"args": "  <IMAGE_ID>            ID or name of image to import.\n"}
+	a.addImportFlags(c.Flags(), &o, "glance-direct")
+	addPrintFlags(c.Flags(), &p)
+	return c
+}
+
+func (a *app) cmdImageCreateViaImport() *cobra.Command {
+	var (
+		o        imageFields
+		io       importFlags
+		p        printOptions
+		file     string
+		progress bool
+	)
+	c := &cobra.Command{
+		Use:   "image-create-via-import [options]",
+		Short: "EXPERIMENTAL: Create a new image via image import.",
+		Long: "Create a new image via image import. With --import-method (or env[OS_IMAGE_IMPORT_METHOD]) the data source must suit the method " +
+			"(--file or stdin for glance-direct, --uri for web-download). Without a method, data given by --file or stdin is imported " +
+			"with glance-direct, and without data only the image record is created (status queued).",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := p.checkFormat(); err != nil {
+				return err
+			}
+			vals, err := o.values(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			data, size, done, err := a.dataSource(file)
+			if err != nil {
+				return err
+			}
+			defer done()
+			if io.method == "" && data != nil {
+				io.method = "glance-direct"
+			}
+			if io.method == "copy-image" {
+				return usageErrorf("Import method 'copy-image' cannot be used while creating the image.")
+			}
+			if io.method == "glance-direct" && data == nil {
+				return usageErrorf("You must specify a --file or provide data via stdin for the glance-direct import method.")
+			}
+			var opts *glance.ImportOptions
+			if io.method != "" {
+				if opts, err = io.options(data != nil); err != nil {
+					return err
+				}
+				if data != nil {
+					if err := requireFormats(vals, "--file"); err != nil {
+						return err
+					}
+				}
+			}
+			ctx := cmd.Context()
+			c, err := a.imageClient(ctx)
+			if err != nil {
+				return err
+			}
+			if io.method != "" {
+				if err := checkMethod(ctx, c, io.method); err != nil {
+					return err
+				}
+			}
+			img, err := c.CreateImage(ctx, createOptions(vals))
+			if err != nil {
+				return err
+			}
+			if io.method == "" {
+				return a.printImage(&p, img)
+			}
+			if data != nil {
+				if _, err := a.upload(ctx, c, img.ID, data, size, "", progress, true); err != nil {
+					return failed(err, "Image %s was created but staging its data failed (the image is left in place)", img.ID)
+				}
+			}
+			if _, err := c.ImportImage(ctx, img.ID, opts); err != nil {
+				return failed(err, "Image %s was created but its import could not start", img.ID)
+			}
+			if img, err = c.GetImage(ctx, img.ID); err != nil {
+				return err
+			}
+			return a.printImage(&p, img)
+		},
+	}
+	f := c.Flags()
+	addImageFieldFlags(f, &o, true)
+	f.StringVar(&file, "file", "", "Local file that contains disk image to be uploaded during creation. Alternatively, the image data can be passed to the client via stdin.")
+	f.BoolVar(&progress, "progress", false, "Show upload progress bar.")
+	a.addImportFlags(f, &io, a.getenv("OS_IMAGE_IMPORT_METHOD"))
+	addPrintFlags(f, &p)
+	return c
+}

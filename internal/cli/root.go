@@ -1,0 +1,245 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/go-glance/glance"
+)
+
+// globalOptions are the options accepted before (and, here, also after)
+// the command: python-glanceclient's own and keystoneauth's.
+type globalOptions struct {
+	debug, verbose, force, getSchema bool
+	insecure, collectTiming          bool
+	imageURL, imageAPIVersion        string
+	profile, region, token           string
+	serviceType, endpointType        string
+	iface                            string
+	cacert, cert, key                string
+	timeout                          float64
+	authType, authURL, systemScope   string
+	domainID, domainName             string
+	projectID, projectName           string
+	projectDomainID                  string
+	projectDomainName                string
+	trustID                          string
+	defaultDomainID                  string
+	defaultDomainName                string
+	userID, username, password       string
+	userDomainID, userDomainName     string
+	cloud                            string
+	identityAPIVersion               string
+}
+
+const rootHelpFooter = `See "glance help COMMAND" for help on a specific command.`
+
+func (a *app) newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "glance",
+		Short:         "Command-line interface to the OpenStack Images API.",
+		Version:       glance.Version,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		// Any word that is not a command is a usage error (exit 2).
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageErrorf("argument <subcommand>: invalid choice: '%s' (see \"glance help\")", args[0])
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmd.Help()
+		},
+		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
+	}
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.SetGlobalNormalizationFunc(normalize)
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return &usageError{err.Error()}
+	})
+	a.globalFlags(root.PersistentFlags())
+	root.SetHelpFunc(a.help)
+	root.SetUsageFunc(func(cmd *cobra.Command) error {
+		a.help(cmd, nil)
+		return nil
+	})
+
+	add := func(group string, cmds ...*cobra.Command) {
+		for _, c := range cmds {
+			if c.Annotations == nil {
+				c.Annotations = map[string]string{}
+			}
+			c.Annotations["group"] = group
+			if c.Args == nil {
+				c.Args = noArgs
+			}
+			root.AddCommand(c)
+		}
+	}
+	add("image",
+		a.cmdImageList(), a.cmdImageShow(), a.cmdImageCreate(), a.cmdImageUpdate(),
+		a.cmdImageUpload(), a.cmdImageDownload(), a.cmdImageDelete(),
+		a.cmdImageDeactivate(), a.cmdImageReactivate(),
+		a.cmdImageTagUpdate(), a.cmdImageTagDelete(), a.cmdImageTasks(),
+		a.cmdImageCreateViaImport(), a.cmdImageStage(), a.cmdImageImport(),
+	)
+	add("member", a.cmdMemberCreate(), a.cmdMemberDelete(), a.cmdMemberGet(), a.cmdMemberList(), a.cmdMemberUpdate())
+	add("info", a.cmdImportInfo(), a.cmdStoresInfo(), a.cmdStoresDelete(), a.cmdExplain())
+	add("task", a.cmdTaskShow())
+	add("shell", a.cmdBashCompletion(), a.cmdHelp(root))
+	return root
+}
+
+func (a *app) globalFlags(f *pflag.FlagSet) {
+	env := a.getenv
+	f.SortFlags = false
+	f.BoolVarP(&a.g.debug, "debug", "d", env("GLANCECLIENT_DEBUG") != "", "Show each request as a curl command line and the response status (secrets redacted). Defaults to env[GLANCECLIENT_DEBUG].")
+	f.BoolVarP(&a.g.verbose, "verbose", "v", false, "Print more verbose output.")
+	f.BoolVar(&a.g.getSchema, "get-schema", false, "Accepted for compatibility; schemas are not cached.")
+	f.BoolVar(&a.g.force, "force", false, "Prevent select actions from requesting user confirmation (-f before the command).")
+	f.StringVar(&a.g.imageURL, "os-image-url", "", "Image endpoint to use instead of the catalog's. Defaults to env[OS_IMAGE_URL]. A version at its end (/v2) sets the API version.")
+	f.StringVar(&a.g.imageAPIVersion, "os-image-api-version", "", "Defaults to env[OS_IMAGE_API_VERSION] or 2. Only 2 is supported.")
+	f.StringVar(&a.g.profile, "profile", "", "Accepted for compatibility; profiling is not supported. Defaults to env[OS_PROFILE].")
+	f.StringVar(&a.g.region, "os-region-name", "", "Defaults to env[OS_REGION_NAME].")
+	f.StringVar(&a.g.token, "os-auth-token", "", "Defaults to env[OS_AUTH_TOKEN].")
+	f.StringVar(&a.g.serviceType, "os-service-type", "", "Defaults to env[OS_SERVICE_TYPE].")
+	f.StringVar(&a.g.endpointType, "os-endpoint-type", "", "Defaults to env[OS_ENDPOINT_TYPE].")
+	f.StringVar(&a.g.iface, "os-interface", "", "Endpoint interface: public, internal or admin. Defaults to env[OS_INTERFACE].")
+	f.StringVar(&a.g.authType, "os-auth-type", "", "Authentication type to use (password, token, v3applicationcredential, none...).")
+	f.StringVar(&a.g.authType, "os-auth-plugin", "", "Alias of --os-auth-type.")
+	f.BoolVar(&a.g.insecure, "insecure", false, "Do not verify the server's TLS certificate.")
+	f.StringVar(&a.g.cacert, "os-cacert", "", "CA bundle file to verify the server's certificate. Defaults to env[OS_CACERT].")
+	f.StringVar(&a.g.cert, "os-cert", "", "Client certificate (PEM). Defaults to env[OS_CERT].")
+	f.StringVar(&a.g.key, "os-key", "", "Client certificate key (PEM). Defaults to env[OS_KEY].")
+	f.Float64Var(&a.g.timeout, "timeout", 600, "Set request timeout (in seconds).")
+	f.BoolVar(&a.g.collectTiming, "collect-timing", false, "Accepted for compatibility.")
+	f.StringVar(&a.g.cloud, "os-cloud", "", "Cloud name in clouds.yaml. Defaults to env[OS_CLOUD].")
+	f.StringVar(&a.g.authURL, "os-auth-url", "", "Authentication URL. Defaults to env[OS_AUTH_URL].")
+	f.StringVar(&a.g.identityAPIVersion, "os-identity-api-version", "", "Identity API version, 3 or 2.0. Defaults to env[OS_IDENTITY_API_VERSION].")
+	f.StringVar(&a.g.systemScope, "os-system-scope", "", "Scope for system operations (not supported).")
+	f.StringVar(&a.g.domainID, "os-domain-id", "", "Domain ID to scope to.")
+	f.StringVar(&a.g.domainName, "os-domain-name", "", "Domain name to scope to.")
+	f.StringVar(&a.g.projectID, "os-project-id", "", "Project ID to scope to.")
+	f.StringVar(&a.g.projectID, "os-tenant-id", "", "Alias of --os-project-id.")
+	f.StringVar(&a.g.projectName, "os-project-name", "", "Project name to scope to.")
+	f.StringVar(&a.g.projectName, "os-tenant-name", "", "Alias of --os-project-name.")
+	f.StringVar(&a.g.projectDomainID, "os-project-domain-id", "", "Domain ID containing project.")
+	f.StringVar(&a.g.projectDomainName, "os-project-domain-name", "", "Domain name containing project.")
+	f.StringVar(&a.g.trustID, "os-trust-id", "", "ID of the trust to use as a trustee (not supported).")
+	f.StringVar(&a.g.defaultDomainID, "os-default-domain-id", "", "Domain ID for the user and project when not given.")
+	f.StringVar(&a.g.defaultDomainName, "os-default-domain-name", "", "Domain name for the user and project when not given.")
+	f.StringVar(&a.g.userID, "os-user-id", "", "User id.")
+	f.StringVar(&a.g.username, "os-username", "", "Username.")
+	f.StringVar(&a.g.username, "os-user-name", "", "Alias of --os-username.")
+	f.StringVar(&a.g.userDomainID, "os-user-domain-id", "", "User's domain id.")
+	f.StringVar(&a.g.userDomainName, "os-user-domain-name", "", "User's domain name.")
+	f.StringVar(&a.g.password, "os-password", "", "User's password. Prompted for on a terminal when not given.")
+	for _, alias := range []string{"os-auth-plugin", "os-tenant-id", "os-tenant-name", "os-user-name"} {
+		f.MarkHidden(alias)
+	}
+}
+
+// noArgs rejects positional arguments with a usage error.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageErrorf("unrecognized arguments: %s", strings.Join(args, " "))
+	}
+	return nil
+}
+
+// exactArgs requires the named positional arguments.
+func exactArgs(names ...string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < len(names) {
+			return usageErrorf("the following arguments are required: %s", strings.Join(names[len(args):], ", "))
+		}
+		if len(args) > len(names) {
+			return usageErrorf("unrecognized arguments: %s", strings.Join(args[len(names):], " "))
+		}
+		return nil
+	}
+}
+
+func minArgs(name string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return usageErrorf("the following arguments are required: %s", name)
+		}
+		return nil
+	}
+}
+
+// addPrintFlags adds -f/--format and -c/--column.
+func addPrintFlags(f *pflag.FlagSet, p *printOptions) {
+	f.StringVarP(&p.Format, "format", "f", "table", "Output format: table, json, yaml or value.")
+	f.StringArrayVarP(&p.Columns, "column", "c", nil, "Print only this column or field (repeatable).")
+}
+
+// help prints a command's help in the layout of python-glanceclient.
+func (a *app) help(cmd *cobra.Command, _ []string) {
+	w := cmd.OutOrStdout()
+	if !cmd.HasParent() {
+		a.rootHelp(w, cmd)
+		return
+	}
+	fmt.Fprintf(w, "usage: %s\n\n", strings.TrimSuffix(cmd.UseLine(), " [flags]"))
+	desc := cmd.Long
+	if desc == "" {
+		desc = cmd.Short
+	}
+	fmt.Fprintln(w, desc)
+	if args := cmd.Annotations["args"]; args != "" {
+		fmt.Fprintf(w, "\nPositional arguments:\n%s", args)
+	}
+	if cmd.HasAvailableLocalFlags() {
+		fmt.Fprintf(w, "\nOptions:\n%s", cmd.LocalFlags().FlagUsages())
+	}
+	fmt.Fprintln(w, "\nRun `glance help` for the global options.")
+}
+
+func (a *app) rootHelp(w io.Writer, root *cobra.Command) {
+	fmt.Fprintf(w, "usage: glance [options] <subcommand> ...\n\n%s\n\nPositional arguments:\n  <subcommand>\n", root.Short)
+	cmds := root.Commands()
+	slices.SortFunc(cmds, func(x, y *cobra.Command) int { return strings.Compare(x.Name(), y.Name()) })
+	for _, c := range cmds {
+		if c.Hidden {
+			continue
+		}
+		name := c.Name()
+		if len(name) > 20 {
+			fmt.Fprintf(w, "    %s\n    %-20s%s\n", name, "", c.Short)
+		} else {
+			fmt.Fprintf(w, "    %-20s%s\n", name, c.Short)
+		}
+	}
+	fmt.Fprintf(w, "\nOptions:\n%s\n%s\n", root.PersistentFlags().FlagUsages(), rootHelpFooter)
+}
+
+func (a *app) cmdHelp(root *cobra.Command) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "help [<subcommand>]",
+		Short: "Display help about this program or one of its subcommands.",
+		Args:  cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				a.rootHelp(cmd.OutOrStdout(), root)
+				return nil
+			}
+			target, rest, err := root.Find(args)
+			if err != nil || target == root || len(rest) > 0 {
+				return fmt.Errorf("'%s' is not a valid subcommand", strings.Join(args, " "))
+			}
+			a.help(target, nil)
+			return nil
+		},
+	}
+	c.Annotations = map[string]string{"args": "  <subcommand>  Display help for <subcommand>.\n"}
+	root.SetHelpCommand(c)
+	return c
+}
