@@ -124,6 +124,7 @@ var groups = []group{
 	{"Discovery", testDiscovery},
 	{"Import", testImport},
 	{"Errors", testErrors},
+	{"Quotas", testQuotas},
 }
 
 // cred returns the credential of r, fetching it on first use.

@@ -3,9 +3,33 @@ package conformance
 import (
 	"bytes"
 	"net/http"
+	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 )
+
+// webDownload is the import body of the web-download method.
+func webDownload(uri string) map[string]any {
+	return map[string]any{"method": map[string]any{"name": "web-download", "uri": uri}}
+}
+
+// dataSource serves data at /image for web-download imports to fetch;
+// every other path is not found. It stands in for a web server, not for
+// any part of the Image API.
+func dataSource(t *testing.T, data []byte) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/image" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Write(data)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
 
 func testImport(t *testing.T, s *suite) {
 	data := []byte("staged image data\n")
@@ -153,6 +177,67 @@ func testImport(t *testing.T, s *suite) {
 		stage(t, AlphaMember, newUUID()).expect(t, http.StatusNotFound)
 		importTo(t, AlphaMember, newUUID(), direct).expect(t, http.StatusNotFound)
 		s.do(t, AlphaMember, http.MethodGet, "/v2/images/"+newUUID()+"/tasks", nil).expect(t, http.StatusNotFound)
+	})
+
+	t.Run("WebDownload", func(t *testing.T) {
+		if !slices.Contains(s.importMethods(t), "web-download") {
+			// Not offered: asking for it is a bad request.
+			img := s.create(t, AlphaMember, formats())
+			importTo(t, AlphaMember, str(img, "id"), webDownload("http://127.0.0.1/x")).expect(t, http.StatusBadRequest)
+			return
+		}
+		src := dataSource(t, data)
+		img := s.create(t, AlphaMember, formats())
+		id := str(img, "id")
+		r := importTo(t, AlphaMember, id, webDownload(src+"/image"))
+		r.expect(t, http.StatusAccepted)
+		r.noBody(t)
+		s.checkData(t, s.waitStatus(t, AlphaMember, id, "active", 30*time.Second), data)
+		dl := s.do(t, AlphaMember, http.MethodGet, "/v2/images/"+id+"/file", nil).must(t, http.StatusOK)
+		if !bytes.Equal(dl.Body, data) {
+			t.Errorf("imported data %q, want %q", dl.Body, data)
+		}
+		// Only a queued image takes web-download.
+		importTo(t, AlphaMember, id, webDownload(src+"/image")).expect(t, http.StatusConflict)
+		staged := staged(t, formats())
+		importTo(t, AlphaMember, staged, webDownload(src+"/image")).expect(t, http.StatusConflict)
+	})
+
+	t.Run("WebDownloadBadURI", func(t *testing.T) {
+		img := s.create(t, AlphaMember, formats())
+		for _, uri := range []string{"ftp://127.0.0.1/image", "not a uri", ""} {
+			importTo(t, AlphaMember, str(img, "id"), webDownload(uri)).expect(t, http.StatusBadRequest)
+		}
+		field(t, s.show(t, AlphaMember, str(img, "id")), "status", "queued")
+	})
+
+	t.Run("WebDownloadFails", func(t *testing.T) {
+		if !slices.Contains(s.importMethods(t), "web-download") {
+			return // covered by WebDownload
+		}
+		src := dataSource(t, data)
+		img := s.create(t, AlphaMember, formats())
+		id := str(img, "id")
+		importTo(t, AlphaMember, id, webDownload(src+"/missing")).must(t, http.StatusAccepted)
+		// The task fails and the image goes back to queued, data-less.
+		var task map[string]any
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			tasks := objs(t, s.do(t, AlphaMember, http.MethodGet, "/v2/images/"+id+"/tasks", nil).must(t, http.StatusOK).obj(t), "tasks")
+			if len(tasks) == 1 {
+				task = tasks[0]
+				if st := str(task, "status"); st == "failure" || st == "success" {
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no finished task after 30s: %v", tasks)
+			}
+		}
+		field(t, task, "status", "failure")
+		got := s.waitStatus(t, AlphaMember, id, "queued", 10*time.Second)
+		field(t, got, "status", "queued")
+		field(t, got, "checksum", nil)
+		s.do(t, AlphaMember, http.MethodGet, "/v2/images/"+id+"/file", nil).expect(t, http.StatusNoContent)
 	})
 
 	t.Run("NoTasks", func(t *testing.T) {
