@@ -1,0 +1,291 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"crypto/sha512"
+	"encoding/hex"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestFilesPutOpenDelete(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	f, err := OpenFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := bytes.Repeat([]byte("0123456789"), 100000)
+	info, err := f.Put(ctx, "img1", bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := md5.Sum(data)
+	s := sha512.Sum512(data)
+	if info.Size != int64(len(data)) || info.MD5 != hex.EncodeToString(m[:]) || info.SHA512 != hex.EncodeToString(s[:]) {
+		t.Fatalf("info = %+v", info)
+	}
+	for _, tc := range []struct{ off, n int64 }{{0, -1}, {5, 10}, {999990, -1}, {3, 0}} {
+		rc, err := f.Open(ctx, "img1", tc.off, tc.n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(rc)
+		rc.Close()
+		want := data[tc.off:]
+		if tc.n >= 0 {
+			want = want[:tc.n]
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("Open(%d, %d) = %d bytes, want %d", tc.off, tc.n, len(got), len(want))
+		}
+	}
+	if n, err := f.Size(ctx, "img1"); err != nil || n != int64(len(data)) {
+		t.Fatalf("Size = %d, %v", n, err)
+	}
+	keys, _ := f.List(ctx)
+	if !slices.Equal(keys, []string{"img1"}) {
+		t.Fatalf("List = %v", keys)
+	}
+	if err := f.Delete(ctx, "img1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Open(ctx, "img1", 0, -1); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Open after delete: %v", err)
+	}
+	if err := f.Delete(ctx, "img1"); err != nil {
+		t.Fatalf("second delete: %v", err)
+	}
+	if _, err := f.Put(ctx, "../evil", strings.NewReader("x")); err == nil {
+		t.Fatal("Put accepted a path-like key")
+	}
+}
+
+type failingReader struct{ n int }
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if r.n <= 0 {
+		return 0, errors.New("connection reset")
+	}
+	r.n -= len(p)
+	return len(p), nil
+}
+
+func TestFilesFailedPutLeavesNothing(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	f, _ := OpenFiles(dir)
+	if _, err := f.Put(ctx, "old", strings.NewReader("old data")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Put(ctx, "old", &failingReader{n: 1 << 20}); err == nil {
+		t.Fatal("Put of a failing reader succeeded")
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 || ents[0].Name() != "old" {
+		t.Fatalf("dir after failed put: %v", ents)
+	}
+	rc, _ := f.Open(ctx, "old", 0, -1)
+	got, _ := io.ReadAll(rc)
+	rc.Close()
+	if string(got) != "old data" {
+		t.Fatalf("old blob damaged: %q", got)
+	}
+	// A stray temp file from a crash is removed on open.
+	os.WriteFile(filepath.Join(dir, tmpPrefix+"x-123"), []byte("partial"), 0o600)
+	if _, err := OpenFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, tmpPrefix+"x-123")); !os.IsNotExist(err) {
+		t.Fatalf("stray temp file survived: %v", err)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func openDB(t *testing.T) *SQLite {
+	t.Helper()
+	db, err := OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "m.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestSQLiteImages(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	im := &Image{ID: "11111111-1111-1111-1111-111111111111", Name: ptr("one"), Status: StatusQueued, Visibility: "shared",
+		Owner: ptr("p1"), CreatedAt: now, UpdatedAt: now, Tags: []string{"a", "b"}, Properties: map[string]string{"k": "v"}}
+	if err := db.CreateImage(ctx, im); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateImage(ctx, im); !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("duplicate create: %v", err)
+	}
+	got, err := db.GetImage(ctx, im.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *got.Name != "one" || got.Properties["k"] != "v" || !slices.Equal(got.Tags, []string{"a", "b"}) || !got.CreatedAt.Equal(now) {
+		t.Fatalf("got %+v", got)
+	}
+	// An error from the callback aborts the transaction.
+	boom := errors.New("boom")
+	if _, err := db.UpdateImage(ctx, im.ID, func(im *Image) error { im.Status = StatusActive; return boom }); err != boom {
+		t.Fatalf("update error = %v", err)
+	}
+	if got, _ := db.GetImage(ctx, im.ID); got.Status != StatusQueued {
+		t.Fatalf("aborted update was written: %s", got.Status)
+	}
+	up, err := db.UpdateImage(ctx, im.ID, func(im *Image) error {
+		im.Status, im.Size = StatusActive, ptr(int64(42))
+		delete(im.Properties, "k")
+		return nil
+	})
+	if err != nil || up.Status != StatusActive {
+		t.Fatal(err)
+	}
+	if got, _ := db.GetImage(ctx, im.ID); *got.Size != 42 || len(got.Properties) != 0 {
+		t.Fatalf("after update %+v", got)
+	}
+	if err := db.DeleteImage(ctx, im.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.GetImage(ctx, im.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("get deleted: %v", err)
+	}
+	if ok, _ := db.ImageExists(ctx, im.ID); !ok {
+		t.Fatal("deleted id forgotten: it could be reused")
+	}
+	if err := db.DeleteImage(ctx, im.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("second delete: %v", err)
+	}
+}
+
+func TestSQLiteListVisibilitySortPage(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	mk := func(i int, name, owner, vis string, size int64) string {
+		id := strings.Repeat(string(rune('a'+i)), 8) + "-0000-0000-0000-000000000000"
+		im := &Image{ID: id, Name: ptr(name), Status: StatusActive, Visibility: vis, Owner: ptr(owner), Size: ptr(size),
+			CreatedAt: base.Add(time.Duration(i) * time.Minute), UpdatedAt: base, Tags: []string{}, Properties: map[string]string{"os_distro": name}}
+		if err := db.CreateImage(ctx, im); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	mk(0, "p1-shared", "p1", "shared", 10)
+	mk(1, "p1-private", "p1", "private", 20)
+	mk(2, "p2-public", "p2", "public", 30)
+	mk(3, "p2-community", "p2", "community", 40)
+	shared := mk(4, "p2-shared", "p2", "shared", 50)
+	mk(5, "p2-private", "p2", "private", 60)
+	db.AddMember(ctx, &Member{ImageID: shared, MemberID: "p1", Status: "pending", CreatedAt: base, UpdatedAt: base})
+
+	names := func(q ListQuery) []string {
+		t.Helper()
+		imgs, err := db.ListImages(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, im := range imgs {
+			out = append(out, *im.Name)
+		}
+		return out
+	}
+	asc := []SortKey{{Key: "name"}}
+	cases := []struct {
+		q    ListQuery
+		want []string
+	}{
+		{ListQuery{Project: "p1", Sort: asc}, []string{"p1-private", "p1-shared", "p2-public"}},
+		{ListQuery{Project: "p1", Sort: asc, MemberStatus: "pending"}, []string{"p1-private", "p1-shared", "p2-public", "p2-shared"}},
+		{ListQuery{Project: "p1", Sort: asc, Visibility: "community"}, []string{"p2-community"}},
+		{ListQuery{Project: "p1", Sort: asc, Visibility: "all"}, []string{"p1-private", "p1-shared", "p2-community", "p2-public"}},
+		{ListQuery{Project: "p1", Admin: true, Sort: asc}, []string{"p1-private", "p1-shared", "p2-private", "p2-public", "p2-shared"}},
+		{ListQuery{Project: "p2", Sort: []SortKey{{Key: "size", Desc: true}}}, []string{"p2-private", "p2-shared", "p2-community", "p2-public"}},
+		{ListQuery{Admin: true, Sort: asc, Filters: []Filter{{Field: "size", Op: "gte", Values: []any{int64(30)}}, {Field: "size", Op: "lte", Values: []any{int64(50)}}}},
+			[]string{"p2-public", "p2-shared"}},
+		{ListQuery{Admin: true, Sort: asc, Filters: []Filter{{Field: "os_distro", Property: true, Op: "eq", Values: []any{"p1-private"}}}}, []string{"p1-private"}},
+		{ListQuery{Admin: true, Sort: asc, Filters: []Filter{{Field: "name", Op: "in", Values: []any{"p1-private", "p2-public", "nope"}}}}, []string{"p1-private", "p2-public"}},
+	}
+	for i, tc := range cases {
+		if got := names(tc.q); !slices.Equal(got, tc.want) {
+			t.Errorf("case %d: got %v, want %v", i, got, tc.want)
+		}
+	}
+	// Walking pages with a marker visits every image once, in order.
+	var all []string
+	q := ListQuery{Admin: true, Visibility: "all", Sort: []SortKey{{Key: "size", Desc: true}}, Limit: 4}
+	for {
+		imgs, err := db.ListImages(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, im := range imgs {
+			all = append(all, *im.Name)
+		}
+		if len(imgs) < q.Limit {
+			break
+		}
+		q.Marker = imgs[len(imgs)-1].ID
+	}
+	want := []string{"p2-private", "p2-shared", "p2-community", "p2-public", "p1-private", "p1-shared"}
+	if !slices.Equal(all, want) {
+		t.Fatalf("pages = %v, want %v", all, want)
+	}
+	if _, err := db.ListImages(ctx, ListQuery{Admin: true, Marker: "nope"}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown marker: %v", err)
+	}
+}
+
+func TestSQLiteMembersTasks(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	now := time.Now().UTC()
+	m := &Member{ImageID: "i", MemberID: "p", Status: "pending", CreatedAt: now, UpdatedAt: now}
+	if err := db.AddMember(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AddMember(ctx, m); !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("duplicate member: %v", err)
+	}
+	m.Status = "accepted"
+	if err := db.UpdateMember(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.GetMember(ctx, "i", "p"); got.Status != "accepted" {
+		t.Fatalf("member = %+v", got)
+	}
+	if err := db.DeleteMember(ctx, "i", "p"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.GetMember(ctx, "i", "p"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("deleted member: %v", err)
+	}
+	task := &Task{ID: "t1", Type: "api_image_import", Status: "pending", Input: `{"a":1}`, ImageID: "i", CreatedAt: now, UpdatedAt: now}
+	if err := db.CreateTask(ctx, task); err != nil {
+		t.Fatal(err)
+	}
+	task.Status, task.Result = "success", `{"image_id":"i"}`
+	if err := db.UpdateTask(ctx, task); err != nil {
+		t.Fatal(err)
+	}
+	ts, err := db.ListTasks(ctx, "i")
+	if err != nil || len(ts) != 1 || ts[0].Status != "success" || ts[0].Result != task.Result {
+		t.Fatalf("tasks = %+v, %v", ts, err)
+	}
+}
