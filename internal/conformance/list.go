@@ -107,6 +107,10 @@ func testList(t *testing.T, s *suite) {
 		{"UpdatedAfter", tag + "&updated_at=gte:2000-01-01T00:00:00Z", []string{a, b, c}},
 		{"UpdatedBefore", tag + "&updated_at=lte:2000-01-01T00:00:00Z", nil},
 		{"MemberStatusAll", tag + "&member_status=all", []string{a, b, c}},
+		{"NotProtected", tag + "&protected=false", []string{a, b, c}},
+		{"Protected", tag + "&protected=true", nil},
+		{"CreatedSinceA", tag + "&created_at=gte:" + str(f.a, "created_at"), []string{a, b, c}},
+		{"CreatedBeforeA", tag + "&created_at=lt:" + str(f.a, "created_at"), nil},
 	}
 	for _, q := range filters {
 		t.Run("Filter"+q.name, func(t *testing.T) {
@@ -139,6 +143,8 @@ func testList(t *testing.T, s *suite) {
 		{"ClassicTwoKeys", tag + "&sort_key=container_format&sort_key=name&sort_dir=asc", []string{a, b, c}},
 		{"ClassicTwoDirs", tag + "&sort_key=container_format&sort_dir=desc&sort_key=name&sort_dir=asc", []string{c, a, b}},
 		{"ClassicDefaultDir", tag + "&sort_key=name", []string{c, b, a}},
+		{"CreatedAsc", tag + "&sort=created_at:asc", []string{a, b, c}},
+		{"StatusThenName", tag + "&sort=status:asc,name:desc", []string{b, a, c}},
 	}
 	for _, q := range sorts {
 		t.Run("Sort"+q.name, func(t *testing.T) {
@@ -148,7 +154,8 @@ func testList(t *testing.T, s *suite) {
 		})
 	}
 	t.Run("DefaultOrder", func(t *testing.T) {
-		// Newest first: c was created after b, b after a.
+		// Newest first: c was created after b, b after a. Creation
+		// times are kept to the microsecond, so the same second is no tie.
 		got := s.ids(t, AlphaMember, tag)
 		if !slices.Equal(got, []string{c, b, a}) {
 			t.Errorf("default order %v, want newest first %v", got, []string{c, b, a})
