@@ -364,7 +364,8 @@ func (p *plan) checkFor(v int) error {
 		if o.ApplicationCredentialID != "" {
 			o.Username, o.UserID, o.UserDomainName, o.UserDomainID = "", "", "", ""
 		}
-		o.ProjectName, o.ProjectID, o.DomainName, o.DomainID = "", "", "", ""
+		o.ProjectName, o.ProjectID, o.ProjectDomainName, o.ProjectDomainID = "", "", "", ""
+		o.DomainName, o.DomainID = "", ""
 	}
 	if o.UserID != "" {
 		o.Username, o.UserDomainName, o.UserDomainID = "", "", ""
