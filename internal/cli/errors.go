@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/go-glance/glance"
@@ -71,6 +72,10 @@ func describe(err error) string {
 		b.WriteString(")")
 		return b.String()
 	}
+	var ue *url.Error
+	if errors.As(err, &ue) && !errors.Is(err, context.Canceled) {
+		return fmt.Sprintf("Unable to establish connection to %s: %v", redactURL(ue.URL), ue.Err)
+	}
 	if errors.Is(err, auth.ErrUnauthorized) {
 		return "Invalid OpenStack Identity credentials: " + err.Error()
 	}
@@ -78,4 +83,11 @@ func describe(err error) string {
 		return "timed out: " + err.Error()
 	}
 	return strings.TrimPrefix(err.Error(), "glance: ")
+}
+
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		return u.Redacted()
+	}
+	return s
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -216,13 +217,13 @@ func (a *app) cmdImageShow() *cobra.Command {
 
 func (a *app) cmdImageList() *cobra.Command {
 	var (
-		p                                    printOptions
-		limit, pageSize                      int
-		visibility, memberStatus, owner      string
-		checksum, hash, sort, name, status   string
-		propertyFilters, tags                []string
-		sortKeys, sortDirs                   []string
-		hidden, includeStores                triBool
+		p                                  printOptions
+		limit, pageSize                    int
+		visibility, memberStatus, owner    string
+		checksum, hash, sort, name, status string
+		propertyFilters, tags              []string
+		sortKeys, sortDirs                 []string
+		hidden, includeStores              triBool
 	)
 	c := &cobra.Command{
 		Use:   "image-list",
@@ -310,13 +311,20 @@ func (a *app) dataSource(file string) (io.Reader, int64, func(), error) {
 		return f, size, func() { f.Close() }, nil
 	}
 	if a.io.InData {
-		size := int64(-1)
 		if f, ok := a.io.In.(*os.File); ok {
 			if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-				size = fi.Size()
+				if off, err := f.Seek(0, io.SeekCurrent); err == nil {
+					return f, fi.Size() - off, func() {}, nil
+				}
 			}
 		}
-		return a.io.In, size, func() {}, nil
+		// A pipe that ends at once carries no data: scripts that run with
+		// an empty stdin still just create the record.
+		br := bufio.NewReaderSize(a.io.In, 1<<20)
+		if _, err := br.Peek(1); err == io.EOF {
+			return nil, 0, func() {}, nil
+		}
+		return br, -1, func() {}, nil
 	}
 	return nil, 0, func() {}, nil
 }

@@ -15,11 +15,11 @@ import (
 
 // importFlags are the options of image-import and image-create-via-import.
 type importFlags struct {
-	method, uri                          string
-	remoteRegion, remoteImageID          string
-	remoteServiceInterface, store        string
-	stores                               string
-	allStores, allowFailure              triBool
+	method, uri                   string
+	remoteRegion, remoteImageID   string
+	remoteServiceInterface, store string
+	stores                        string
+	allStores, allowFailure       triBool
 }
 
 func (a *app) addImportFlags(f *pflag.FlagSet, o *importFlags, methodDefault string) {

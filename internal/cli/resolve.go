@@ -37,6 +37,9 @@ func imageByName(ctx context.Context, c *glance.Client, name string) ([]*glance.
 	var found []*glance.Image
 	seen := map[string]bool{}
 	for _, hidden := range []bool{false, true} {
+		if hidden && len(found) > 0 {
+			break // hidden images are looked at only when no other matches
+		}
 		h := hidden
 		opts := &glance.ListOptions{Filters: map[string][]string{"name": {name}}, Hidden: &h, PageSize: 20}
 		for img, err := range c.ListImages(ctx, opts) {
