@@ -52,6 +52,10 @@ if ((${#missing[@]})); then
     die "apt-get install ${missing[*]}"
 fi
 
+for f in /etc/glance/glance-api-paste.ini /etc/glance/metadefs; do
+  [[ -r $f ]] || die "cannot read $f (Debian keeps /etc/glance to root and group glance)"
+done
+
 mkdir -p "$DIR"/{fernet,cred,images/fast,images/slow,staging,tasks,cache,lock,log,nginx-tmp}
 chmod 700 "$DIR/fernet" "$DIR/cred"
 
@@ -121,7 +125,7 @@ PURL=http://127.0.0.1:$PPORT/image
 DEADURL=http://127.0.0.2:$GPORT
 
 # From here on, a failure stops whatever was started.
-trap 'say "stopping what was started"; "$here/openstack-down.sh" "$DIR"' ERR
+trap 'say "FAILED at line $LINENO: $BASH_COMMAND"; say "stopping what was started"; "$here/openstack-down.sh" "$DIR"' ERR
 set -E
 
 # ---- Keystone -----------------------------------------------------------------------------
@@ -135,6 +139,9 @@ connection = sqlite:///$DIR/keystone.sqlite
 provider = fernet
 expiration = 7200
 [fernet_tokens]
+key_repository = $DIR/fernet
+[fernet_receipts]
+# fernet_setup sets up this one too, by default in /etc/keystone.
 key_repository = $DIR/fernet
 [credential]
 key_repository = $DIR/cred
@@ -157,7 +164,13 @@ CONF
   for r in RegionOne RegionPrefix RegionTwo; do echo "catalog.$r.image.name = glance"; done
 } >"$DIR/catalog.templates"
 
-km() { keystone-manage --config-file "$DIR/keystone.conf" "$@" >>"$DIR/log/keystone-manage.log" 2>&1; }
+# manage LOG CMD...: runs a database or key set-up command, showing its log if it fails.
+manage() {
+  local log=$1
+  shift
+  "$@" >>"$log" 2>&1 || { say "$* failed; the end of $log:"; tail -n 15 "$log" >&2; return 1; }
+}
+km() { manage "$DIR/log/keystone-manage.log" keystone-manage --config-file "$DIR/keystone.conf" "$@"; }
 if [[ ! -f $DIR/.keystone-ready ]]; then
   say "creating the Keystone database"
   rm -f "$DIR/keystone.sqlite" "$DIR"/fernet/* "$DIR"/cred/*
@@ -325,7 +338,7 @@ lock_path = $DIR/lock
 # Secure-RBAC defaults: readers cannot write, projects see only their own.
 enforce_new_defaults = true
 CONF
-gm() { glance-manage --config-file "$DIR/glance-api.conf" "$@" >>"$DIR/log/glance-manage.log" 2>&1; }
+gm() { manage "$DIR/log/glance-manage.log" glance-manage --config-file "$DIR/glance-api.conf" "$@"; }
 if [[ ! -f $DIR/.glance-ready ]]; then
   say "creating the Glance database"
   rm -f "$DIR/glance.sqlite"

@@ -47,7 +47,8 @@ elif [[ -n $given ]]; then
   [[ -f $given/env ]] || { say "$given/env does not exist: GLANCE_PEER_DIR must name a peer's folder"; exit 1; }
   export GLANCE_PEER_ENV=$given GLANCE_PEER_DIR=$given GLANCE_REQUIRE_PEER=1
   say "using the peer in $given"
-elif ((EUID == 0)) || [[ -x /usr/bin/keystone-manage && -x /usr/bin/glance-api && -x /usr/bin/uwsgi && -x /usr/sbin/nginx ]]; then
+elif ((EUID == 0)) || [[ -x /usr/bin/keystone-manage && -x /usr/bin/uwsgi && -x /usr/sbin/nginx &&
+  -r /etc/glance/glance-api-paste.ini ]]; then
   peer_dir=$(mktemp -d "${TMPDIR:-/tmp}/glance-peer.XXXXXX")
   say "starting Keystone and Glance in $peer_dir"
   scripts/openstack-up.sh "$peer_dir" || { say "the peer did not start"; exit 1; }
@@ -55,7 +56,7 @@ elif ((EUID == 0)) || [[ -x /usr/bin/keystone-manage && -x /usr/bin/glance-api &
   say "peer ready after $((SECONDS - start_time))s"
 else
   export GLANCE_PEER_ENV=none GLANCE_PEER_DIR=none GLANCE_REQUIRE_PEER=0
-  banner "INTEGRATION TESTS SKIPPED: not root and Keystone/Glance are not installed; only unit tests run"
+  banner "INTEGRATION TESTS SKIPPED: not root, and Keystone/Glance are not installed or /etc/glance is unreadable; only unit tests run"
 fi
 
 # ---- checks -----------------------------------------------------------------------------
