@@ -124,6 +124,7 @@ var groups = []group{
 	{"Discovery", testDiscovery},
 	{"Import", testImport},
 	{"Errors", testErrors},
+	{"Messages", testMessages},
 	{"Quotas", testQuotas},
 }
 

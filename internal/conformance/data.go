@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"testing"
 )
@@ -47,6 +48,14 @@ func testUpload(t *testing.T, s *suite) {
 		s.checkData(t, got, data)
 		// A raw image's virtual size is its size.
 		field(t, got, "virtual_size", len(data))
+		want := slices.Clone(baseFields)
+		if s.tg.Stores != nil {
+			want = append(want, "stores")
+		}
+		slices.Sort(want)
+		if !slices.Equal(keys(got), want) {
+			t.Errorf("uploaded image has fields %v, want %v", keys(got), want)
+		}
 	})
 
 	t.Run("Chunked", func(t *testing.T) {

@@ -184,3 +184,55 @@ func testErrors(t *testing.T, s *suite) {
 		field(t, s.show(t, AlphaMember, id), "status", "queued")
 	})
 }
+
+// testMessages checks the messages of common errors, which clients show
+// to people as they are.
+func testMessages(t *testing.T, s *suite) {
+	img := s.create(t, AlphaMember, map[string]any{"protected": true})
+	id := str(img, "id")
+	json := []string{"Accept", "application/json"}
+	with := func(h ...string) []string { return append(slices.Clone(json), h...) }
+	cases := []struct {
+		name   string
+		role   Role
+		method string
+		path   string
+		body   any
+		hdr    []string
+		code   int
+		want   string
+	}{
+		{"Protected", AlphaMember, http.MethodDelete, "/v2/images/" + id, nil, json, 403,
+			"Image " + id + " is protected and cannot be deleted."},
+		{"NoFormats", AlphaMember, http.MethodPut, "/v2/images/" + id + "/file", raw("x"),
+			with("Content-Type", "application/octet-stream"), 400,
+			"Properties disk_format, container_format must be set prior to saving data."},
+		{"Reserved", AlphaMember, http.MethodPost, "/v2/images", map[string]any{"os_glance_x": "y"}, json, 403,
+			"Attribute 'os_glance_x' is reserved."},
+		{"ReadOnly", AlphaMember, http.MethodPost, "/v2/images", map[string]any{"status": "active"}, json, 403,
+			"Attribute 'status' is read-only."},
+		{"PatchReadOnly", AlphaMember, http.MethodPatch, "/v2/images/" + id, []map[string]any{op("replace", "/status", "x")},
+			with("Content-Type", patchV21), 403, "Attribute 'status' is read-only."},
+		{"NoProperty", AlphaMember, http.MethodPatch, "/v2/images/" + id, []map[string]any{op("replace", "/nope", "x")},
+			with("Content-Type", patchV21), 409, "Property nope does not exist."},
+		{"Policy", AlphaReader, http.MethodPost, "/v2/images", map[string]any{}, json, 403,
+			"You are not authorized to complete add_image action."},
+		{"SortKey", AlphaMember, http.MethodGet, "/v2/images?sort_key=bogus", nil, json, 400,
+			"Invalid sort key: bogus."},
+		{"Limit", AlphaMember, http.MethodGet, "/v2/images?limit=x", nil, json, 400,
+			"limit param must be an integer"},
+		{"Deactivate", AlphaMember, http.MethodPost, "/v2/images/" + id + "/actions/deactivate", nil, json, 403,
+			"Not allowed to deactivate image in status 'queued'"},
+		{"MediaType", AlphaMember, http.MethodPut, "/v2/images/" + id + "/file", raw("x"),
+			with("Content-Type", "application/json"), 415,
+			"The request media type application/json is not supported by this server."},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			msg := s.do(t, c.role, c.method, c.path, c.body, c.hdr...).jsonError(t, c.code)
+			if !strings.Contains(msg, c.want) {
+				t.Errorf("message %q, want it to contain %q", msg, c.want)
+			}
+		})
+	}
+}

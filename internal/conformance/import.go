@@ -77,6 +77,7 @@ func testImport(t *testing.T, s *suite) {
 		reqID := r.requestID(t)
 		got = s.waitStatus(t, AlphaMember, id, "active", 30*time.Second)
 		s.checkData(t, got, data)
+
 		dl := s.do(t, AlphaMember, http.MethodGet, "/v2/images/"+id+"/file", nil).must(t, http.StatusOK)
 		if !bytes.Equal(dl.Body, data) {
 			t.Errorf("imported data %q, want %q", dl.Body, data)
@@ -108,6 +109,16 @@ func testImport(t *testing.T, s *suite) {
 		}
 		fieldType(t, task, "input", "object")
 		fieldType(t, task, "result", "object", "null")
+
+		// With several stores, the import leaves its bookkeeping
+		// properties behind, emptied. (The task's lock property,
+		// os_glance_import_task, lingers a moment after success on the
+		// real Glance, so it is not checked.)
+		got = s.show(t, AlphaMember, id)
+		if s.tg.Stores != nil {
+			field(t, got, "os_glance_importing_to_stores", "")
+			field(t, got, "os_glance_failed_import", "")
+		}
 	})
 
 	t.Run("NotStaged", func(t *testing.T) {
