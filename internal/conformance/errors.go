@@ -87,30 +87,35 @@ func (r *resp) htmlError(t *testing.T, code int) {
 	}
 }
 
+// errCase is one request that must fail with code; want, if set, is
+// part of the message.
+type errCase struct {
+	name   string
+	role   Role
+	method string
+	path   string
+	body   any
+	hdr    []string
+	code   int
+	want   string
+}
+
 func testErrors(t *testing.T, s *suite) {
 	img := s.create(t, AlphaMember, nil)
 	id := str(img, "id")
 	unknown := newUUID()
 
 	// One request for each common error status.
-	cases := []struct {
-		name   string
-		role   Role
-		method string
-		path   string
-		body   any
-		hdr    []string
-		code   int
-	}{
-		{"BadRequest", AlphaMember, http.MethodGet, "/v2/images?limit=x", nil, nil, 400},
-		{"Unauthorized", "", http.MethodGet, "/v2/images", nil, nil, 401},
-		{"Forbidden", AlphaReader, http.MethodPost, "/v2/images", map[string]any{"name": "no"}, nil, 403},
-		{"NotFound", AlphaMember, http.MethodGet, "/v2/images/" + unknown, nil, nil, 404},
-		{"MethodNotAllowed", AlphaMember, http.MethodPut, "/v2/images", nil, nil, 405},
+	cases := []errCase{
+		{"BadRequest", AlphaMember, http.MethodGet, "/v2/images?limit=x", nil, nil, 400, ""},
+		{"Unauthorized", "", http.MethodGet, "/v2/images", nil, nil, 401, ""},
+		{"Forbidden", AlphaReader, http.MethodPost, "/v2/images", map[string]any{"name": "no"}, nil, 403, ""},
+		{"NotFound", AlphaMember, http.MethodGet, "/v2/images/" + unknown, nil, nil, 404, ""},
+		{"MethodNotAllowed", AlphaMember, http.MethodPut, "/v2/images", nil, nil, 405, ""},
 		{"Conflict", AlphaMember, http.MethodPatch, "/v2/images/" + id,
-			[]map[string]any{op("remove", "/nothere")}, []string{"Content-Type", patchV21}, 409},
+			[]map[string]any{op("remove", "/nothere")}, []string{"Content-Type", patchV21}, 409, ""},
 		{"UnsupportedMediaType", AlphaMember, http.MethodPatch, "/v2/images/" + id,
-			[]map[string]any{}, []string{"Content-Type", "application/json"}, 415},
+			[]map[string]any{}, []string{"Content-Type", "application/json"}, 415, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -192,16 +197,7 @@ func testMessages(t *testing.T, s *suite) {
 	id := str(img, "id")
 	json := []string{"Accept", "application/json"}
 	with := func(h ...string) []string { return append(slices.Clone(json), h...) }
-	cases := []struct {
-		name   string
-		role   Role
-		method string
-		path   string
-		body   any
-		hdr    []string
-		code   int
-		want   string
-	}{
+	cases := []errCase{
 		{"Protected", AlphaMember, http.MethodDelete, "/v2/images/" + id, nil, json, 403,
 			"Image " + id + " is protected and cannot be deleted."},
 		{"NoFormats", AlphaMember, http.MethodPut, "/v2/images/" + id + "/file", raw("x"),
