@@ -38,8 +38,10 @@ func (a *app) memberCommand(use, short, args string, n int, run func(ctx context
 		Short: short,
 		Args:  exactArgs(names...),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			if err := p.checkFormat(); err != nil {
-				return err
+			if prints {
+				if err := p.checkFormat(); err != nil {
+					return err
+				}
 			}
 			ctx := cmd.Context()
 			c, err := a.imageClient(ctx)
