@@ -211,6 +211,18 @@ func testList(t *testing.T, s *suite) {
 		}
 	})
 
+	t.Run("MarkerInvisible", func(t *testing.T) {
+		other := s.create(t, BetaMember, map[string]any{"visibility": "private"})
+		r := s.do(t, AlphaMember, http.MethodGet, "/v2/images?marker="+str(other, "id"), nil)
+		r.expect(t, http.StatusForbidden)
+		r.plainError(t, http.StatusForbidden)
+	})
+	t.Run("MarkerDeleted", func(t *testing.T) {
+		gone := s.create(t, AlphaMember, nil)
+		s.do(t, AlphaMember, http.MethodDelete, "/v2/images/"+str(gone, "id"), nil).must(t, http.StatusNoContent)
+		s.do(t, AlphaMember, http.MethodGet, "/v2/images?marker="+str(gone, "id"), nil).expect(t, http.StatusBadRequest)
+	})
+
 	bad := []struct{ name, query string }{
 		{"LimitNotInt", "limit=abc"},
 		{"LimitNegative", "limit=-1"},
