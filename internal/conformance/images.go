@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -148,6 +149,19 @@ func testCreate(t *testing.T, s *suite) {
 		if !jsonEqual(sortAnyTags(got), sortAnyTags(img)) {
 			t.Errorf("show differs from create:\n got %v\nwant %v", got, img)
 		}
+	})
+
+	t.Run("Community", func(t *testing.T) {
+		img := s.create(t, AlphaMember, map[string]any{"visibility": "community"})
+		field(t, img, "visibility", "community")
+	})
+
+	t.Run("UnicodeName", func(t *testing.T) {
+		name := s.name(t, "ünïcode ☃")
+		img := s.create(t, AlphaMember, map[string]any{"name": name, "description": "żółw"})
+		field(t, img, "name", name)
+		field(t, img, "description", "żółw")
+		sameIDs(t, "by name", s.ids(t, AlphaMember, "name="+url.QueryEscape(name)), str(img, "id"))
 	})
 
 	t.Run("AdminSetsOwner", func(t *testing.T) {

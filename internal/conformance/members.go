@@ -133,6 +133,34 @@ func testMembers(t *testing.T, s *suite) {
 		s.do(t, BetaMember, http.MethodDelete, "/v2/images/"+id, nil).expect(t, http.StatusForbidden)
 	})
 
+	t.Run("VisibilityChange", func(t *testing.T) {
+		img := s.create(t, AlphaMember, nil)
+		id := str(img, "id")
+		s.do(t, AlphaMember, http.MethodPost, members(id), map[string]any{"member": beta}).must(t, http.StatusOK)
+		// Making the image private hides it from members, and keeps them.
+		s.patch(t, AlphaMember, id, op("replace", "/visibility", "private")).must(t, http.StatusOK)
+		s.do(t, BetaMember, http.MethodGet, "/v2/images/"+id, nil).expect(t, http.StatusNotFound)
+		s.do(t, AlphaMember, http.MethodGet, members(id), nil).expect(t, http.StatusForbidden)
+		s.patch(t, AlphaMember, id, op("replace", "/visibility", "shared")).must(t, http.StatusOK)
+		s.show(t, BetaMember, id)
+		ms := objs(t, s.do(t, AlphaMember, http.MethodGet, members(id), nil).must(t, http.StatusOK).obj(t), "members")
+		if len(ms) != 1 {
+			t.Fatalf("%d members after private and back, want 1", len(ms))
+		}
+		checkMember(t, ms[0], id, beta, "pending")
+	})
+
+	t.Run("OwnerListsOwnImages", func(t *testing.T) {
+		// member_status filters only images shared with the caller.
+		img := s.create(t, AlphaMember, nil)
+		q := "name=" + str(img, "name")
+		for _, ms := range []string{"pending", "accepted", "rejected", "all"} {
+			if !listed(t, AlphaMember, q+"&member_status="+ms, str(img, "id")) {
+				t.Errorf("owner's image missing with member_status=%s", ms)
+			}
+		}
+	})
+
 	t.Run("Duplicate", func(t *testing.T) {
 		img := s.create(t, AlphaMember, nil)
 		s.do(t, AlphaMember, http.MethodPost, members(str(img, "id")), map[string]any{"member": beta}).must(t, http.StatusOK)
