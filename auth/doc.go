@@ -6,7 +6,7 @@
 //
 //	o, err := auth.Resolve(flagOpts, os.Getenv) // clouds.yaml < OS_* < flags
 //	s, err := auth.Open(ctx, o)                 // log in, find the endpoint
-//	c := glance.New(s.Endpoint(), s.Client())
+//	c, err := glance.New(s.Endpoint(), &glance.Options{HTTPClient: s.Client()})
 //
 // The client returned by [Session.Client] sends X-Auth-Token on every request
 // and, when the service answers 401, logs in again once and replays the
@@ -30,6 +30,13 @@
 // given, while an unversioned one (e.g. http://host/identity) is asked
 // GET / and the best of v3 and v2.0 it offers is used, honouring
 // IdentityAPIVersion and version-specific auth types.
+//
+// A login is resent by net/http when the pooled connection it went out on
+// had been closed by the server (uwsgi closes them eagerly): issuing a
+// second token is harmless.
+//
+// Options.WrapTransport sees every request, Keystone logins included, whose
+// bodies carry passwords and secrets: a logger must redact them.
 //
 // # Token cache
 //

@@ -24,7 +24,8 @@ type Options struct {
 	// AuthType is one of password (default), token, v3password, v2password,
 	// v3token, v2token, v3applicationcredential, none (alias noauth).
 	// When empty it is inferred: application credential options give
-	// v3applicationcredential, a token without a password gives token.
+	// v3applicationcredential; a token gives token when there is no
+	// password or when Endpoint is set.
 	AuthType string
 
 	Username, UserID, Password string
@@ -242,7 +243,9 @@ func newPlan(o Options) (*plan, error) {
 		switch {
 		case o.ApplicationCredentialID != "" || o.ApplicationCredentialName != "":
 			at = AuthV3ApplicationCredential
-		case o.Token != "" && o.Password == "":
+		case o.Token != "" && (o.Password == "" || o.Endpoint != ""):
+			// A token with an image URL is glance's token mode, even when
+			// an openrc also supplies a password.
 			at = AuthToken
 		default:
 			at = AuthPassword

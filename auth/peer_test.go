@@ -52,7 +52,7 @@ var (
 )
 
 // needPeer skips the test, loudly, when the real Keystone is not running.
-func needPeer(t *testing.T) map[string]string {
+func needPeer(t testing.TB) map[string]string {
 	t.Helper()
 	peerOnce.Do(func() {
 		peerVars = peerEnv()
@@ -75,7 +75,7 @@ func needPeer(t *testing.T) map[string]string {
 }
 
 // adminOptions are the peer's admin credentials, by name.
-func adminOptions(t *testing.T) Options {
+func adminOptions(t testing.TB) Options {
 	v := needPeer(t)
 	return Options{
 		AuthURL:           v["OS_AUTH_URL"],
@@ -89,7 +89,7 @@ func adminOptions(t *testing.T) Options {
 }
 
 // userOptions are the credentials of one of the peer's tenant users.
-func userOptions(t *testing.T, user, password, project string) Options {
+func userOptions(t testing.TB, user, password, project string) Options {
 	o := adminOptions(t)
 	o.Username, o.Password, o.ProjectName = user, password, project
 	return o

@@ -197,3 +197,13 @@ func TestTimeout(t *testing.T) {
 		t.Errorf("got %v, want a timeout", err)
 	}
 }
+
+func TestTokenWithImageURLWinsOverPassword(t *testing.T) {
+	f := newFakeKeystone(t)
+	o := f.v2Options()
+	o.Token, o.Endpoint = fakeGivenToken, f.URL+"/public"
+	s := openT(t, o)
+	if tok := mustToken(t, s); tok != fakeGivenToken || f.loginCount() != 0 {
+		t.Errorf("token %q after %d logins: want the given token and no login", tok, f.loginCount())
+	}
+}
