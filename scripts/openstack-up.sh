@@ -37,6 +37,7 @@ say() { echo "openstack-up: $*" >&2; }
 die() { say "FAILED: $*"; exit 1; }
 
 # ---- packages -----------------------------------------------------------------------
+mkdir -p "$DIR/log"
 packages=(keystone glance-api python3-openstackclient python3-glanceclient
   uwsgi-plugin-python3 nginx curl)
 missing=()
@@ -47,9 +48,9 @@ if ((${#missing[@]})); then
   ((EUID == 0)) || die "missing Debian packages (${missing[*]}); run as root or install them"
   say "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null || die "apt-get update"
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
-    die "apt-get install ${missing[*]}"
+  apt=(apt-get -q -y -o DPkg::Lock::Timeout=300)
+  { "${apt[@]}" update && "${apt[@]}" install --no-install-recommends "${missing[@]}"; } \
+    >"$DIR/log/apt.log" 2>&1 || { tail -n 20 "$DIR/log/apt.log" >&2; die "apt-get install ${missing[*]}"; }
 fi
 
 for f in /etc/glance/glance-api-paste.ini /etc/glance/metadefs; do

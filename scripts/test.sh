@@ -89,6 +89,6 @@ if [[ $GLANCE_PEER_ENV == none ]]; then
   banner "INTEGRATION TESTS WERE SKIPPED: no Keystone+Glance peer (see above)"
 fi
 if ((${#failed[@]})); then
-  say "failed: $(printf '%s; ' "${failed[@]}")"
+  (IFS=,; say "failed: ${failed[*]}")
   exit 1
 fi

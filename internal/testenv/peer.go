@@ -5,6 +5,14 @@
 // The peer is found through GLANCE_PEER_ENV (or GLANCE_PEER_DIR), the folder
 // that openstack-up.sh wrote, and else /tmp/peer when Keystone answers there.
 // Without a peer, tests skip loudly; with GLANCE_REQUIRE_PEER=1 they fail.
+//
+//	func TestImageList(t *testing.T) {
+//		peer := testenv.Peer(t)
+//		token := peer.Token(t, peer.AlphaMember) // for requests of your own
+//		cmd := exec.Command(testenv.BuildBinary(t, "./cmd/glance"), "image-list")
+//		cmd.Env = peer.Environ(peer.AlphaReader)
+//		...
+//	}
 package testenv
 
 import (
@@ -73,6 +81,18 @@ func (c *Cloud) OSEnv(u User) []string {
 		"OS_REGION_NAME=" + c.Region,
 		"OS_INTERFACE=public",
 	}
+}
+
+// Environ returns this process's environment with its OS_* variables replaced by
+// OSEnv(u), for a command that must see u's credentials and no one else's.
+func (c *Cloud) Environ(u User) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "OS_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, c.OSEnv(u)...)
 }
 
 // The users of every peer the start scripts make. DIR/users.env may override them.

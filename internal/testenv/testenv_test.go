@@ -120,6 +120,24 @@ OTHER=ignored
 	}
 }
 
+func TestEnviron(t *testing.T) {
+	t.Setenv("OS_CLOUD", "elsewhere")
+	t.Setenv("OS_USERNAME", "someone")
+	t.Setenv("KEEP_ME", "1")
+	c := &Cloud{KeystoneURL: "http://k/v3", Region: "R"}
+	env := "\n" + strings.Join(c.Environ(User{Name: "u", Password: "p", Project: "x", Domain: "D"}), "\n") + "\n"
+	for _, want := range []string{"\nKEEP_ME=1\n", "\nOS_USERNAME=u\n", "\nOS_AUTH_URL=http://k/v3\n"} {
+		if !strings.Contains(env, want) {
+			t.Errorf("Environ lacks %q", strings.TrimSpace(want))
+		}
+	}
+	for _, unwanted := range []string{"OS_CLOUD", "OS_USERNAME=someone"} {
+		if strings.Contains(env, unwanted) {
+			t.Errorf("Environ keeps %s", unwanted)
+		}
+	}
+}
+
 func TestLoadWithoutUsersFile(t *testing.T) {
 	// An older layout: no users.env, or one with comments only. An auth URL
 	// without /v3 gets it.
