@@ -91,7 +91,7 @@ if [[ -f $DIR/peer.env ]] && alive keystone && alive glance && alive nginx; then
   source "$DIR/peer.env"
   if curl -sf -o /dev/null --max-time 5 "$PEER_KEYSTONE_URL" &&
     curl -sf -o /dev/null --max-time 5 "$PEER_PREFIX_URL/versions"; then
-    say "already running in $DIR"
+    say "already running in $DIR: Keystone $PEER_KEYSTONE_URL, Glance $PEER_GLANCE_URL, $PEER_PREFIX_URL"
     exit 0
   fi
 fi
