@@ -2,8 +2,16 @@
 // Glance-compatible endpoint. It speaks raw HTTP, so what it checks is the
 // wire: status codes, headers, JSON fields and their types, error bodies.
 //
-// The same suite runs against the real Glance and against glanced; a
-// behaviour the real Glance shows is the reference.
+// The same suite runs against the real Glance and against glanced
+// (TestRealGlance and TestGlanced); what the real Glance does is the
+// reference. Both targets are checked by the same assertions; the only
+// differences allowed are the configuration facts a Target states (its
+// stores and whether it has an image cache).
+//
+// The suite needs five identities on a Keystone the endpoint trusts: an
+// admin, a member and a reader of one project, and a member and a reader
+// of another. Every image it creates carries a per-run name and is
+// deleted when its test ends.
 package conformance
 
 import (
@@ -13,6 +21,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -64,6 +73,7 @@ type suite struct {
 	tg     Target
 	client *http.Client
 	run    string // unique per run, part of every name the suite creates
+	seq    atomic.Int64
 
 	mu    sync.Mutex
 	creds map[Role]Credential
@@ -150,7 +160,7 @@ func (s *suite) project(t *testing.T, r Role) string {
 	return s.cred(t, r).ProjectID
 }
 
-// name returns a name unique to this run and test.
-func (s *suite) name(t *testing.T, what string) string {
+// name returns a name unique to this run.
+func (s *suite) name(what string) string {
 	return s.run + "-" + what
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/md5"
 	"crypto/sha512"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"slices"
 	"testing"
@@ -25,7 +26,8 @@ func (s *suite) create(t *testing.T, role Role, body map[string]any) map[string]
 		body = map[string]any{}
 	}
 	if _, ok := body["name"]; !ok {
-		body["name"] = s.name(t, "img")
+		// Unique, so that a list by name finds this image alone.
+		body["name"] = s.name(fmt.Sprintf("img%d", s.seq.Add(1)))
 	}
 	r := s.do(t, role, http.MethodPost, "/v2/images", body)
 	r.must(t, http.StatusCreated)

@@ -76,7 +76,7 @@ func keys(m map[string]any) []string {
 
 func testCreate(t *testing.T, s *suite) {
 	t.Run("Defaults", func(t *testing.T) {
-		name := s.name(t, "defaults")
+		name := s.name("defaults")
 		r := s.do(t, AlphaMember, http.MethodPost, "/v2/images", map[string]any{"name": name})
 		r.must(t, http.StatusCreated)
 		img := r.obj(t)
@@ -125,7 +125,7 @@ func testCreate(t *testing.T, s *suite) {
 	t.Run("AllFields", func(t *testing.T) {
 		id := newUUID()
 		body := map[string]any{
-			"id": id, "name": s.name(t, "all"), "visibility": "private",
+			"id": id, "name": s.name("all"), "visibility": "private",
 			"protected": true, "os_hidden": true, "container_format": "bare",
 			"disk_format": "qcow2", "min_ram": 512, "min_disk": 2,
 			"tags": []string{"one", "two", "one"}, "os_distro": "ubuntu",
@@ -157,7 +157,7 @@ func testCreate(t *testing.T, s *suite) {
 	})
 
 	t.Run("UnicodeName", func(t *testing.T) {
-		name := s.name(t, "ünïcode ☃")
+		name := s.name("ünïcode ☃")
 		img := s.create(t, AlphaMember, map[string]any{"name": name, "description": "żółw"})
 		field(t, img, "name", name)
 		field(t, img, "description", "żółw")
@@ -176,7 +176,7 @@ func testCreate(t *testing.T, s *suite) {
 	t.Run("DuplicateID", func(t *testing.T) {
 		img := s.create(t, AlphaMember, nil)
 		r := s.do(t, AlphaMember, http.MethodPost, "/v2/images",
-			map[string]any{"id": str(img, "id"), "name": s.name(t, "dup")})
+			map[string]any{"id": str(img, "id"), "name": s.name("dup")})
 		r.expect(t, http.StatusConflict)
 		r.requestID(t)
 	})
@@ -221,7 +221,7 @@ func testCreate(t *testing.T, s *suite) {
 	}
 	for _, c := range bad {
 		t.Run(c.name, func(t *testing.T) {
-			body := map[string]any{"name": s.name(t, "bad")}
+			body := map[string]any{"name": s.name("bad")}
 			maps.Copy(body, c.body)
 			r := s.do(t, AlphaMember, http.MethodPost, "/v2/images", body)
 			if r.Status == http.StatusCreated {

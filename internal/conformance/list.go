@@ -19,26 +19,26 @@ type listFixture struct {
 func (s *suite) listImages(t *testing.T) *listFixture {
 	t.Helper()
 	f := &listFixture{
-		tag:    s.name(t, "list"),
-		tag2:   s.name(t, "list2"),
-		distro: s.name(t, "distro"),
+		tag:    s.name("list"),
+		tag2:   s.name("list2"),
+		distro: s.name("distro"),
 		aData:  []byte("0123456789"),
 		bData:  []byte("01234567890123456789"),
 	}
 	f.a = s.active(t, AlphaMember, map[string]any{
-		"name": s.name(t, "list-a"), "visibility": "private", "tags": []string{f.tag, f.tag2},
+		"name": s.name("list-a"), "visibility": "private", "tags": []string{f.tag, f.tag2},
 		"os_distro": f.distro, "disk_format": "raw", "container_format": "bare",
 	}, f.aData)
 	f.b = s.active(t, AlphaMember, map[string]any{
-		"name": s.name(t, "list-b"), "visibility": "shared", "tags": []string{f.tag},
+		"name": s.name("list-b"), "visibility": "shared", "tags": []string{f.tag},
 		"disk_format": "qcow2", "container_format": "bare",
 	}, f.bData)
 	f.c = s.create(t, AlphaMember, map[string]any{
-		"name": s.name(t, "list-c"), "visibility": "private", "tags": []string{f.tag},
+		"name": s.name("list-c"), "visibility": "private", "tags": []string{f.tag},
 		"disk_format": "iso", "container_format": "ovf", "min_ram": 128,
 	})
 	f.d = s.create(t, AlphaMember, map[string]any{
-		"name": s.name(t, "list-d"), "tags": []string{f.tag}, "os_hidden": true,
+		"name": s.name("list-d"), "tags": []string{f.tag}, "os_hidden": true,
 	})
 	return f
 }
@@ -73,7 +73,7 @@ func testList(t *testing.T, s *suite) {
 	}{
 		{"Tag", tag, []string{a, b, c}},
 		{"TagRepeated", tag + "&tag=" + url.QueryEscape(f.tag2), []string{a}},
-		{"TagUnknown", tag + "&tag=" + s.name(t, "nope"), nil},
+		{"TagUnknown", tag + "&tag=" + s.name("nope"), nil},
 		{"Hidden", tag + "&os_hidden=true", []string{d}},
 		{"NotHidden", tag + "&os_hidden=false", []string{a, b, c}},
 		{"Name", "name=" + url.QueryEscape(str(f.a, "name")), []string{a}},

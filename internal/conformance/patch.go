@@ -11,7 +11,7 @@ func testPatch(t *testing.T, s *suite) {
 		id := str(img, "id")
 		r := s.patch(t, AlphaMember, id,
 			op("add", "/color", "blue"),
-			op("replace", "/name", s.name(t, "renamed")),
+			op("replace", "/name", s.name("renamed")),
 			op("add", "/login-user", "root"),
 			op("replace", "/min_ram", 256),
 			op("replace", "/protected", true),
@@ -25,7 +25,7 @@ func testPatch(t *testing.T, s *suite) {
 		got := r.obj(t)
 		checkImage(t, got)
 		field(t, got, "color", "blue")
-		field(t, got, "name", s.name(t, "renamed"))
+		field(t, got, "name", s.name("renamed"))
 		field(t, got, "login-user", "root")
 		field(t, got, "min_ram", 256)
 		field(t, got, "protected", true)

@@ -15,7 +15,7 @@ const (
 
 func testQuotas(t *testing.T, s *suite) {
 	props := func(n int) map[string]any {
-		m := map[string]any{"name": s.name(t, "quota")}
+		m := map[string]any{"name": s.name("quota")}
 		for i := range n {
 			m[fmt.Sprintf("p%03d", i)] = "v"
 		}
@@ -47,7 +47,7 @@ func testQuotas(t *testing.T, s *suite) {
 
 	t.Run("Tags", func(t *testing.T) {
 		r := s.do(t, AlphaMember, http.MethodPost, "/v2/images",
-			map[string]any{"name": s.name(t, "quota"), "tags": tags(tagQuota + 1)})
+			map[string]any{"name": s.name("quota"), "tags": tags(tagQuota + 1)})
 		if r.Status == http.StatusCreated {
 			s.cleanup(t, str(r.obj(t), "id"))
 		}

@@ -49,7 +49,7 @@ func testTags(t *testing.T, s *suite) {
 	})
 	t.Run("ListByTag", func(t *testing.T) {
 		img := s.create(t, AlphaMember, nil)
-		tag := s.name(t, "tagged")
+		tag := s.name("tagged")
 		s.do(t, AlphaMember, http.MethodPut, tagPath(str(img, "id"), tag), nil).must(t, http.StatusNoContent)
 		sameIDs(t, "tag="+tag, s.ids(t, AlphaMember, "tag="+url.QueryEscape(tag)), str(img, "id"))
 	})

@@ -59,7 +59,7 @@ func testTenancy(t *testing.T, s *suite) {
 
 	t.Run("ReaderCannotCreate", func(t *testing.T) {
 		for _, role := range []Role{AlphaReader, BetaReader} {
-			r := s.do(t, role, http.MethodPost, "/v2/images", map[string]any{"name": s.name(t, "reader")})
+			r := s.do(t, role, http.MethodPost, "/v2/images", map[string]any{"name": s.name("reader")})
 			if r.Status == http.StatusCreated {
 				s.cleanup(t, str(r.obj(t), "id"))
 			}
@@ -76,7 +76,7 @@ func testTenancy(t *testing.T, s *suite) {
 				t.Errorf("%s: WWW-Authenticate %q, want Keystone uri=...", r.what, h)
 			}
 		}
-		r := s.do(t, "", http.MethodPost, "/v2/images", map[string]any{"name": s.name(t, "anon")})
+		r := s.do(t, "", http.MethodPost, "/v2/images", map[string]any{"name": s.name("anon")})
 		if r.Status == http.StatusCreated {
 			s.cleanup(t, str(r.obj(t), "id"))
 		}
