@@ -133,6 +133,7 @@ var groups = []group{
 	{"Schemas", testSchemas},
 	{"Discovery", testDiscovery},
 	{"Import", testImport},
+	{"Tasks", testTasks},
 	{"Errors", testErrors},
 	{"Messages", testMessages},
 	{"Quotas", testQuotas},

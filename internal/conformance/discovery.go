@@ -76,4 +76,23 @@ func testDiscovery(t *testing.T, s *suite) {
 			t.Errorf("stores %v, want %v", ids, s.tg.Stores)
 		}
 	})
+
+	t.Run("StoresDetail", func(t *testing.T) {
+		if s.tg.Stores == nil {
+			s.do(t, Admin, http.MethodGet, "/v2/info/stores/detail", nil).expect(t, http.StatusNotFound)
+			return
+		}
+		s.do(t, AlphaMember, http.MethodGet, "/v2/info/stores/detail", nil).expect(t, http.StatusForbidden)
+		stores := objs(t, s.do(t, Admin, http.MethodGet, "/v2/info/stores/detail", nil).must(t, http.StatusOK).obj(t), "stores")
+		var ids []string
+		for _, st := range stores {
+			ids = append(ids, str(st, "id"))
+			fieldType(t, st, "description", "string")
+			fieldType(t, st, "type", "string")
+			fieldType(t, st, "properties", "object")
+		}
+		if !slices.Equal(ids, s.tg.Stores) {
+			t.Errorf("stores %v, want %v", ids, s.tg.Stores)
+		}
+	})
 }

@@ -133,6 +133,30 @@ func testErrors(t *testing.T, s *suite) {
 		})
 	}
 
+	t.Run("BodyNotExpected", func(t *testing.T) {
+		body := raw(`{"a": 1}`)
+		ctype := []string{"Content-Type", "application/json", "Accept", "application/json"}
+		for _, c := range []struct{ method, path string }{
+			{http.MethodGet, "/v2/images/" + id},
+			{http.MethodGet, "/v2/images/" + id + "/file"},
+			{http.MethodGet, "/v2/images/" + id + "/members"},
+			{http.MethodPost, "/v2/images/" + id + "/actions/reactivate"},
+			{http.MethodPut, "/v2/images/" + id + "/tags/x"},
+			{http.MethodDelete, "/v2/images/" + id + "/tags/x"},
+			{http.MethodGet, "/v2/schemas/image"},
+			{http.MethodGet, "/v2/info/import"},
+			{http.MethodDelete, "/v2/images/" + id},
+		} {
+			msg := s.do(t, AlphaMember, c.method, c.path, body, ctype...).jsonError(t, http.StatusBadRequest)
+			if !strings.Contains(msg, "A body is not expected with this request.") {
+				t.Errorf("%s %s: message %q", c.method, c.path, msg)
+			}
+		}
+		// Listing images ignores a body.
+		s.do(t, AlphaMember, http.MethodGet, "/v2/images?limit=1", body, ctype...).expect(t, http.StatusOK)
+		field(t, s.show(t, AlphaMember, id), "status", "queued")
+	})
+
 	t.Run("NotFoundMessage", func(t *testing.T) {
 		msg := s.do(t, AlphaMember, http.MethodGet, "/v2/images/"+unknown, nil, "Accept", "application/json").jsonError(t, 404)
 		if !strings.Contains(msg, "No image found with ID "+unknown) {
