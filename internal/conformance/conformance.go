@@ -64,7 +64,7 @@ type Target struct {
 	// behaviour one, so it is stated rather than probed.
 	Stores []string
 	// Cache says whether the image cache is enabled. It changes the
-	// versions document (v2.14 and later appear only with a cache).
+	// versions document: v2.14 and v2.16 appear only with a cache.
 	Cache bool
 }
 
@@ -87,8 +87,7 @@ func Run(t *testing.T, tg Target) {
 	if s.client == nil {
 		s.client = &http.Client{Timeout: 30 * time.Second}
 	}
-	tg.URL = strings.TrimRight(tg.URL, "/")
-	s.tg.URL = tg.URL
+	s.tg.URL = strings.TrimRight(tg.URL, "/")
 	var b [4]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		t.Fatal(err)

@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 )
 
 // resp is a response read whole: the suite's bodies are small.
@@ -21,7 +20,7 @@ type resp struct {
 	what   string // "METHOD path as role", for messages
 }
 
-// Raw marks a request body sent as is, with no Content-Type of its own.
+// raw marks a request body sent as is, with no Content-Type of its own.
 type raw []byte
 
 // do sends one request as role (no token when role is "") and reads the
@@ -44,11 +43,9 @@ func (s *suite) do(t *testing.T, role Role, method, path string, body any, hdr .
 		}
 		rd, ctype = bytes.NewReader(data), "application/json"
 	}
-	// The context outlives the test so that cleanups can use do too;
-	// the client's timeout bounds every request.
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, s.tg.URL+path, rd)
+	// Not t.Context(): cleanups send requests after it is done. The
+	// client's timeout bounds each request.
+	req, err := http.NewRequestWithContext(context.Background(), method, s.tg.URL+path, rd)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -229,7 +226,7 @@ func str(m map[string]any, key string) string {
 	return s
 }
 
-// list returns m[key] as a JSON array of objects.
+// objs returns m[key] as a JSON array of objects.
 func objs(t *testing.T, m map[string]any, key string) []map[string]any {
 	t.Helper()
 	arr, ok := m[key].([]any)
