@@ -181,6 +181,17 @@ func testCreate(t *testing.T, s *suite) {
 		r.requestID(t)
 	})
 
+	t.Run("DeletedID", func(t *testing.T) {
+		// The ID of a deleted image stays taken.
+		img := s.create(t, AlphaMember, nil)
+		s.do(t, AlphaMember, http.MethodDelete, "/v2/images/"+str(img, "id"), nil).must(t, http.StatusNoContent)
+		r := s.do(t, AlphaMember, http.MethodPost, "/v2/images", map[string]any{"id": str(img, "id")})
+		if r.Status == http.StatusCreated {
+			s.cleanup(t, str(img, "id"))
+		}
+		r.expect(t, http.StatusConflict)
+	})
+
 	bad := []struct {
 		name string
 		body map[string]any

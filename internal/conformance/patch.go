@@ -37,6 +37,14 @@ func testPatch(t *testing.T, s *suite) {
 		if !jsonEqual(got, s.show(t, AlphaMember, id)) {
 			t.Errorf("PATCH answer differs from show")
 		}
+		// Hidden now: listed only on request.
+		q := "name=" + s.name("renamed")
+		if contains(s.ids(t, AlphaMember, q), id) {
+			t.Errorf("hidden image in the default list")
+		}
+		if !contains(s.ids(t, AlphaMember, q+"&os_hidden=true"), id) {
+			t.Errorf("hidden image missing with os_hidden=true")
+		}
 		got = s.patch(t, AlphaMember, id,
 			op("replace", "/color", "red"),
 			op("remove", "/login-user"),
