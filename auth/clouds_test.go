@@ -230,4 +230,8 @@ func TestResolvePrecedence(t *testing.T) {
 	if _, err := Resolve(Options{Cloud: "nope"}, envOf(env)); err == nil {
 		t.Error("unknown cloud accepted")
 	}
+	env["OS_INSECURE"] = "maybe"
+	if _, err := Resolve(Options{}, envOf(env)); !errors.Is(err, ErrInvalidOptions) || !strings.Contains(err.Error(), "OS_INSECURE") {
+		t.Errorf("OS_INSECURE=maybe: %v", err)
+	}
 }

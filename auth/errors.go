@@ -51,6 +51,7 @@ type KeystoneError struct {
 	RequestID string
 
 	authFailed bool
+	hint       string // what the user may do about it
 }
 
 func (e *KeystoneError) Error() string {
@@ -72,6 +73,10 @@ func (e *KeystoneError) Error() string {
 		b.WriteString(")")
 	} else if e.RequestID != "" {
 		fmt.Fprintf(&b, " (request ID %s)", e.RequestID)
+	}
+	if e.hint != "" {
+		b.WriteString("; ")
+		b.WriteString(e.hint)
 	}
 	return b.String()
 }

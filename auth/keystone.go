@@ -87,7 +87,7 @@ func discover(ctx context.Context, hc *http.Client, authURL string, want int) (i
 		Version *versionDoc `json:"version"`
 	}
 	if (resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusMultipleChoices) || json.Unmarshal(body, &doc) != nil {
-		return identity{}, fmt.Errorf("finding the identity API versions at %s: HTTP %d, not a Keystone versions document (give an auth URL ending in /v3)", authURL, resp.StatusCode)
+		return identity{}, fmt.Errorf("finding the identity API versions at %s: HTTP %d, not a Keystone versions document: is it the Identity service? (or give an auth URL ending in /v3)", authURL, resp.StatusCode)
 	}
 	vs := doc.Versions.Values
 	if doc.Version != nil {
@@ -177,7 +177,7 @@ func login3(ctx context.Context, sc *gophercloud.ServiceClient, p *plan) (*token
 	}
 	r := tokens3.Create(ctx, sc, ao)
 	if r.Err != nil {
-		return nil, keystoneError(r.Err, p.method)
+		return nil, keystoneError(r.Err, p.method, 3)
 	}
 	id := r.Header.Get("X-Subject-Token")
 	if id == "" {
@@ -233,7 +233,7 @@ func login2(ctx context.Context, sc *gophercloud.ServiceClient, p *plan) (*token
 	}
 	r := tokens2.Create(ctx, sc, ao)
 	if r.Err != nil {
-		return nil, keystoneError(r.Err, p.method)
+		return nil, keystoneError(r.Err, p.method, 2)
 	}
 	var body struct {
 		Access struct {
@@ -299,7 +299,7 @@ func parseExpiry(s string) (time.Time, error) {
 
 // keystoneError turns gophercloud's HTTP error into a *KeystoneError. A
 // 404 for a token login means the token is unknown, i.e. refused.
-func keystoneError(err error, m method) error {
+func keystoneError(err error, m method, v int) error {
 	var ue gophercloud.ErrUnexpectedResponseCode
 	var up *gophercloud.ErrUnexpectedResponseCode
 	switch {
@@ -317,5 +317,11 @@ func keystoneError(err error, m method) error {
 		RequestID:  ue.ResponseHeader.Get("X-Openstack-Request-Id"),
 	}
 	ke.authFailed = ue.Actual == http.StatusUnauthorized || (ue.Actual == http.StatusNotFound && m == methodToken)
+	switch {
+	case ke.authFailed && m == methodPassword:
+		ke.hint = "check the user name, password, their domains and the project"
+	case ue.Actual == http.StatusNotFound && v == 2:
+		ke.hint = "this Keystone may not serve identity v2.0 (removed in Queens): use its /v3 auth URL"
+	}
 	return ke
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -43,21 +45,52 @@ func getImages(t *testing.T, s *Session) int {
 	return resp.StatusCode
 }
 
-// revoke makes Keystone forget tok.
-func revoke(t *testing.T, authURL, tok string) {
+// keystoneCall sends a request to Keystone's API as the test's own
+// client, on a fresh connection: Keystone under uwsgi closes idle ones
+// eagerly, and a POST on a stale one fails.
+// subject, when set, is the token the call is about.
+func keystoneCall(t *testing.T, method, url, tok, subject string, body []byte) *http.Response {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(testCtx(t), http.MethodDelete, strings.TrimRight(authURL, "/")+"/auth/tokens", nil)
+	req, _ := http.NewRequestWithContext(testCtx(t), method, url, bytes.NewReader(body))
 	req.Header.Set("X-Auth-Token", tok)
-	req.Header.Set("X-Subject-Token", tok)
+	if subject != "" {
+		req.Header.Set("X-Subject-Token", subject)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Close = true
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// revoke makes Keystone forget tok.
+func revoke(t *testing.T, authURL, tok string) {
+	t.Helper()
+	resp := keystoneCall(t, http.MethodDelete, strings.TrimRight(authURL, "/")+"/auth/tokens", tok, tok, nil)
 	if resp.StatusCode != http.StatusNoContent {
 		b, _ := io.ReadAll(resp.Body)
 		t.Fatalf("revoking the token: HTTP %d %s", resp.StatusCode, b)
 	}
+}
+
+var (
+	adminOnce    sync.Once
+	adminSession *Session
+	adminErr     error
+)
+
+// sharedAdmin is one admin session for the tests that only read from it,
+// to keep the load on the single Keystone process down.
+func sharedAdmin(t *testing.T) *Session {
+	o := adminOptions(t)
+	adminOnce.Do(func() { adminSession, adminErr = Open(context.Background(), o) })
+	if adminErr != nil {
+		t.Fatalf("Open: %v", adminErr)
+	}
+	return adminSession
 }
 
 func TestPeerPasswordByName(t *testing.T) {
@@ -83,7 +116,7 @@ func TestPeerPasswordByName(t *testing.T) {
 }
 
 func TestPeerPasswordByIDs(t *testing.T) {
-	first := openT(t, adminOptions(t))
+	first := sharedAdmin(t)
 	o := adminOptions(t)
 	o.Username, o.UserDomainName = "", ""
 	o.ProjectName, o.ProjectDomainName = "", ""
@@ -118,7 +151,7 @@ func TestPeerUnversionedAuthURL(t *testing.T) {
 }
 
 func TestPeerTokenAuth(t *testing.T) {
-	first := openT(t, adminOptions(t))
+	first := sharedAdmin(t)
 	tok, err := first.Token(testCtx(t))
 	if err != nil {
 		t.Fatal(err)
@@ -177,15 +210,11 @@ func TestPeerApplicationCredential(t *testing.T) {
 		"name": name, "expires_at": time.Now().Add(time.Hour).UTC().Format("2006-01-02T15:04:05"),
 	}})
 	base := strings.TrimRight(o.AuthURL, "/") + "/users/" + s.UserID() + "/application_credentials"
-	resp, err := s.Client().Post(base, "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := keystoneCall(t, http.MethodPost, base, mustToken(t, s), "", body)
 	var created struct {
 		AC struct{ ID, Secret string } `json:"application_credential"`
 	}
-	err = json.NewDecoder(resp.Body).Decode(&created)
-	resp.Body.Close()
+	err := json.NewDecoder(resp.Body).Decode(&created)
 	if err != nil || resp.StatusCode != http.StatusCreated {
 		t.Fatalf("creating the application credential: HTTP %d %v", resp.StatusCode, err)
 	}

@@ -126,7 +126,7 @@ func TestV2Refused(t *testing.T) {
 	if !errors.Is(err, ErrUnauthorized) {
 		t.Fatalf("got %v", err)
 	}
-	want := "authentication failed: Invalid user / password (HTTP 401 from " + f.URL + "/v2.0/tokens, request ID req-fake-1)"
+	want := "authentication failed: Invalid user / password (HTTP 401 from " + f.URL + "/v2.0/tokens, request ID req-fake-1); check the user name, password, their domains and the project"
 	if err.Error() != want {
 		t.Errorf("message\n%s\nwant\n%s", err, want)
 	}

@@ -152,6 +152,7 @@ func parseBool(s string) (bool, error) {
 
 // Merge returns low with every non-zero field of high copied over it. With
 // Resolve's order, flags win over OS_* variables, which win over clouds.yaml.
+// A zero value cannot override: Insecure set low stays set.
 func Merge(low, high Options) Options {
 	lv := reflect.ValueOf(&low).Elem()
 	hv := reflect.ValueOf(high)
@@ -167,6 +168,11 @@ func Merge(low, high Options) Options {
 // entry named by flags.Cloud or OS_CLOUD (if any), overlaid with the OS_*
 // variables, overlaid with flags.
 func Resolve(flags Options, getenv func(string) string) (Options, error) {
+	if v := getenv("OS_INSECURE"); v != "" {
+		if _, err := parseBool(v); err != nil {
+			return Options{}, optErr("insecure", "OS_INSECURE=%q is not a boolean (use true or false)", v)
+		}
+	}
 	env := FromEnv(getenv)
 	name := flags.Cloud
 	if name == "" {
