@@ -18,11 +18,6 @@ import (
 
 // Tests against the real Keystone 22 and Glance of the peer.
 
-const (
-	peerGlance       = "http://127.0.0.1:19292"
-	peerGlancePrefix = "http://127.0.0.1:19293/image"
-)
-
 func openT(t *testing.T, o Options) *Session {
 	t.Helper()
 	s, err := Open(testCtx(t), o)
@@ -98,8 +93,8 @@ func TestPeerPasswordByName(t *testing.T) {
 	o := adminOptions(t)
 	o.WrapTransport = rec.wrap
 	s := openT(t, o)
-	if s.Endpoint() != peerGlance {
-		t.Errorf("endpoint %q, want %q", s.Endpoint(), peerGlance)
+	if s.Endpoint() != peer(t).GlanceURL {
+		t.Errorf("endpoint %q, want %q", s.Endpoint(), peer(t).GlanceURL)
 	}
 	if s.ProjectID() == "" || s.UserID() == "" {
 		t.Errorf("project %q user %q: want both", s.ProjectID(), s.UserID())
@@ -136,7 +131,7 @@ func TestPeerUnversionedAuthURL(t *testing.T) {
 	rec := &recorder{}
 	o.WrapTransport = rec.wrap
 	s := openT(t, o)
-	if s.Endpoint() != peerGlance {
+	if s.Endpoint() != peer(t).GlanceURL {
 		t.Errorf("endpoint %q", s.Endpoint())
 	}
 	if len(rec.all) < 2 || !strings.HasPrefix(rec.all[0], "GET ") || !strings.HasSuffix(rec.all[1], "/v3/auth/tokens") {
@@ -160,7 +155,7 @@ func TestPeerTokenAuth(t *testing.T) {
 	o.Username, o.Password = "", ""
 	o.Token = tok
 	s := openT(t, o)
-	if s.ProjectID() != first.ProjectID() || s.Endpoint() != peerGlance {
+	if s.ProjectID() != first.ProjectID() || s.Endpoint() != peer(t).GlanceURL {
 		t.Errorf("token auth: project %q endpoint %q", s.ProjectID(), s.Endpoint())
 	}
 	if code := getImages(t, s); code != http.StatusOK {
@@ -169,7 +164,7 @@ func TestPeerTokenAuth(t *testing.T) {
 
 	// With an image URL the token is used as is: Keystone is not asked.
 	rec := &recorder{}
-	s2 := openT(t, Options{Token: tok, Endpoint: peerGlance + "/", WrapTransport: rec.wrap})
+	s2 := openT(t, Options{Token: tok, Endpoint: peer(t).GlanceURL + "/", WrapTransport: rec.wrap})
 	if code := getImages(t, s2); code != http.StatusOK {
 		t.Errorf("token + endpoint: HTTP %d", code)
 	}
@@ -201,7 +196,7 @@ func TestPeerBadPassword(t *testing.T) {
 }
 
 func TestPeerApplicationCredential(t *testing.T) {
-	o := userOptions(t, "alpha-user", "alpha-secret", "alpha")
+	o := optionsFor(t, peer(t).AlphaMember)
 	s := openT(t, o)
 	name := uniqueName("auth-test")
 	// It expires by itself: deleting one fails on the peer (Keystone on
@@ -246,11 +241,12 @@ func TestPeerApplicationCredential(t *testing.T) {
 }
 
 func TestPeerCatalog(t *testing.T) {
+	c := peer(t)
 	o := adminOptions(t)
-	o.RegionName = "RegionPrefix"
+	o.RegionName = c.PrefixRegion
 	s := openT(t, o)
-	if s.Endpoint() != peerGlancePrefix {
-		t.Fatalf("RegionPrefix endpoint %q", s.Endpoint())
+	if s.Endpoint() != c.PrefixURL {
+		t.Fatalf("%s endpoint %q, want %q", c.PrefixRegion, s.Endpoint(), c.PrefixURL)
 	}
 	if code := getImages(t, s); code != http.StatusOK {
 		t.Errorf("GET images through the prefix: HTTP %d", code)
@@ -258,15 +254,15 @@ func TestPeerCatalog(t *testing.T) {
 
 	cat := s.Catalog()
 	for _, iface := range []string{"public", "internal", "admin", "internalURL", "adminURL"} {
-		if u, err := cat.Lookup("image", iface, "RegionOne"); err != nil || u != peerGlance {
+		if u, err := cat.Lookup("image", iface, c.Region); err != nil || u != c.GlanceURL {
 			t.Errorf("interface %s: %q %v", iface, u, err)
 		}
 	}
-	if u, err := cat.Lookup("identity", "public", ""); err != nil || !strings.HasPrefix(u, "http://127.0.0.1:15000") {
+	if u, err := cat.Lookup("identity", "public", ""); err != nil || trimSlash(u) != trimSlash(c.KeystoneURL) {
 		t.Errorf("identity: %q %v", u, err)
 	}
-	if u, err := cat.Lookup("image", "public", "RegionTwo"); err != nil || u != "http://127.0.0.2:19292" {
-		t.Errorf("RegionTwo: %q %v", u, err)
+	if u, err := cat.Lookup("image", "public", c.DeadRegion); err != nil || u != c.DeadURL {
+		t.Errorf("%s: %q %v, want %q", c.DeadRegion, u, err, c.DeadURL)
 	}
 
 	o.RegionName = "Nowhere"
@@ -275,11 +271,13 @@ func TestPeerCatalog(t *testing.T) {
 	if !errors.As(err, &nf) {
 		t.Fatalf("region Nowhere: %v", err)
 	}
-	if !slices.Equal(nf.Regions, []string{"RegionOne", "RegionPrefix", "RegionTwo"}) ||
+	regions := []string{c.Region, c.PrefixRegion, c.DeadRegion}
+	slices.Sort(regions)
+	if !slices.Equal(nf.Regions, regions) ||
 		!slices.Equal(nf.Interfaces, []string{"admin", "internal", "public"}) {
 		t.Errorf("error lists %v %v", nf.Regions, nf.Interfaces)
 	}
-	if !strings.Contains(err.Error(), `region "Nowhere"`) || !strings.Contains(err.Error(), "RegionOne, RegionPrefix, RegionTwo") {
+	if !strings.Contains(err.Error(), `region "Nowhere"`) || !strings.Contains(err.Error(), strings.Join(regions, ", ")) {
 		t.Errorf("message %q", err)
 	}
 
@@ -378,7 +376,7 @@ func TestPeerTokenCache(t *testing.T) {
 	if rec.loginCount() != 1 {
 		t.Fatalf("two Opens with a cache made %d logins, want 1 (%v)", rec.loginCount(), rec.all)
 	}
-	if a.Cached() || !b.Cached() || mustToken(t, a) != mustToken(t, b) || b.Endpoint() != peerGlance || b.ProjectID() != a.ProjectID() {
+	if a.Cached() || !b.Cached() || mustToken(t, a) != mustToken(t, b) || b.Endpoint() != peer(t).GlanceURL || b.ProjectID() != a.ProjectID() {
 		t.Errorf("second session: cached=%v endpoint %q", b.Cached(), b.Endpoint())
 	}
 	ents, _ := os.ReadDir(dir)
@@ -391,7 +389,7 @@ func TestPeerTokenCache(t *testing.T) {
 	}
 
 	// Another user gets an entry of their own.
-	other := userOptions(t, "alpha-reader", "alpha-reader-secret", "alpha")
+	other := optionsFor(t, peer(t).AlphaReader)
 	other.Cache, other.WrapTransport = cache, rec.wrap
 	c := openT(t, other)
 	if c.Cached() || c.UserID() == a.UserID() || rec.loginCount() != 2 {

@@ -1,99 +1,39 @@
 package auth
 
 import (
-	"bufio"
 	"context"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/go-glance/glance/internal/testenv"
 )
 
-// peerEnv returns the admin settings of the real Keystone: the OS_*
-// variables when OS_AUTH_URL is set, else the env file written by the
-// peer's start script ($GLANCE_PEER_DIR/env, default /tmp/peer/env).
-func peerEnv() map[string]string {
-	if os.Getenv("OS_AUTH_URL") != "" {
-		m := map[string]string{}
-		for _, kv := range os.Environ() {
-			if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "OS_") {
-				m[k] = v
-			}
-		}
-		return m
-	}
-	dir := os.Getenv("GLANCE_PEER_DIR")
-	if dir == "" {
-		dir = "/tmp/peer"
-	}
-	f, err := os.Open(dir + "/env")
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	m := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimPrefix(strings.TrimSpace(sc.Text()), "export ")
-		if k, v, ok := strings.Cut(line, "="); ok && strings.HasPrefix(k, "OS_") {
-			m[k] = strings.Trim(v, `"'`)
-		}
-	}
-	return m
-}
-
-var (
-	peerOnce sync.Once
-	peerVars map[string]string
-	peerErr  string
-)
-
-// needPeer skips the test, loudly, when the real Keystone is not running.
-func needPeer(t testing.TB) map[string]string {
+// peer returns the running Keystone and Glance, or skips the test loudly.
+func peer(t testing.TB) *testenv.Cloud {
 	t.Helper()
-	peerOnce.Do(func() {
-		peerVars = peerEnv()
-		if peerVars["OS_AUTH_URL"] == "" {
-			peerErr = "no OS_AUTH_URL and no peer env file (start it with scripts or /work/shared/peers/openstack-up.sh /tmp/peer)"
-			return
-		}
-		c := &http.Client{Timeout: 5 * time.Second}
-		resp, err := c.Get(peerVars["OS_AUTH_URL"])
-		if err != nil {
-			peerErr = "Keystone at " + peerVars["OS_AUTH_URL"] + " unreachable: " + err.Error()
-			return
-		}
-		resp.Body.Close()
-	})
-	if peerErr != "" {
-		t.Skip("SKIPPED: real OpenStack peer unavailable: " + peerErr)
-	}
-	return peerVars
+	return testenv.Peer(t)
 }
 
-// adminOptions are the peer's admin credentials, by name.
-func adminOptions(t testing.TB) Options {
-	v := needPeer(t)
+// optionsFor logs u in to the peer's Keystone by name, in its first region.
+func optionsFor(t testing.TB, u testenv.User) Options {
+	c := peer(t)
 	return Options{
-		AuthURL:           v["OS_AUTH_URL"],
-		Username:          v["OS_USERNAME"],
-		Password:          v["OS_PASSWORD"],
-		ProjectName:       v["OS_PROJECT_NAME"],
-		UserDomainName:    v["OS_USER_DOMAIN_NAME"],
-		ProjectDomainName: v["OS_PROJECT_DOMAIN_NAME"],
-		RegionName:        "RegionOne",
+		AuthURL:           c.KeystoneURL,
+		Username:          u.Name,
+		Password:          u.Password,
+		ProjectName:       u.Project,
+		UserDomainName:    u.Domain,
+		ProjectDomainName: u.Domain,
+		RegionName:        c.Region,
 	}
 }
 
-// userOptions are the credentials of one of the peer's tenant users.
-func userOptions(t testing.TB, user, password, project string) Options {
-	o := adminOptions(t)
-	o.Username, o.Password, o.ProjectName = user, password, project
-	return o
-}
+// adminOptions are the peer's admin credentials.
+func adminOptions(t testing.TB) Options { return optionsFor(t, peer(t).Admin) }
 
 // recorder counts the requests that pass through it.
 type recorder struct {
