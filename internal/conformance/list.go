@@ -169,7 +169,7 @@ func testList(t *testing.T, s *suite) {
 		for range 5 {
 			body := s.do(t, AlphaMember, http.MethodGet, path, nil).must(t, http.StatusOK).obj(t)
 			field(t, body, "schema", "/v2/schemas/images")
-			sameQuery(t, "first", str(body, "first"), q)
+			sameLink(t, "first", str(body, "first"), "/v2/images", q)
 			imgs := objs(t, body, "images")
 			for _, img := range imgs {
 				seen = append(seen, str(img, "id"))
@@ -184,7 +184,7 @@ func testList(t *testing.T, s *suite) {
 			if !ok {
 				t.Fatalf("page of %d (= limit) has no next link", len(imgs))
 			}
-			sameQuery(t, "next", next, q+"&marker="+str(imgs[len(imgs)-1], "id"))
+			sameLink(t, "next", next, "/v2/images", q+"&marker="+str(imgs[len(imgs)-1], "id"))
 			path = next
 		}
 		if !slices.Equal(seen, []string{a, b, c}) {
@@ -254,13 +254,13 @@ func testList(t *testing.T, s *suite) {
 	}
 }
 
-// sameQuery checks that link is /v2/images with the same query
-// parameters as want (order aside).
-func sameQuery(t *testing.T, what, link, want string) {
+// sameLink checks that link has the path and the query parameters of
+// want (order aside).
+func sameLink(t *testing.T, what, link, wantPath, want string) {
 	t.Helper()
 	path, q, _ := strings.Cut(link, "?")
-	if path != "/v2/images" {
-		t.Errorf("%s link %q: path %q, want /v2/images", what, link, path)
+	if path != wantPath {
+		t.Errorf("%s link %q: path %q, want %s", what, link, path, wantPath)
 		return
 	}
 	got, err := url.ParseQuery(q)
