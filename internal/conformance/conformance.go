@@ -131,6 +131,7 @@ var groups = []group{
 	{"Tenancy", testTenancy},
 	{"Schemas", testSchemas},
 	{"Discovery", testDiscovery},
+	{"Cache", testCache},
 	{"Import", testImport},
 	{"Tasks", testTasks},
 	{"Errors", testErrors},

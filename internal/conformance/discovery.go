@@ -96,3 +96,17 @@ func testDiscovery(t *testing.T, s *suite) {
 		}
 	})
 }
+
+// testCache checks the image cache API as far as configuration allows:
+// with a cache, admins list it and others may not; without, it is not
+// there.
+func testCache(t *testing.T, s *suite) {
+	if !s.tg.Cache {
+		s.do(t, Admin, http.MethodGet, "/v2/cache", nil).expect(t, http.StatusNotFound)
+		return
+	}
+	s.do(t, AlphaMember, http.MethodGet, "/v2/cache", nil).expect(t, http.StatusForbidden)
+	body := s.do(t, Admin, http.MethodGet, "/v2/cache", nil).must(t, http.StatusOK).obj(t)
+	fieldType(t, body, "cached_images", "array")
+	fieldType(t, body, "queued_images", "array")
+}

@@ -25,9 +25,21 @@ func testVersions(t *testing.T, s *suite) {
 			s.checkVersions(t, r.obj(t))
 		})
 	}
-	// A minor version in the path selects v2.
+	// Every version the document lists selects v2 in a path; others
+	// get the document.
 	t.Run("MinorInPath", func(t *testing.T) {
-		s.do(t, AlphaReader, http.MethodGet, "/v2.1/images?limit=1", nil).expect(t, http.StatusOK)
+		doc := s.do(t, "", http.MethodGet, "/versions", nil).must(t, http.StatusOK).obj(t)
+		for _, v := range objs(t, doc, "versions") {
+			s.do(t, AlphaReader, http.MethodGet, "/"+str(v, "id")+"/images?limit=1", nil).expect(t, http.StatusOK)
+		}
+		for _, p := range []string{"/v2.99/images", "/v2.x/images", "/images"} {
+			s.do(t, AlphaReader, http.MethodGet, p, nil).expect(t, http.StatusMultipleChoices)
+		}
+	})
+	// So does a media type in Accept, with no version in the path.
+	t.Run("AcceptHeader", func(t *testing.T) {
+		r := s.do(t, AlphaReader, http.MethodGet, "/images?limit=1", nil, "Accept", "application/vnd.openstack.images-v2")
+		r.expect(t, http.StatusOK)
 	})
 }
 
