@@ -261,6 +261,18 @@ func testDeactivate(t *testing.T, s *suite) {
 		s.upload(t, AlphaMember, str(img, "id"), data).expect(t, http.StatusConflict)
 	})
 
+	t.Run("WhileDeactivated", func(t *testing.T) {
+		img := s.active(t, AlphaMember, map[string]any{"tags": []string{"t"}}, data)
+		id := str(img, "id")
+		action(t, AlphaMember, id, "deactivate").must(t, http.StatusNoContent)
+		// Metadata still changes; data cannot be staged; it may go.
+		got := s.patch(t, AlphaMember, id, op("replace", "/name", s.name("deact"))).must(t, http.StatusOK).obj(t)
+		field(t, got, "status", "deactivated")
+		s.do(t, AlphaMember, http.MethodPut, "/v2/images/"+id+"/tags/u", nil).expect(t, http.StatusNoContent)
+		s.do(t, AlphaMember, http.MethodPut, "/v2/images/"+id+"/stage", raw(data), octet...).expect(t, http.StatusConflict)
+		s.do(t, AlphaMember, http.MethodDelete, "/v2/images/"+id, nil).expect(t, http.StatusNoContent)
+	})
+
 	t.Run("Reader", func(t *testing.T) {
 		img := s.active(t, AlphaMember, nil, data)
 		action(t, AlphaReader, str(img, "id"), "deactivate").expect(t, http.StatusForbidden)
