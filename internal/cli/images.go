@@ -34,7 +34,6 @@ func addImageFieldFlags(f *pflag.FlagSet, o *imageFields, create bool) {
 	f.SortFlags = false
 	f.StringVar(&o.architecture, "architecture", "", "Operating system architecture as specified in https://docs.openstack.org/python-glanceclient/latest/cli/property-keys.html")
 	f.Var(&o.protected, "protected", "If true, image will not be deletable. [True|False]")
-	f.Lookup("protected").NoOptDefVal = "True"
 	f.StringVar(&o.name, "name", "", "Descriptive name for the image")
 	f.StringVar(&o.instanceUUID, "instance-uuid", "", "Metadata which can be used to record which instance this image is associated with. (Informational only, does not create an instance snapshot.)")
 	f.IntVar(&o.minDisk, "min-disk", 0, "Amount of disk space (in GB) required to boot image.")
@@ -54,7 +53,6 @@ func addImageFieldFlags(f *pflag.FlagSet, o *imageFields, create bool) {
 	f.IntVar(&o.minRAM, "min-ram", 0, "Amount of ram (in MB) required to boot image.")
 	f.StringVar(&o.containerFormat, "container-format", "", "Format of the container Valid values: None, ami, ari, aki, bare, ovf, ova, docker")
 	f.Var(&o.hidden, "hidden", "If true, image will not appear in default image list response. [True|False]")
-	f.Lookup("hidden").NoOptDefVal = "True"
 	f.StringArrayVar(&o.properties, "property", nil, "Arbitrary property to associate with image. May be used multiple times. <key=value>")
 	if !create {
 		f.StringArrayVar(&o.removeProperties, "remove-property", nil, "Name of arbitrary property to remove from the image.")
