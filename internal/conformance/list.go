@@ -204,6 +204,17 @@ func testList(t *testing.T, s *suite) {
 			t.Errorf("%d images with limit=0, want 0", n)
 		}
 	})
+	t.Run("LimitHuge", func(t *testing.T) {
+		// Limits above the maximum are capped, not refused.
+		sameIDs(t, "limit=100000", s.ids(t, AlphaMember, tag+"&limit=100000"), a, b, c)
+	})
+	t.Run("NameInQuoted", func(t *testing.T) {
+		// In an in: list, double quotes protect commas.
+		name := s.name("comma,name")
+		img := s.create(t, AlphaMember, map[string]any{"name": name})
+		q := "name=" + url.QueryEscape(`in:"`+name+`",`+str(f.a, "name"))
+		sameIDs(t, q, s.ids(t, AlphaMember, q), str(img, "id"), a)
+	})
 	t.Run("MarkerSkips", func(t *testing.T) {
 		got := s.ids(t, AlphaMember, tag+"&sort=name:asc&marker="+a)
 		if !slices.Equal(got, []string{b, c}) {

@@ -30,7 +30,7 @@ func testMembers(t *testing.T, s *suite) {
 		t.Helper()
 		return s.do(t, role, http.MethodPut, member(id, m), map[string]any{"status": status})
 	}
-	// listed reports whether beta's list for query holds id.
+	// listed reports whether role's list for query holds id.
 	listed := func(t *testing.T, role Role, query, id string) bool {
 		t.Helper()
 		return contains(s.ids(t, role, query), id)
