@@ -27,6 +27,7 @@ func TestScripts(t *testing.T) {
 	}
 	alpha := peer.Auth(t, peer.AlphaMember)
 	beta := peer.Auth(t, peer.BetaMember)
+	admin := peer.Auth(t, peer.Admin)
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
@@ -42,6 +43,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("ALPHA_PROJECT", alpha.ProjectID)
 			env.Setenv("BETA_PROJECT", beta.ProjectID)
 			env.Setenv("GLANCE_URL", peer.GlanceURL)
+			env.Setenv("ADMIN_TOKEN", admin.Token)
 			env.Setenv("PREFIX_URL", peer.PrefixURL)
 			env.Setenv("DEAD_REGION", peer.DeadRegion)
 			env.Setenv("PREFIX_REGION", peer.PrefixRegion)
