@@ -33,7 +33,7 @@ type imageFields struct {
 func addImageFieldFlags(f *pflag.FlagSet, o *imageFields, create bool) {
 	f.SortFlags = false
 	f.StringVar(&o.architecture, "architecture", "", "Operating system architecture as specified in https://docs.openstack.org/python-glanceclient/latest/cli/property-keys.html")
-	f.Var(&o.protected, "protected", "If true, image will not be deletable. [True|False]")
+	f.Var(&o.protected, "protected", "If true, image will not be deletable.")
 	f.StringVar(&o.name, "name", "", "Descriptive name for the image")
 	f.StringVar(&o.instanceUUID, "instance-uuid", "", "Metadata which can be used to record which instance this image is associated with. (Informational only, does not create an instance snapshot.)")
 	f.IntVar(&o.minDisk, "min-disk", 0, "Amount of disk space (in GB) required to boot image.")
@@ -52,7 +52,7 @@ func addImageFieldFlags(f *pflag.FlagSet, o *imageFields, create bool) {
 	f.StringVar(&o.ramdiskID, "ramdisk-id", "", "ID of image stored in Glance that should be used as the ramdisk when booting an AMI-style image.")
 	f.IntVar(&o.minRAM, "min-ram", 0, "Amount of ram (in MB) required to boot image.")
 	f.StringVar(&o.containerFormat, "container-format", "", "Format of the container Valid values: None, ami, ari, aki, bare, ovf, ova, docker")
-	f.Var(&o.hidden, "hidden", "If true, image will not appear in default image list response. [True|False]")
+	f.Var(&o.hidden, "hidden", "If true, image will not appear in default image list response.")
 	f.StringArrayVar(&o.properties, "property", nil, "Arbitrary property to associate with image. May be used multiple times. <key=value>")
 	if !create {
 		f.StringArrayVar(&o.removeProperties, "remove-property", nil, "Name of arbitrary property to remove from the image.")
@@ -284,9 +284,9 @@ func (a *app) cmdImageList() *cobra.Command {
 	f.Var(&choices{&sortKeys, glance.SortKeys}, "sort-key", "Sort image list by specified fields. May be used multiple times. {"+strings.Join(glance.SortKeys, ",")+"}")
 	f.Var(&choices{&sortDirs, []string{"asc", "desc"}}, "sort-dir", "Sort image list in specified directions. {asc,desc}")
 	f.StringVar(&sort, "sort", "", "Comma-separated list of sort keys and directions in the form of <key>[:<asc|desc>]. Valid keys: "+strings.Join(glance.SortKeys, ", ")+".")
-	f.Var(&hidden, "hidden", "Filters results by hidden status. [True|False]")
+	f.Var(&hidden, "hidden", "Filters results by hidden status.")
 	f.Lookup("hidden").NoOptDefVal = "True"
-	f.Var(&includeStores, "include-stores", "Print backend store id. [True|False]")
+	f.Var(&includeStores, "include-stores", "Print backend store id.")
 	f.Lookup("include-stores").NoOptDefVal = "True"
 	f.StringVar(&name, "name", "", "Display images with this name (or in:a,b).")
 	f.StringVar(&status, "status", "", "Display images with this status.")

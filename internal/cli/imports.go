@@ -30,8 +30,8 @@ func (a *app) addImportFlags(f *pflag.FlagSet, o *importFlags, methodDefault str
 	f.StringVar(&o.remoteServiceInterface, "remote-service-interface", "public", "Interface of the remote Glance service (glance-download).")
 	f.StringVar(&o.store, "store", a.getenv("OS_IMAGE_STORE"), "Backend store to upload image to. Defaults to env[OS_IMAGE_STORE].")
 	f.StringVar(&o.stores, "stores", a.getenv("OS_IMAGE_STORES"), "Stores to upload image to if multi-stores import available. Comma separated list. Defaults to env[OS_IMAGE_STORES].")
-	f.Var(&o.allStores, "all-stores", "Import the image into all available stores. [True|False]")
-	f.Var(&o.allowFailure, "allow-failure", "Whether some stores may fail (default True); only with --stores or --all-stores. [True|False]")
+	f.Var(&o.allStores, "all-stores", "Import the image into all available stores.")
+	f.Var(&o.allowFailure, "allow-failure", "Whether some stores may fail (default True); only with --stores or --all-stores.")
 	if v := a.getenv("OS_IMAGE_ALLOW_FAILURE"); v != "" {
 		o.allowFailure.Set(v)
 	}

@@ -198,7 +198,7 @@ func (a *app) help(cmd *cobra.Command, _ []string) {
 		fmt.Fprintf(w, "\nPositional arguments:\n%s", args)
 	}
 	if cmd.HasAvailableLocalFlags() {
-		fmt.Fprintf(w, "\nOptions:\n%s", cmd.LocalFlags().FlagUsages())
+		fmt.Fprintf(w, "\nOptions:\n%s", flagUsages(cmd.LocalFlags()))
 	}
 	fmt.Fprintln(w, "\nRun `glance help` for the global options.")
 }
@@ -218,7 +218,7 @@ func (a *app) rootHelp(w io.Writer, root *cobra.Command) {
 			fmt.Fprintf(w, "    %-20s%s\n", name, c.Short)
 		}
 	}
-	fmt.Fprintf(w, "\nOptions:\n%s\n%s\n", root.PersistentFlags().FlagUsages(), rootHelpFooter)
+	fmt.Fprintf(w, "\nOptions:\n%s\n%s\n", flagUsages(root.PersistentFlags()), rootHelpFooter)
 }
 
 func (a *app) cmdHelp(root *cobra.Command) *cobra.Command {
@@ -242,4 +242,44 @@ func (a *app) cmdHelp(root *cobra.Command) *cobra.Command {
 	c.Annotations = map[string]string{"args": "  <subcommand>  Display help for <subcommand>.\n"}
 	root.SetHelpCommand(c)
 	return c
+}
+
+// flagUsages lists options the way argparse does: the option with a
+// metavar in python-glanceclient's style, then its help on the next line
+// when the first column is long.
+func flagUsages(fs *pflag.FlagSet) string {
+	var b strings.Builder
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Hidden {
+			return
+		}
+		left := "--" + f.Name
+		if f.Shorthand != "" {
+			left = "-" + f.Shorthand + ", " + left
+		}
+		switch f.Value.Type() {
+		case "bool":
+		case "pybool":
+			if f.NoOptDefVal != "" {
+				left += " [[True|False]]"
+			} else {
+				left += " [True|False]"
+			}
+		case "nargs":
+			meta := "<" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_")) + ">"
+			left += " " + meta + " [" + meta + " ...]"
+		default:
+			left += " <" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_")) + ">"
+		}
+		usage := f.Usage
+		if def := f.DefValue; def != "" && def != "false" && def != "0" && def != "[]" && f.Value.Type() != "pybool" {
+			usage += " (default " + def + ")"
+		}
+		if len(left) > 20 {
+			fmt.Fprintf(&b, "  %s\n  %-22s%s\n", left, "", usage)
+		} else {
+			fmt.Fprintf(&b, "  %-22s%s\n", left, usage)
+		}
+	})
+	return b.String()
 }
