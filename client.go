@@ -10,8 +10,10 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Version is this library's version, sent in the User-Agent header.
@@ -28,6 +30,10 @@ type Options struct {
 	APIVersion string
 	// UserAgent replaces the default User-Agent header.
 	UserAgent string
+	// Retries is how many times a read (GET, HEAD) is repeated after a
+	// connection failure or a 429, 502, 503 or 504 answer. Zero means 2;
+	// negative means never. Writes are never repeated.
+	Retries int
 }
 
 // Client talks to one Image service endpoint. It is safe for concurrent use.
@@ -35,6 +41,7 @@ type Client struct {
 	root      string // endpoint without the version, e.g. http://host/image
 	http      *http.Client
 	userAgent string
+	retries   int
 
 	mu   sync.Mutex
 	base string // root + "/v2" once known
@@ -71,6 +78,12 @@ func New(endpoint string, opts *Options) (*Client, error) {
 	}
 	if c.http == nil {
 		c.http = http.DefaultClient
+	}
+	switch {
+	case opts.Retries == 0:
+		c.retries = 2
+	case opts.Retries > 0:
+		c.retries = opts.Retries
 	}
 	if c.userAgent == "" {
 		c.userAgent = "go-glance/" + Version
@@ -166,6 +179,19 @@ func (c *Client) send(ctx context.Context, r *request, u string) (*http.Response
 		}
 	}
 	resp, err := c.http.Do(req)
+	for attempt := 0; attempt < c.retries && retryable(req, resp, err); attempt++ {
+		wait := backoff(attempt, resp)
+		if resp != nil {
+			io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
+			resp.Body.Close()
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("glance: %s %s: %w", r.method, req.URL.Redacted(), ctx.Err())
+		case <-time.After(wait):
+		}
+		resp, err = c.http.Do(req)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("glance: %s %s: %w", r.method, req.URL.Redacted(), err)
 	}
@@ -178,6 +204,34 @@ func (c *Client) send(ctx context.Context, r *request, u string) (*http.Response
 		}
 	}
 	return nil, newError(resp)
+}
+
+// retryable reports whether a failed attempt may be repeated: only reads
+// (GET and HEAD, which carry no body and change nothing), after a transport
+// error or an answer that says "try later".
+func retryable(req *http.Request, resp *http.Response, err error) bool {
+	if req.Method != http.MethodGet && req.Method != http.MethodHead {
+		return false
+	}
+	if err != nil {
+		return req.Context().Err() == nil
+	}
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// backoff is the pause before retry attempt+1: the server's Retry-After
+// (in seconds, capped), else 250 ms doubling.
+func backoff(attempt int, resp *http.Response) time.Duration {
+	if resp != nil {
+		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
+			return min(time.Duration(s)*time.Second, 30*time.Second)
+		}
+	}
+	return 250 * time.Millisecond << attempt
 }
 
 // doJSON sends in (if not nil) as JSON with the given content type and decodes

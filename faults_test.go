@@ -377,3 +377,40 @@ func assertEmptyDir(t *testing.T, dir string) {
 		t.Errorf("left behind: %s", e.Name())
 	}
 }
+
+func TestRetriesReadsOnly(t *testing.T) {
+	var gets, posts int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			posts++
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		gets++
+		switch gets {
+		case 1: // a reset before any answer
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			conn.Close()
+		case 2:
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusServiceUnavailable)
+		default:
+			writeJSON(w, map[string]any{"id": imageID, "name": "ok"})
+		}
+	}))
+	defer srv.Close()
+	c, _ := glance.New(srv.URL+"/v2", nil)
+	img, err := c.GetImage(context.Background(), imageID)
+	if err != nil || img.Name != "ok" || gets != 3 {
+		t.Fatalf("GET after a reset and a 503: %v, %d attempts", err, gets)
+	}
+	if _, err := c.CreateImage(context.Background(), nil); err == nil || posts != 1 {
+		t.Fatalf("POST was repeated (%d attempts) or succeeded: %v", posts, err)
+	}
+	gets = 1 // the next answer is a 503
+	c, _ = glance.New(srv.URL+"/v2", &glance.Options{Retries: -1})
+	if _, err := c.GetImage(context.Background(), imageID); !strings.Contains(fmt.Sprint(err), "503") || gets != 2 {
+		t.Fatalf("retries off: %d attempts, %v", gets, err)
+	}
+}
