@@ -38,7 +38,7 @@ var ourCommands = map[string]bool{"completion": true}
 
 // ourOptions are deliberate additions, by command ("" for global ones).
 var ourOptions = map[string][]string{
-	"":                        {"--os-cloud", "--os-interface", "--os-identity-api-version"},
+	"":                        {"--os-cloud", "--os-interface", "--os-identity-api-version", "--no-token-cache"},
 	"image-list":              {"--name", "--status", "-f", "--format", "-c", "--column"},
 	"image-create":            {"--human-readable", "-f", "--format", "-c", "--column"},
 	"image-update":            {"--human-readable", "-f", "--format", "-c", "--column"},

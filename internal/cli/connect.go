@@ -73,6 +73,13 @@ func (a *app) imageClient(ctx context.Context) (*glance.Client, error) {
 	if a.g.debug {
 		o.WrapTransport = a.debugTransport
 	}
+	if !a.g.noTokenCache {
+		// A cache that cannot be used only costs a login: never an error.
+		if cache, err := auth.NewTokenCache(""); err == nil {
+			cache.Warn = func(err error) { fmt.Fprintf(a.io.Err, "warning: token cache: %v\n", err) }
+			o.Cache = cache
+		}
+	}
 	if err := a.promptPassword(&o); err != nil {
 		return nil, err
 	}

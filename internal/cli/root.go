@@ -35,6 +35,7 @@ type globalOptions struct {
 	userDomainID, userDomainName     string
 	cloud                            string
 	identityAPIVersion               string
+	noTokenCache                     bool
 }
 
 const rootHelpFooter = `See "glance help COMMAND" for help on a specific command.`
@@ -140,6 +141,7 @@ func (a *app) globalFlags(f *pflag.FlagSet) {
 	f.StringVar(&a.g.userDomainID, "os-user-domain-id", "", "User's domain id.")
 	f.StringVar(&a.g.userDomainName, "os-user-domain-name", "", "User's domain name.")
 	f.StringVar(&a.g.password, "os-password", "", "User's password. Prompted for on a terminal when not given.")
+	f.BoolVar(&a.g.noTokenCache, "no-token-cache", false, "Do not reuse or keep Keystone tokens between commands (kept in $XDG_CACHE_HOME/glance/tokens).")
 	for _, alias := range []string{"os-auth-plugin", "os-tenant-id", "os-tenant-name", "os-user-name"} {
 		f.MarkHidden(alias)
 	}
