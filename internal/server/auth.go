@@ -99,7 +99,11 @@ func newKeystoneAuth(cfg KeystoneConfig, log *slog.Logger) (*keystoneAuth, error
 	if cfg.WWWAuthenticateURI == "" {
 		cfg.WWWAuthenticateURI = strings.TrimSuffix(cfg.AuthURL, "/v3")
 	}
-	return &keystoneAuth{cfg: cfg, log: log, http: &http.Client{Timeout: 30 * time.Second},
+	// A Keystone under uwsgi may drop a kept-alive connection without notice,
+	// so each validation (a cache miss) opens its own.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DisableKeepAlives = true
+	return &keystoneAuth{cfg: cfg, log: log, http: &http.Client{Timeout: 30 * time.Second, Transport: tr},
 		cache: map[string]cachedToken{}}, nil
 }
 
