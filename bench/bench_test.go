@@ -1,0 +1,86 @@
+package main
+
+import (
+	"testing"
+	"time"
+)
+
+const wrkOutput = `Running 1s test @ http://127.0.0.1:20292/versions
+  1 threads and 2 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    38.35ms   88.50ms 421.39ms   89.62%
+    Req/Sec     2.21k   168.61     2.34k    90.00%
+  Latency Distribution
+     50%  452.00us
+     75%   14.96ms
+     90%  137.75ms
+     99%     1.20s
+  2199 requests in 1.00s, 4.01MB read
+  Socket errors: connect 0, read 3, write 0, timeout 2
+  Non-2xx or 3xx responses: 7
+Requests/sec:   2193.32
+Transfer/sec:      4.00MB
+`
+
+func TestParseWrk(t *testing.T) {
+	r := parseWrk(wrkOutput)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if r.rps != 2193.32 || r.requests != 2199 {
+		t.Errorf("rps %v, requests %d; want 2193.32, 2199", r.rps, r.requests)
+	}
+	want := []struct {
+		name      string
+		got, want time.Duration
+	}{
+		{"p50", r.p50, 452 * time.Microsecond},
+		{"p90", r.p90, 137750 * time.Microsecond},
+		{"p99", r.p99, 1200 * time.Millisecond},
+		{"max", r.max, 421390 * time.Microsecond},
+	}
+	for _, w := range want {
+		if d := w.got - w.want; d < -time.Microsecond || d > time.Microsecond {
+			t.Errorf("%s = %v, want %v", w.name, w.got, w.want)
+		}
+	}
+	if r.errors != 12 || r.errorDetail != "7 non-2xx, 3 read, 2 timeout" {
+		t.Errorf("errors %d (%q), want 12 (7 non-2xx, 3 read, 2 timeout)", r.errors, r.errorDetail)
+	}
+}
+
+func TestParseWrkGarbage(t *testing.T) {
+	if r := parseWrk("unable to connect to 127.0.0.1:1 Connection refused\n"); r.err == nil {
+		t.Error("no error for output without results")
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	got := shellQuote([]string{"curl", "-H", "X-Auth-Token: abc", "http://h/v2/images?tag=x&limit=2", "it's", ""})
+	want := `curl -H 'X-Auth-Token: abc' 'http://h/v2/images?tag=x&limit=2' 'it'\''s' ''`
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestMedian(t *testing.T) {
+	if m := median([]time.Duration{5, 1, 3}); m != 3 {
+		t.Errorf("odd median = %v, want 3", m)
+	}
+	if m := median([]int64{4, 1, 3, 2}); m != 2 {
+		t.Errorf("even median = %v, want 2 (mean of 2 and 3, rounded down)", m)
+	}
+}
+
+func TestDebugGet(t *testing.T) {
+	out := "curl -g -i -X GET 'http://h:1/v2/images?limit=200&tag=x' -H 'Accept: application/json'\n" +
+		"HTTP/1.1 200 OK (4ms)\n" +
+		"curl -g -i -X GET http://h:1/v2/images/abc -H 'Accept: application/json'\n"
+	var urls []string
+	for _, m := range debugGet.FindAllStringSubmatch(out, -1) {
+		urls = append(urls, m[1]+m[2])
+	}
+	if len(urls) != 2 || urls[0] != "http://h:1/v2/images?limit=200&tag=x" || urls[1] != "http://h:1/v2/images/abc" {
+		t.Errorf("URLs %q", urls)
+	}
+}
