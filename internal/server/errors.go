@@ -3,7 +3,6 @@ package server
 import (
 	"errors"
 	"fmt"
-	"html"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,7 +11,8 @@ import (
 // apiError is an error answered with a Glance-style body.
 type apiError struct {
 	code   int
-	msg    string
+	msg    string // webob's explanation
+	detail string // webob's detail, shown after the explanation
 	header http.Header
 }
 
@@ -21,6 +21,28 @@ func (e *apiError) Error() string { return strconv.Itoa(e.code) + " " + e.msg }
 func errorf(code int, format string, args ...any) *apiError {
 	return &apiError{code: code, msg: fmt.Sprintf(format, args...)}
 }
+
+// denied is Glance's 403 that keeps the reason in the detail.
+func denied(format string, args ...any) *apiError {
+	return &apiError{code: http.StatusForbidden, msg: "Access was denied to this resource.", detail: fmt.Sprintf(format, args...)}
+}
+
+// conflict is Glance's 409 that keeps the reason in the detail.
+func conflict(format string, args ...any) *apiError {
+	return &apiError{code: http.StatusConflict, msg: "There was a conflict when trying to complete your request.",
+		detail: fmt.Sprintf(format, args...)}
+}
+
+// statusTitle is webob's title for a status, where it differs from Go's.
+func statusTitle(code int) string {
+	if code == http.StatusRequestedRangeNotSatisfiable {
+		return "Request Range Not Satisfiable"
+	}
+	return http.StatusText(code)
+}
+
+// pyEscape escapes as Python's html.escape does.
+var pyEscape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#x27;")
 
 func notFoundImage(id string) *apiError {
 	return errorf(http.StatusNotFound, "No image found with ID %s", id)
@@ -39,22 +61,23 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	for k, v := range ae.header {
 		w.Header()[k] = v
 	}
-	status := strconv.Itoa(ae.code) + " " + http.StatusText(ae.code)
+	title := statusTitle(ae.code)
+	status := strconv.Itoa(ae.code) + " " + title
 	var body string
 	accept := r.Header.Get("Accept")
 	switch {
 	case strings.Contains(accept, "application/json"):
 		w.Header().Set("Content-Type", "application/json")
-		b := appendJSONString(nil, ae.msg+"<br /><br />\n\n\n")
+		b := appendJSONString(nil, ae.msg+"<br /><br />\n"+ae.detail+"\n\n")
 		body = `{"message": ` + string(b) + `, "code": ` + string(appendJSONString(nil, status)) +
-			`, "title": ` + string(appendJSONString(nil, http.StatusText(ae.code))) + `}`
+			`, "title": ` + string(appendJSONString(nil, title)) + `}`
 	case strings.Contains(accept, "text/html") || strings.Contains(accept, "*/*"):
 		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
 		body = "<html>\n <head>\n  <title>" + status + "</title>\n </head>\n <body>\n  <h1>" + status +
-			"</h1>\n  " + html.EscapeString(ae.msg) + "<br /><br />\n\n\n\n </body>\n</html>"
+			"</h1>\n  " + pyEscape.Replace(ae.msg) + "<br /><br />\n" + pyEscape.Replace(ae.detail) + "\n\n\n </body>\n</html>"
 	default:
 		w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
-		body = status + "\n\n" + ae.msg + "\n\n   "
+		body = status + "\n\n" + ae.msg + "\n\n " + ae.detail + "  "
 	}
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(ae.code)

@@ -410,7 +410,7 @@ func (s *Server) createImage(w http.ResponseWriter, r *http.Request) error {
 			return errorf(http.StatusForbidden, "Attribute '%s' is read-only.", k)
 		}
 		if reserved(k) {
-			return errorf(http.StatusForbidden, "Access was denied to this resource.")
+			return denied("Attribute '%s' is reserved.", k)
 		}
 	}
 	now := time.Now().UTC()
@@ -434,8 +434,7 @@ func (s *Server) createImage(w http.ResponseWriter, r *http.Request) error {
 			if im.Owner != nil {
 				o = *im.Owner
 			}
-			_ = o
-			return errorf(http.StatusForbidden, "Access was denied to this resource.")
+			return denied("You are not permitted to create images owned by '%s'", o)
 		}
 		if im.Visibility == "public" {
 			return errorf(http.StatusForbidden, "You are not authorized to complete publicize_image action.")

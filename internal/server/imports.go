@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/go-glance/glance/internal/store"
@@ -382,23 +384,95 @@ func viewTask(t *store.Task, full bool) taskView {
 	return v
 }
 
-// Tasks API: admin only, as tasks_api_access is by default.
+// listTasks is GET /v2/tasks: admin only, as tasks_api_access is by
+// default. Tasks are few, so filtering and paging happen here.
 func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) error {
 	c := callerFrom(r.Context())
 	if !c.Admin {
 		return errorf(http.StatusForbidden, "You are not authorized to complete tasks_api_access action.")
 	}
-	tasks, err := s.meta.ListTasks(r.Context(), "")
+	pairs, err := parseQueryOrdered(r.URL.RawQuery)
 	if err != nil {
 		return err
+	}
+	limit, marker, status, typ, asc := defaultLimit, "", "", "", false
+	for _, p := range pairs {
+		switch p.k {
+		case "limit":
+			n, err := strconv.Atoi(p.v)
+			if err != nil {
+				return errorf(http.StatusBadRequest, "limit param must be an integer")
+			}
+			if n < 0 {
+				return errorf(http.StatusBadRequest, "limit param must be positive")
+			}
+			limit = min(n, maxLimit)
+		case "marker":
+			marker = p.v
+		case "status":
+			if !oneOf(p.v, []string{"pending", "processing", "success", "failure"}) {
+				return errorf(http.StatusBadRequest, "Invalid status value: %s", p.v)
+			}
+			status = p.v
+		case "type":
+			if p.v != "import" {
+				return errorf(http.StatusBadRequest, "Invalid type value: %s", p.v)
+			}
+			typ = p.v
+		case "sort_dir":
+			if p.v != "asc" && p.v != "desc" {
+				return errorf(http.StatusBadRequest, "Invalid sort direction: %s", p.v)
+			}
+			asc = p.v == "asc"
+		case "sort_key":
+			if p.v != "created_at" {
+				return errorf(http.StatusBadRequest, "Invalid sort key: %s", p.v)
+			}
+		}
+	}
+	all, err := s.meta.ListTasks(r.Context(), "")
+	if err != nil {
+		return err
+	}
+	if asc {
+		slices.Reverse(all)
+	}
+	var tasks []*store.Task
+	for _, t := range all {
+		if (status == "" || t.Status == status) && (typ == "" || t.Type == typ) {
+			tasks = append(tasks, t)
+		}
+	}
+	if marker != "" {
+		i := slices.IndexFunc(tasks, func(t *store.Task) bool { return t.ID == marker })
+		if i < 0 {
+			return errorf(http.StatusBadRequest, "Invalid marker. Task %s could not be found.", marker)
+		}
+		tasks = tasks[i+1:]
+	}
+	if len(tasks) > limit {
+		tasks = tasks[:limit]
+	}
+	var rest []queryPair
+	for _, p := range pairs {
+		if p.k != "marker" {
+			rest = append(rest, p)
+		}
 	}
 	out := struct {
 		Tasks  []taskView `json:"tasks"`
 		First  string     `json:"first"`
 		Schema string     `json:"schema"`
+		Next   string     `json:"next,omitempty"`
 	}{Tasks: []taskView{}, First: "/v2/tasks", Schema: "/v2/schemas/tasks"}
+	if len(rest) > 0 {
+		out.First += "?" + encodeQuery(rest)
+	}
 	for _, t := range tasks {
 		out.Tasks = append(out.Tasks, viewTask(t, false))
+	}
+	if len(tasks) > 0 && len(tasks) == limit {
+		out.Next = "/v2/tasks?" + encodeQuery(append(rest, queryPair{"marker", tasks[len(tasks)-1].ID}))
 	}
 	b, err := json.Marshal(out)
 	if err != nil {

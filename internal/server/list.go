@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -274,8 +275,17 @@ func (s *Server) listImages(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if q.Marker != "" {
-		if _, err := s.getImage(r.Context(), c, q.Marker); err != nil {
+		m, err := s.meta.GetImage(r.Context(), q.Marker)
+		if errors.Is(err, store.ErrNotFound) {
 			return errorf(http.StatusBadRequest, "No image found with ID %s", q.Marker)
+		}
+		if err != nil {
+			return err
+		}
+		if ok, err := s.visible(r.Context(), c, m); err != nil {
+			return err
+		} else if !ok {
+			return errorf(http.StatusForbidden, "Access was denied to this resource.")
 		}
 	}
 	var imgs []*store.Image

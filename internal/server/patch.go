@@ -133,11 +133,6 @@ func (s *Server) updateImage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-var (
-	errConflict = errorf(http.StatusConflict, "There was a conflict when trying to complete your request.")
-	errDenied   = errorf(http.StatusForbidden, "Access was denied to this resource.")
-)
-
 func applyPatch(c *caller, im *store.Image, op patchOp, v20 bool) error {
 	k := op.key
 	if readOnly[k] || k == "id" {
@@ -150,23 +145,23 @@ func applyPatch(c *caller, im *store.Image, op patchOp, v20 bool) error {
 	switch op.op {
 	case "remove":
 		if base {
-			return errDenied
+			return denied("Property %s may not be removed.", k)
 		}
 		if _, ok := im.Properties[k]; !ok {
-			return errConflict
+			return conflict("Property %s does not exist.", k)
 		}
 		delete(im.Properties, k)
 		return nil
 	case "replace":
 		if !base {
 			if _, ok := im.Properties[k]; !ok {
-				return errConflict
+				return conflict("Property %s does not exist.", k)
 			}
 		}
 	case "add":
 		if !base && v20 {
 			if _, ok := im.Properties[k]; ok {
-				return errConflict
+				return conflict("Property %s already present.", k)
 			}
 		}
 	}
@@ -177,7 +172,7 @@ func applyPatch(c *caller, im *store.Image, op patchOp, v20 bool) error {
 		}
 	case "owner":
 		if !c.Admin {
-			return errDenied
+			return denied("Owner can't be updated by non admin.")
 		}
 	case "visibility":
 		if v, _ := op.value.(string); v == "public" && !c.Admin {

@@ -38,9 +38,9 @@ func (s *Server) routes() http.Handler {
 			return e
 		}, false))
 	}
-	add("/v2/images", "GET!", s.listImages, "POST", s.createImage)
+	add("/v2/images", "GET", s.listImages, "POST", s.createImage)
 	add("/v2/images/{id}", "GET!", s.showImage, "PATCH", s.updateImage, "DELETE!", s.deleteImage)
-	add("/v2/images/{id}/file", "PUT", s.uploadImage, "GET!", s.downloadImage)
+	add("/v2/images/{id}/file", "GET!", s.downloadImage, "PUT", s.uploadImage)
 	add("/v2/images/{id}/stage", "PUT", s.stageImage)
 	add("/v2/images/{id}/import", "POST", s.importImage)
 	add("/v2/images/{id}/tasks", "GET!", s.imageTasks)
@@ -124,11 +124,16 @@ func (s *Server) front(mux http.Handler) http.Handler {
 			return
 		}
 		seg, rest, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
+		// A version in the Accept header stands for the path prefix.
+		byAccept := false
+		if v, ok := strings.CutPrefix(r.Header.Get("Accept"), "application/vnd.openstack.images-"); ok && allowedVersions[v] {
+			seg, rest, byAccept = v, strings.TrimPrefix(p, "/"), true
+		}
 		if !allowedVersions[seg] {
 			s.versions(sw, r, http.StatusMultipleChoices)
 			return
 		}
-		if seg != "v2" {
+		if seg != "v2" || byAccept {
 			r2 := *r
 			u := *r.URL
 			u.Path, u.RawPath = "/v2/"+rest, ""
