@@ -34,7 +34,7 @@ var notImplemented = map[string]bool{
 }
 
 // ourCommands are deliberate additions.
-var ourCommands = map[string]bool{"completion": true}
+var ourCommands = map[string]bool{"completion": true, "token-cache-clear": true}
 
 // ourOptions are deliberate additions, by command ("" for global ones).
 var ourOptions = map[string][]string{

@@ -73,12 +73,8 @@ func (a *app) imageClient(ctx context.Context) (*glance.Client, error) {
 	if a.g.debug {
 		o.WrapTransport = a.debugTransport
 	}
-	if !a.g.noTokenCache {
-		// A cache that cannot be used only costs a login: never an error.
-		if cache, err := auth.NewTokenCache(""); err == nil {
-			cache.Warn = func(err error) { fmt.Fprintf(a.io.Err, "warning: token cache: %v\n", err) }
-			o.Cache = cache
-		}
+	if o.Cache, err = a.tokenCache(); err != nil {
+		return nil, err
 	}
 	if err := a.promptPassword(&o); err != nil {
 		return nil, err

@@ -93,7 +93,7 @@ func (a *app) newRoot() *cobra.Command {
 	add("member", a.cmdMemberCreate(), a.cmdMemberDelete(), a.cmdMemberGet(), a.cmdMemberList(), a.cmdMemberUpdate())
 	add("info", a.cmdImportInfo(), a.cmdStoresInfo(), a.cmdStoresDelete(), a.cmdExplain())
 	add("task", a.cmdTaskShow())
-	add("shell", a.cmdBashCompletion(), a.cmdHelp(root))
+	add("shell", a.cmdBashCompletion(), a.cmdHelp(root), a.cmdTokenCacheClear())
 	return root
 }
 
@@ -141,7 +141,7 @@ func (a *app) globalFlags(f *pflag.FlagSet) {
 	f.StringVar(&a.g.userDomainID, "os-user-domain-id", "", "User's domain id.")
 	f.StringVar(&a.g.userDomainName, "os-user-domain-name", "", "User's domain name.")
 	f.StringVar(&a.g.password, "os-password", "", "User's password. Prompted for on a terminal when not given.")
-	f.BoolVar(&a.g.noTokenCache, "no-token-cache", false, "Do not reuse or keep Keystone tokens between commands (kept in $XDG_CACHE_HOME/glance/tokens).")
+	f.BoolVar(&a.g.noTokenCache, "no-token-cache", false, "Do not reuse or keep Keystone tokens between commands. Tokens are kept in ~/.cache/glance/tokens ($XDG_CACHE_HOME/glance/tokens); OS_TOKEN_CACHE=false also turns this off, and glance token-cache-clear empties it.")
 	for _, alias := range []string{"os-auth-plugin", "os-tenant-id", "os-tenant-name", "os-user-name"} {
 		f.MarkHidden(alias)
 	}

@@ -6,7 +6,7 @@ set -eux
 GLANCE=${GLANCE:-glance}
 
 # G runs the client. With RETRY_RESETS=1 a command that failed because the
-# single-process test Keystone reset the connection is run again; this is
+# single-process test Keystone reset or dropped the connection is run again; this is
 # set for python-glanceclient, whose pooled connections meet it often.
 G() {
 	n=0
@@ -16,7 +16,7 @@ G() {
 			return 0
 		fi
 		n=$((n + 1))
-		if [ "${RETRY_RESETS:-}" = 1 ] && [ $n -lt 5 ] && grep -q 'Connection reset by peer' "$WORK/err"; then
+		if [ "${RETRY_RESETS:-}" = 1 ] && [ $n -lt 5 ] && grep -Eq 'Connection reset by peer|Remote end closed connection' "$WORK/err"; then
 			sleep 1
 			continue
 		fi
