@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // pure-Go driver keeps the binary static
@@ -18,6 +19,33 @@ import (
 // through a pool.
 type SQLite struct {
 	w, r *sql.DB
+
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt // prepared list queries, by text
+}
+
+// maxStmts bounds the statement cache; list queries vary with their filters.
+const maxStmts = 256
+
+// prepared returns a cached prepared statement on the read pool.
+func (s *SQLite) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st, ok := s.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := s.r.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if len(s.stmts) >= maxStmts {
+		for q, old := range s.stmts {
+			old.Close()
+			delete(s.stmts, q)
+		}
+	}
+	s.stmts[query] = st
+	return st, nil
 }
 
 const schemaSQL = `
@@ -45,7 +73,7 @@ CREATE TABLE IF NOT EXISTS images (
 	tags TEXT NOT NULL DEFAULT '[]',
 	properties TEXT NOT NULL DEFAULT '{}'
 );
-CREATE INDEX IF NOT EXISTS images_list ON images (deleted, created_at, id);
+CREATE INDEX IF NOT EXISTS images_list ON images (created_at, id);
 CREATE INDEX IF NOT EXISTS images_owner ON images (owner);
 CREATE TABLE IF NOT EXISTS members (
 	image_id TEXT NOT NULL,
@@ -97,11 +125,17 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	return &SQLite{w: w, r: r}, nil
+	return &SQLite{w: w, r: r, stmts: map[string]*sql.Stmt{}}, nil
 }
 
 // Close implements Metadata.
 func (s *SQLite) Close() error {
+	s.mu.Lock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.stmts = nil
+	s.mu.Unlock()
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
@@ -209,7 +243,11 @@ func (s *SQLite) CreateImage(ctx context.Context, im *Image) error {
 
 // GetImage implements Metadata.
 func (s *SQLite) GetImage(ctx context.Context, id string) (*Image, error) {
-	im, err := scanImage(s.r.QueryRowContext(ctx, `SELECT `+imageCols+` FROM images WHERE id = ? AND deleted = 0`, id))
+	st, err := s.prepared(ctx, `SELECT `+imageCols+` FROM images WHERE id = ? AND deleted = 0`)
+	if err != nil {
+		return nil, fmt.Errorf("get image: %w", err)
+	}
+	im, err := scanImage(st.QueryRowContext(ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("image %s: %w", id, ErrNotFound)
 	}
@@ -305,7 +343,11 @@ func placeholders(n int) string {
 }
 
 func (s *SQLite) queryImages(ctx context.Context, query string, args ...any) ([]*Image, error) {
-	rows, err := s.r.QueryContext(ctx, query, args...)
+	st, err := s.prepared(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("list images: %w", err)
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list images: %w", err)
 	}
@@ -325,12 +367,13 @@ func (s *SQLite) queryImages(ctx context.Context, query string, args ...any) ([]
 }
 
 // columns that lists may filter and sort on, with the value used for NULL
-// when ordering (NULL sorts lowest, as in SQLite).
+// when ordering (NULL sorts lowest, as in SQLite); "" for NOT NULL columns,
+// which are sorted bare so that an index can serve the order.
 var listColumns = map[string]string{
-	"id": "''", "name": "''", "status": "''", "visibility": "''", "checksum": "''", "os_hash_algo": "''",
+	"id": "", "name": "''", "status": "", "visibility": "", "checksum": "''", "os_hash_algo": "''",
 	"os_hash_value": "''", "owner": "''", "container_format": "''", "disk_format": "''",
-	"size": "-1", "virtual_size": "-1", "min_ram": "-1", "min_disk": "-1", "protected": "-1", "os_hidden": "-1",
-	"created_at": "-1", "updated_at": "-1",
+	"size": "-1", "virtual_size": "-1", "min_ram": "", "min_disk": "", "protected": "", "os_hidden": "",
+	"created_at": "", "updated_at": "",
 }
 
 // IsListColumn reports whether key names an image column usable in Filter and SortKey.
@@ -455,7 +498,10 @@ func (s *SQLite) ListImages(ctx context.Context, q ListQuery) ([]*Image, error) 
 		if !ok {
 			return nil, fmt.Errorf("unknown sort key %q", sk.Key)
 		}
-		exprs[i] = "COALESCE(i." + sk.Key + ", " + null + ")"
+		exprs[i] = "i." + sk.Key
+		if null != "" {
+			exprs[i] = "COALESCE(i." + sk.Key + ", " + null + ")"
+		}
 		d := "ASC"
 		if sk.Desc {
 			d = "DESC"
