@@ -131,30 +131,22 @@ func benchCLI(ctx context.Context, c *config, cloud *testenv.Cloud, bins *binari
 		env:  cleanEnv(home("curl")),
 		list: append(slices.Clone(curlArgs), listURLs...),
 		show: append(slices.Clone(curlArgs), showURLs...)})
+	var jobs []*job
 	for _, s := range specs {
 		cc := &cliCase{client: s.client, auth: s.auth}
 		rep.cases[s.key] = cc
 		rep.order = append(rep.order, s.key)
-		for _, op := range []struct {
-			name  string
-			argv  []string
-			check func([]byte) error
-			res   *result
-		}{{"image-list", s.list, checkList, &cc.list}, {"image-show", s.show, checkShow, &cc.show}} {
-			logf("CLI: %s, %s: %s", s.client, s.auth, op.name)
-			cmd := &command{argv: op.argv, env: s.env, prepare: s.prepare, check: op.check}
-			r, err := measure(ctx, cmd, c.runs, c.rssRuns, c.timer, work)
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			if err != nil {
-				logf("  failed: %v", err)
-				r.err = err
-			} else {
-				logf("  median %v, peak RSS %.1f MiB", r.wall.Round(100_000), mib(r.rss))
-			}
-			*op.res = r
-		}
+		jobs = append(jobs,
+			&job{name: s.client + ", " + s.auth + ": image-list", res: &cc.list,
+				cmd: &command{argv: s.list, env: s.env, prepare: s.prepare, check: checkList}},
+			&job{name: s.client + ", " + s.auth + ": image-show", res: &cc.show,
+				cmd: &command{argv: s.show, env: s.env, prepare: s.prepare, check: checkShow}})
+	}
+	if err := measureAll(ctx, jobs, c.runs, c.rssRuns, c.timer, work); err != nil {
+		return nil, err
+	}
+	for _, s := range specs {
+		cc := rep.cases[s.key]
 		switch s.key {
 		case goNoCache:
 			if n := filesUnder(s.cacheDir); n > 0 {

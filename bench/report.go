@@ -149,13 +149,13 @@ func (c *config) describe() string {
 
 func (r *report) writeCLI(p func(string, ...any)) {
 	c := r.cli
-	timer := "hyperfine -N (no shell), after one warm-up run"
+	timer := "hyperfine -N (no shell), each command's series at once, after one warm-up run"
 	if r.cfg.timer == "go" {
-		timer = "the harness's own timer (fork, exec, wait), after the checked runs"
+		timer = "the harness's own timer (fork, exec, wait) in rounds that run every command once in turn, after the checked rounds"
 	}
 	p("## 1. CLI: one command, start to exit")
 	p("")
-	rss := fmt.Sprintf("the median of the %d checked runs before the timed ones", r.cfg.rssRuns)
+	rss := fmt.Sprintf("the median of %d checked runs before the timed ones, in rounds that run every command once in turn", r.cfg.rssRuns)
 	if r.cfg.timer == "go" {
 		rss = "the median over all runs"
 	}

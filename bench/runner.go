@@ -59,38 +59,69 @@ func runOnce(ctx context.Context, c *command) (sample, []byte, error) {
 	return s, stdout.Bytes(), nil
 }
 
-// measure gives c's median wall time over runs and its median peak RSS over
-// rssRuns checked runs. With hyperfine the wall times are hyperfine's, after
-// the checked runs (which also warm caches); without it they come from runOnce.
-func measure(ctx context.Context, c *command, runs, rssRuns int, timer, work string) (result, error) {
-	var res result
-	n := rssRuns
+// A job is one command of the CLI table and what was measured of it.
+type job struct {
+	name  string
+	cmd   *command
+	res   *result
+	walls []time.Duration
+	rss   []int64
+}
+
+// measureAll measures every job: first rssRuns checked rounds, then runs
+// timed ones. A round runs each job once, in turn, so that a change in the
+// machine's load during the run hits every command alike; hyperfine, when
+// it times, runs each command's series at once instead. The peak RSS is the
+// median over the checked rounds (over all rounds with the Go timer), the
+// wall time the median over the timed runs. A job that fails once is
+// dropped, its error kept in its result.
+func measureAll(ctx context.Context, jobs []*job, runs, rssRuns int, timer, work string) error {
+	rounds := rssRuns
 	if timer != "hyperfine" {
-		n = rssRuns + runs
+		rounds += runs
 	}
-	var walls []time.Duration
-	var rss []int64
-	for i := 0; i < n; i++ {
-		s, _, err := runOnce(ctx, c)
-		if err != nil {
-			return res, err
-		}
-		rss = append(rss, s.maxRSS)
-		if i >= rssRuns { // the checked runs double as warm-up
-			walls = append(walls, s.wall)
+	for round := range rounds {
+		logf("CLI: round %d of %d (%d commands)", round+1, rounds, len(jobs))
+		for _, j := range jobs {
+			if j.res.err != nil {
+				continue
+			}
+			s, _, err := runOnce(ctx, j.cmd)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if err != nil {
+				logf("  %s failed: %v", j.name, err)
+				j.res.err = err
+				continue
+			}
+			j.rss = append(j.rss, s.maxRSS)
+			if round >= rssRuns { // the checked rounds double as warm-up
+				j.walls = append(j.walls, s.wall)
+			}
 		}
 	}
-	res.rss = median(rss)
-	if timer == "hyperfine" {
-		var err error
-		if walls, err = hyperfine(ctx, c, runs, work); err != nil {
-			return res, err
+	for _, j := range jobs {
+		if j.res.err != nil {
+			continue
 		}
+		if timer == "hyperfine" {
+			logf("CLI: hyperfine: %s", j.name)
+			var err error
+			if j.walls, err = hyperfine(ctx, j.cmd, runs, work); err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				logf("  failed: %v", err)
+				j.res.err = err
+				continue
+			}
+		}
+		*j.res = result{wall: median(j.walls), min: slices.Min(j.walls), max: slices.Max(j.walls),
+			runs: len(j.walls), rss: median(j.rss)}
+		logf("  %s: median %v, peak RSS %.1f MiB", j.name, j.res.wall.Round(100*time.Microsecond), mib(j.res.rss))
 	}
-	res.wall = median(walls)
-	res.min, res.max = slices.Min(walls), slices.Max(walls)
-	res.runs = len(walls)
-	return res, nil
+	return nil
 }
 
 // result is what the report shows of one command.
