@@ -55,6 +55,43 @@ func (s *Server) infoStoresDetail(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
+// infoUsage answers as Glance does without Keystone unified limits.
+func (s *Server) infoUsage(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, []byte(`{"usage": {}}`))
+	return nil
+}
+
+// deleteFromStore is DELETE /v2/stores/{store}/{id}. With one store, the
+// data can never go while the image stays.
+func (s *Server) deleteFromStore(w http.ResponseWriter, r *http.Request) error {
+	c := callerFrom(r.Context())
+	im, err := s.getImage(r.Context(), c, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if !c.Admin {
+		return errorf(http.StatusForbidden, "You are not authorized to complete delete_image_location action.")
+	}
+	if st := r.PathValue("store"); st != storeID {
+		return errorf(http.StatusConflict, "The selected store %s is not available on this node.", st)
+	}
+	if im.Status != store.StatusActive {
+		return errorf(http.StatusConflict, "It's not allowed to remove image data from store if image status is not 'active'")
+	}
+	return errorf(http.StatusForbidden, "Cannot delete image data from the only store containing it. Consider deleting the image instead.")
+}
+
+// cacheAPI answers the image cache routes: glanced keeps no cache, so after
+// the admin-only policy check they are not found, as in a Glance without one.
+func (s *Server) cacheAPI(action string) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if !callerFrom(r.Context()).Admin {
+			return errorf(http.StatusForbidden, "You are not authorized to complete %s action.", action)
+		}
+		return errorf(http.StatusNotFound, "Caching via API is not supported at this site.")
+	}
+}
+
 func (s *Server) stageImage(w http.ResponseWriter, r *http.Request) error {
 	c := callerFrom(r.Context())
 	ctx := r.Context()

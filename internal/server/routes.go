@@ -58,6 +58,10 @@ func (s *Server) routes() http.Handler {
 	add("/v2/info/import", "GET!", s.infoImport)
 	add("/v2/info/stores", "GET!", s.infoStores)
 	add("/v2/info/stores/detail", "GET!", s.infoStoresDetail)
+	add("/v2/info/usage", "GET!", s.infoUsage)
+	add("/v2/stores/{store}/{id}", "DELETE!", s.deleteFromStore)
+	add("/v2/cache", "GET!", s.cacheAPI("cache_list"), "DELETE!", s.cacheAPI("cache_delete"))
+	add("/v2/cache/{id}", "PUT!", s.cacheAPI("cache_image"), "DELETE!", s.cacheAPI("cache_delete"))
 	add("/v2/tasks", "GET!", s.listTasks)
 	add("/v2/tasks/{id}", "GET!", s.showTask)
 	mux.HandleFunc("/", s.wrap(func(w http.ResponseWriter, r *http.Request) error {

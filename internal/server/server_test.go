@@ -587,3 +587,22 @@ func TestLoadConfigPrecedence(t *testing.T) {
 		t.Fatal("unknown config key accepted")
 	}
 }
+
+func TestStoresUsageCache(t *testing.T) {
+	ts := startServer(t, Config{})
+	id := ts.create(t, map[string]any{"name": "s", "disk_format": "raw", "container_format": "bare"})
+	wantCode(t, "upload", do(t, "PUT", ts.URL+"/v2/images/"+id+"/file", []byte("abc")), 204)
+	r := do(t, "GET", ts.URL+"/v2/info/stores", nil)
+	if r.code != 200 || !strings.Contains(string(r.body), `"id": "local"`) {
+		t.Fatalf("stores: %d %s", r.code, r.body)
+	}
+	if r := do(t, "GET", ts.URL+"/v2/info/usage", nil); r.code != 200 || string(r.body) != `{"usage": {}}` {
+		t.Fatalf("usage: %d %s", r.code, r.body)
+	}
+	wantCode(t, "delete from the only store", do(t, "DELETE", ts.URL+"/v2/stores/local/"+id, nil), 403)
+	wantCode(t, "delete from an unknown store", do(t, "DELETE", ts.URL+"/v2/stores/other/"+id, nil), 409)
+	wantCode(t, "cache", do(t, "GET", ts.URL+"/v2/cache", nil), 404)
+	if ts.image(t, id)["status"] != "active" {
+		t.Fatal("image changed")
+	}
+}
