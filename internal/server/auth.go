@@ -22,8 +22,6 @@ type caller struct {
 	RequestID string
 }
 
-func (c *caller) has(role string) bool { return c.Admin || c.Roles[role] }
-
 // canRead: secure-RBAC reader (any of reader/member/admin on the project).
 func (c *caller) canRead() bool { return c.Admin || c.Roles["reader"] || c.Roles["member"] }
 

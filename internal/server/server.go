@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -72,11 +71,9 @@ type Server struct {
 	bg       sync.WaitGroup // import tasks
 	bgCtx    context.Context
 	bgCancel context.CancelFunc
-	// uploads tracks images whose data is being written by this process, so
-	// recovery and deletes can tell a live upload from a dead one.
-	mu      sync.Mutex
-	closed  bool
-	httpCli *http.Client
+	mu       sync.Mutex // guards closed
+	closed   bool
+	httpCli  *http.Client
 }
 
 const (
@@ -313,6 +310,3 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	}
 	return s.Serve(ctx, ln)
 }
-
-// discard drains a little of a request body so the connection can be reused.
-func discard(r io.Reader) { io.CopyN(io.Discard, r, 64<<10) }

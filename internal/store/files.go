@@ -7,10 +7,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 )
 
 // Files keeps each blob as one file in a directory. Writes go to a
@@ -80,9 +82,7 @@ func (f *Files) Put(ctx context.Context, key string, r io.Reader) (BlobInfo, err
 			os.Remove(tmp.Name())
 		}
 	}()
-	h5, h512 := md5.New(), sha512.New()
-	buf := make([]byte, 256<<10)
-	n, err := io.CopyBuffer(io.MultiWriter(tmp, h5, h512), ctxReader{ctx, r}, buf)
+	info, err := copyHashed(ctx, tmp, r)
 	if err != nil {
 		return BlobInfo{}, fmt.Errorf("write blob: %w", err)
 	}
@@ -98,6 +98,83 @@ func (f *Files) Put(ctx context.Context, key string, r io.Reader) (BlobInfo, err
 	ok = true
 	if err := syncDir(f.dir); err != nil {
 		return BlobInfo{}, err
+	}
+	return info, nil
+}
+
+const chunkSize = 1 << 20
+
+// copyHashed copies r to dst while computing MD5 and SHA-512. The two hashes
+// and the write of one chunk run at once, and the next chunk is read
+// meanwhile, so a large upload costs about its slowest step, not their sum.
+// Memory stays at two chunks whatever the size.
+func copyHashed(ctx context.Context, dst io.Writer, r io.Reader) (BlobInfo, error) {
+	free := make(chan []byte, 2)
+	free <- make([]byte, chunkSize)
+	free <- make([]byte, chunkSize)
+	full := make(chan []byte, 2)
+	var failed atomic.Bool
+	sinkErr := make(chan error, 1)
+	h5, h512 := md5.New(), sha512.New()
+	go func() {
+		hashers := []hash.Hash{h5, h512}
+		work := make([]chan []byte, len(hashers))
+		done := make(chan struct{}, len(hashers))
+		for i, h := range hashers {
+			work[i] = make(chan []byte)
+			go func(h hash.Hash, in chan []byte) {
+				for b := range in {
+					h.Write(b)
+					done <- struct{}{}
+				}
+			}(h, work[i])
+		}
+		var err error
+		for b := range full {
+			if err == nil {
+				for _, w := range work {
+					w <- b
+				}
+				_, err = dst.Write(b)
+				for range work {
+					<-done
+				}
+				if err != nil {
+					failed.Store(true)
+				}
+			}
+			free <- b[:cap(b)]
+		}
+		for _, w := range work {
+			close(w)
+		}
+		sinkErr <- err
+	}()
+	var n int64
+	var rerr error
+	for !failed.Load() {
+		buf := <-free
+		k, err := io.ReadFull(ctxReader{ctx, r}, buf)
+		if k > 0 {
+			n += int64(k)
+			full <- buf[:k]
+		} else {
+			free <- buf
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			rerr = err
+			break
+		}
+	}
+	close(full)
+	if werr := <-sinkErr; werr != nil {
+		return BlobInfo{}, werr
+	}
+	if rerr != nil {
+		return BlobInfo{}, rerr
 	}
 	return BlobInfo{Size: n, MD5: hex.EncodeToString(h5.Sum(nil)), SHA512: hex.EncodeToString(h512.Sum(nil))}, nil
 }

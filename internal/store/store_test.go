@@ -23,7 +23,7 @@ func TestFilesPutOpenDelete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data := bytes.Repeat([]byte("0123456789"), 100000)
+	data := bytes.Repeat([]byte("0123456789"), 350000) // several chunks
 	info, err := f.Put(ctx, "img1", bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
@@ -287,5 +287,20 @@ func TestSQLiteMembersTasks(t *testing.T) {
 	ts, err := db.ListTasks(ctx, "i")
 	if err != nil || len(ts) != 1 || ts[0].Status != "success" || ts[0].Result != task.Result {
 		t.Fatalf("tasks = %+v, %v", ts, err)
+	}
+}
+
+func BenchmarkFilesPut(b *testing.B) {
+	f, err := OpenFiles(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := bytes.Repeat([]byte("0123456789abcdef"), 4<<20) // 64 MiB
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := f.Put(context.Background(), "bench", bytes.NewReader(data)); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
