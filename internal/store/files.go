@@ -104,6 +104,21 @@ func (f *Files) Put(ctx context.Context, key string, r io.Reader) (BlobInfo, err
 
 const chunkSize = 1 << 20
 
+// fill reads into buf until it is full or r fails. Unlike io.ReadFull it
+// keeps io.EOF apart from other errors: a body cut short answers
+// io.ErrUnexpectedEOF, which must not pass for a normal end.
+func fill(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		k, err := r.Read(buf[n:])
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
 // copyHashed copies r to dst while computing MD5 and SHA-512. The two hashes
 // and the write of one chunk run at once, and the next chunk is read
 // meanwhile, so a large upload costs about its slowest step, not their sum.
@@ -154,14 +169,14 @@ func copyHashed(ctx context.Context, dst io.Writer, r io.Reader) (BlobInfo, erro
 	var rerr error
 	for !failed.Load() {
 		buf := <-free
-		k, err := io.ReadFull(ctxReader{ctx, r}, buf)
+		k, err := fill(ctxReader{ctx, r}, buf)
 		if k > 0 {
 			n += int64(k)
 			full <- buf[:k]
 		} else {
 			free <- buf
 		}
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
+		if err == io.EOF {
 			break
 		}
 		if err != nil {

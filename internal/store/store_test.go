@@ -304,3 +304,26 @@ func BenchmarkFilesPut(b *testing.B) {
 		}
 	}
 }
+
+// cutReader ends with io.ErrUnexpectedEOF, as a request body whose client
+// went away does.
+type cutReader struct{ left int }
+
+func (r *cutReader) Read(p []byte) (int, error) {
+	if r.left == 0 {
+		return 0, io.ErrUnexpectedEOF
+	}
+	n := min(len(p), r.left)
+	r.left -= n
+	return n, nil
+}
+
+func TestFilesCutBodyFails(t *testing.T) {
+	f, _ := OpenFiles(t.TempDir())
+	if _, err := f.Put(context.Background(), "cut", &cutReader{left: 3 << 20}); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("Put of a cut body: %v", err)
+	}
+	if keys, _ := f.List(context.Background()); len(keys) != 0 {
+		t.Fatalf("cut body stored: %v", keys)
+	}
+}
