@@ -519,6 +519,124 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// createTask is POST /v2/tasks, the legacy (admin-only) "import" task: make
+// an image from input.image_properties and fill it from input.import_from.
+func (s *Server) createTask(w http.ResponseWriter, r *http.Request) error {
+	c := callerFrom(r.Context())
+	if !c.Admin {
+		return errorf(http.StatusForbidden, "You are not authorized to complete tasks_api_access action.")
+	}
+	body, err := readBody(r, 1<<20)
+	if err != nil {
+		return err
+	}
+	obj, ok := body.(map[string]any)
+	if !ok {
+		return errorf(http.StatusBadRequest, "Provided object does not match schema 'task': %s is not of type 'object'", pyRepr(body))
+	}
+	typ, ok := obj["type"].(string)
+	if !ok {
+		return errorf(http.StatusBadRequest, "Task 'type' is required")
+	}
+	if typ != "import" && typ != "api_image_import" {
+		return errorf(http.StatusBadRequest, "Provided object does not match schema 'task': %s is not one of ['import', 'api_image_import']", pyRepr(typ))
+	}
+	input, ok := obj["input"].(map[string]any)
+	if !ok {
+		return errorf(http.StatusBadRequest, "Task 'input' is required")
+	}
+	if typ != "import" {
+		return errorf(http.StatusBadRequest, "Task type %s cannot be created through the tasks API.", typ)
+	}
+	from, _ := input["import_from"].(string)
+	src, err := url.Parse(from)
+	if from == "" || err != nil || (src.Scheme != "http" && src.Scheme != "https") || src.Host == "" {
+		return errorf(http.StatusBadRequest, "Task input 'import_from' must be an http or https URL.")
+	}
+	props, _ := input["image_properties"].(map[string]any)
+	now := time.Now().UTC()
+	im := &store.Image{ID: newUUID(), Status: store.StatusQueued, Visibility: "shared", CreatedAt: now, UpdatedAt: now,
+		Tags: []string{}, Properties: map[string]string{}}
+	if c.ProjectID != "" {
+		owner := c.ProjectID
+		im.Owner = &owner
+	}
+	for k, v := range props {
+		if readOnly[k] || reserved(k) {
+			return errorf(http.StatusBadRequest, "Task input image_properties may not set '%s'.", k)
+		}
+		if err := setAttr(im, k, v); err != nil {
+			return err
+		}
+	}
+	in, _ := json.Marshal(input)
+	task := &store.Task{ID: newUUID(), Type: typ, Status: "pending", Owner: c.ProjectID, Input: string(in),
+		RequestID: c.RequestID, UserID: c.UserID, CreatedAt: now, UpdatedAt: now}
+	if err := s.meta.CreateTask(r.Context(), task); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	closed := s.closed
+	if !closed {
+		s.bg.Add(1)
+	}
+	s.mu.Unlock()
+	if closed {
+		return errorf(http.StatusServiceUnavailable, "The service is shutting down.")
+	}
+	go func() {
+		defer s.bg.Done()
+		s.runTaskImport(s.bgCtx, task, im, src)
+	}()
+	b, err := json.Marshal(viewTask(task, true))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", s.baseURL(r)+"/v2/tasks/"+task.ID)
+	writeJSON(w, http.StatusCreated, b)
+	return nil
+}
+
+// runTaskImport does a legacy import task: the image exists only once its
+// data is in, and a failed task leaves no image behind.
+func (s *Server) runTaskImport(ctx context.Context, t *store.Task, im *store.Image, src *url.URL) {
+	done := context.WithoutCancel(ctx)
+	t.Status, t.UpdatedAt = "processing", time.Now().UTC()
+	s.meta.UpdateTask(done, t)
+	err := s.meta.CreateImage(ctx, im)
+	if err == nil {
+		if _, err = s.meta.UpdateImage(ctx, im.ID, func(im *store.Image) error {
+			if im.DiskFormat == nil || im.ContainerFormat == nil {
+				return errors.New("image_properties must set disk_format and container_format")
+			}
+			im.Status = store.StatusImporting
+			return nil
+		}); err == nil {
+			var info store.BlobInfo
+			if info, err = s.importData(ctx, im.ID, "web-download", src); err == nil {
+				err = s.activate(ctx, im.ID, store.StatusImporting, info)
+			}
+		}
+		if err != nil {
+			s.meta.DeleteImage(done, im.ID)
+			s.blobs.Delete(done, im.ID)
+		}
+	}
+	now := time.Now().UTC()
+	exp := now.Add(48 * time.Hour)
+	t.UpdatedAt, t.ExpiresAt = now, &exp
+	if err != nil {
+		s.log.Warn("import task failed", "task", t.ID, "err", err)
+		t.Status, t.Message = "failure", err.Error()
+	} else {
+		res, _ := json.Marshal(map[string]string{"image_id": im.ID})
+		t.Status, t.Result, t.ImageID = "success", string(res), im.ID
+	}
+	if err := s.meta.UpdateTask(done, t); err != nil {
+		s.log.Error("task update", "task", t.ID, "err", err)
+	}
+}
+
 func (s *Server) showTask(w http.ResponseWriter, r *http.Request) error {
 	c := callerFrom(r.Context())
 	if !c.Admin {

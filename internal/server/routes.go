@@ -62,7 +62,7 @@ func (s *Server) routes() http.Handler {
 	add("/v2/stores/{store}/{id}", "DELETE!", s.deleteFromStore)
 	add("/v2/cache", "GET!", s.cacheAPI("cache_list"), "DELETE!", s.cacheAPI("cache_delete"))
 	add("/v2/cache/{id}", "PUT!", s.cacheAPI("cache_image"), "DELETE!", s.cacheAPI("cache_delete"))
-	add("/v2/tasks", "GET!", s.listTasks)
+	add("/v2/tasks", "GET!", s.listTasks, "POST", s.createTask)
 	add("/v2/tasks/{id}", "GET!", s.showTask)
 	mux.HandleFunc("/", s.wrap(func(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusNotFound, "The resource could not be found.")

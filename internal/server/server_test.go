@@ -606,3 +606,55 @@ func TestStoresUsageCache(t *testing.T) {
 		t.Fatal("image changed")
 	}
 }
+
+func waitTaskDone(t *testing.T, ts *testServer, id string) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r := do(t, "GET", ts.URL+"/v2/tasks/"+id, nil)
+		if r.code != 200 {
+			t.Fatalf("task: %d %s", r.code, r.body)
+		}
+		task := r.json(t)
+		if st := task["status"]; st == "success" || st == "failure" {
+			return task
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("task %s stuck at %v", id, task["status"])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestLegacyImportTask(t *testing.T) {
+	ts := startServer(t, Config{})
+	src := ts.create(t, map[string]any{"name": "src", "disk_format": "raw", "container_format": "bare"})
+	wantCode(t, "upload", do(t, "PUT", ts.URL+"/v2/images/"+src+"/file", []byte("task data")), 204)
+	newTask := func(from string) string {
+		r := do(t, "POST", ts.URL+"/v2/tasks", map[string]any{"type": "import", "input": map[string]any{
+			"import_from": from, "import_from_format": "raw",
+			"image_properties": map[string]any{"name": "from-task", "disk_format": "raw", "container_format": "bare"}}})
+		if r.code != 201 || !strings.HasPrefix(r.h.Get("Location"), ts.URL+"/v2/tasks/") || r.json(t)["status"] != "pending" {
+			t.Fatalf("create task: %d %v %s", r.code, r.h, r.body)
+		}
+		return r.json(t)["id"].(string)
+	}
+	task := waitTaskDone(t, ts, newTask(ts.URL+"/v2/images/"+src+"/file"))
+	if task["status"] != "success" {
+		t.Fatalf("task %v", task)
+	}
+	id := task["result"].(map[string]any)["image_id"].(string)
+	if im := ts.image(t, id); im["status"] != "active" || im["name"] != "from-task" || im["checksum"] != ts.image(t, src)["checksum"] {
+		t.Fatalf("imported image %v", im)
+	}
+	task = waitTaskDone(t, ts, newTask(ts.URL+"/v2/images/nope/file"))
+	if task["status"] != "failure" || task["message"] == "" {
+		t.Fatalf("failed task %v", task)
+	}
+	if n := len(do(t, "GET", ts.URL+"/v2/images", nil).json(t)["images"].([]any)); n != 2 {
+		t.Fatalf("%d images after one good and one failed task, want 2", n)
+	}
+	wantCode(t, "no input", do(t, "POST", ts.URL+"/v2/tasks", map[string]any{"type": "import"}), 400)
+	wantCode(t, "bad type", do(t, "POST", ts.URL+"/v2/tasks", map[string]any{"type": "bogus", "input": map[string]any{}}), 400)
+	wantCode(t, "delete task", do(t, "DELETE", ts.URL+"/v2/tasks/"+task["id"].(string), nil), 405)
+}
