@@ -83,6 +83,11 @@ func (a *app) imageClient(ctx context.Context) (*glance.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	if a.g.debug && s.Cached() {
+		// No login appears in the log: say where the token came from.
+		fmt.Fprintf(a.io.Err, "Using a cached token (user %s, project %s, expires %s); --no-token-cache logs in afresh\n",
+			s.UserID(), s.ProjectID(), s.ExpiresAt().UTC().Format(time.RFC3339))
+	}
 	c, err := glance.New(s.Endpoint(), &glance.Options{
 		HTTPClient: s.Client(),
 		APIVersion: version,

@@ -196,10 +196,10 @@ func TestTokenCacheOneLoginForTwoCommands(t *testing.T) {
 	if fi, err := os.Stat(r.dir); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("cache directory: %v, mode %v; want 0700", err, fi.Mode())
 	}
-	_, stderr := r.run(env, "image-list", "--limit", "1")
+	_, stderr := r.run(env, "--debug", "image-list", "--limit", "1")
 	r.wantLogins(1, "second command")
-	if stderr != "" {
-		t.Errorf("stderr: %q", stderr)
+	if !strings.Contains(stderr, "Using a cached token") || strings.Contains(stderr, "auth/tokens") || strings.Contains(stderr, "warning") {
+		t.Errorf("second command, --debug: want the cached token named and no login nor warning; stderr:\n%s", stderr)
 	}
 	if _, second := r.only(); second.Token.ID != first.Token.ID {
 		t.Error("the second command replaced the cached token")
