@@ -143,28 +143,34 @@ func (r *report) write(w io.Writer) error {
 }
 
 func (c *config) describe() string {
-	return fmt.Sprintf("%d timed runs per CLI command, %d images, load %v per test with %v connections",
-		c.runs, c.images, c.duration, c.conns)
+	conns := make([]string, len(c.conns))
+	for i, n := range c.conns {
+		conns[i] = fmt.Sprint(n)
+	}
+	return fmt.Sprintf("%d timed runs per CLI command, %d images, load tests of %v with %s connections",
+		c.runs, c.images, c.duration, strings.Join(conns, " and "))
 }
 
 func (r *report) writeCLI(p func(string, ...any)) {
 	c := r.cli
-	timer := "hyperfine -N (no shell), each command's series at once, after one warm-up run"
+	timer := "hyperfine -N (no shell, one run per call)"
 	if r.cfg.timer == "go" {
-		timer = "the harness's own timer (fork, exec, wait) in rounds that run every command once in turn, after the checked rounds"
+		timer = "the harness's own timer (fork, exec, wait)"
 	}
 	p("## 1. CLI: one command, start to exit")
 	p("")
-	rss := fmt.Sprintf("the median of %d checked runs before the timed ones, in rounds that run every command once in turn", r.cfg.rssRuns)
+	rss := fmt.Sprintf("the median of the %d checked runs", r.cfg.rssRuns)
 	if r.cfg.timer == "go" {
 		rss = "the median over all runs"
 	}
-	p("Wall time: median of %d runs, timed by %s. Peak RSS (maxrss from wait4): %s. "+
-		"The output of every checked run held all %d seeded image IDs (image-list, filtered by "+
-		"their tag) or the image's ID (image-show). Password runs log in as alpha-user; token "+
-		"runs use a token of alpha-user. Every client starts from an empty HOME of its own "+
+	p("The commands run in rounds, each round every command once in turn, so that changes in the "+
+		"machine's load hit all of them alike: first %d checked rounds (untimed warm-up), then %d "+
+		"timed ones. Wall time: the median of the timed runs, timed by %s. Peak RSS (maxrss from "+
+		"wait4): %s. The output of every checked run held all %d seeded image IDs (image-list, "+
+		"filtered by their tag) or the image's ID (image-show). Password runs log in as alpha-user; "+
+		"token runs use a token of alpha-user. Every client starts from an empty HOME of its own "+
 		"(python-glanceclient's ~/.glanceclient is removed before each run).",
-		r.cfg.runs, timer, rss, r.cfg.images)
+		r.cfg.rssRuns, r.cfg.runs, timer, rss, r.cfg.images)
 	p("")
 	p("| Client | Auth | image-list | image-show | Peak RSS, list | Peak RSS, show |")
 	p("|---|---|---:|---:|---:|---:|")

@@ -69,53 +69,46 @@ type job struct {
 }
 
 // measureAll measures every job: first rssRuns checked rounds, then runs
-// timed ones. A round runs each job once, in turn, so that a change in the
-// machine's load during the run hits every command alike; hyperfine, when
-// it times, runs each command's series at once instead. The peak RSS is the
-// median over the checked rounds (over all rounds with the Go timer), the
-// wall time the median over the timed runs. A job that fails once is
-// dropped, its error kept in its result.
+// timed ones. A round runs each job once, in turn, so that changes in the
+// machine's load during the run hit every command alike. Timed runs go
+// through hyperfine (one run per call) or runOnce, as timer says. The peak
+// RSS is the median over the runs of runOnce, the wall time the median over
+// the timed runs; the checked rounds double as warm-up. A job that fails
+// once is dropped, its error kept in its result.
 func measureAll(ctx context.Context, jobs []*job, runs, rssRuns int, timer, work string) error {
-	rounds := rssRuns
-	if timer != "hyperfine" {
-		rounds += runs
-	}
-	for round := range rounds {
-		logf("CLI: round %d of %d (%d commands)", round+1, rounds, len(jobs))
+	for round := range rssRuns + runs {
+		timed := round >= rssRuns
+		logf("CLI: round %d of %d (%d commands, %s)", round+1, rssRuns+runs, len(jobs),
+			map[bool]string{false: "checked", true: "timed"}[timed])
 		for _, j := range jobs {
 			if j.res.err != nil {
 				continue
 			}
-			s, _, err := runOnce(ctx, j.cmd)
+			var err error
+			if timed && timer == "hyperfine" {
+				var walls []time.Duration
+				walls, err = hyperfine(ctx, j.cmd, 1, work)
+				j.walls = append(j.walls, walls...)
+			} else {
+				var s sample
+				s, _, err = runOnce(ctx, j.cmd)
+				j.rss = append(j.rss, s.maxRSS)
+				if timed {
+					j.walls = append(j.walls, s.wall)
+				}
+			}
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
 			if err != nil {
 				logf("  %s failed: %v", j.name, err)
 				j.res.err = err
-				continue
-			}
-			j.rss = append(j.rss, s.maxRSS)
-			if round >= rssRuns { // the checked rounds double as warm-up
-				j.walls = append(j.walls, s.wall)
 			}
 		}
 	}
 	for _, j := range jobs {
 		if j.res.err != nil {
 			continue
-		}
-		if timer == "hyperfine" {
-			logf("CLI: hyperfine: %s", j.name)
-			var err error
-			if j.walls, err = hyperfine(ctx, j.cmd, runs, work); err != nil {
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				logf("  failed: %v", err)
-				j.res.err = err
-				continue
-			}
 		}
 		*j.res = result{wall: median(j.walls), min: slices.Min(j.walls), max: slices.Max(j.walls),
 			runs: len(j.walls), rss: median(j.rss)}
@@ -133,7 +126,7 @@ type result struct {
 	note           string
 }
 
-// hyperfine times c with hyperfine, without a shell, one warm-up run first,
+// hyperfine times c with hyperfine, without a shell and without warm-up,
 // and returns the wall time of each run.
 func hyperfine(ctx context.Context, c *command, runs int, work string) ([]time.Duration, error) {
 	f, err := os.CreateTemp(work, "hyperfine-*.json")
@@ -142,7 +135,7 @@ func hyperfine(ctx context.Context, c *command, runs int, work string) ([]time.D
 	}
 	f.Close()
 	defer os.Remove(f.Name())
-	args := []string{"-N", "--style", "none", "--runs", fmt.Sprint(runs), "--warmup", "1", "--export-json", f.Name()}
+	args := []string{"-N", "--style", "none", "--runs", fmt.Sprint(runs), "--export-json", f.Name()}
 	if len(c.prepare) > 0 {
 		args = append(args, "--prepare", shellQuote(c.prepare))
 	}

@@ -103,14 +103,14 @@ func benchTransfer(ctx context.Context, c *config, cloud *testenv.Cloud, bins *b
 		return nil
 	}
 	downloads := []struct {
-		name string
-		cmd  *command
+		name, op string
+		cmd      *command
 	}{
-		{clients[0].name, &command{env: clients[0].env, prepare: clients[0].prepare,
+		{clients[0].name, "download (image-download --file)", &command{env: clients[0].env, prepare: clients[0].prepare,
 			argv: []string{bins.glance, "image-download", "--file", out, downloadID}}},
-		{clients[1].name, &command{env: clients[1].env, prepare: clients[1].prepare,
+		{clients[1].name, "download (image-download --file)", &command{env: clients[1].env, prepare: clients[1].prepare,
 			argv: []string{"/usr/bin/glance", "image-download", "--file", out, downloadID}}},
-		{"curl (token)", &command{env: cleanEnv(filepath.Join(work, "home-curl")),
+		{"curl (token)", "download (GET /v2/images/ID/file, -o)", &command{env: cleanEnv(filepath.Join(work, "home-curl")),
 			argv: []string{"curl", "-sS", "-f", "-o", out, "-H", "X-Auth-Token: " + peer.token,
 				peer.base + "/v2/images/" + downloadID + "/file"}}},
 	}
@@ -134,7 +134,7 @@ func benchTransfer(ctx context.Context, c *config, cloud *testenv.Cloud, bins *b
 		if err != nil {
 			return nil, err
 		}
-		rep.rows = append(rep.rows, transferRow{client: d.name, op: "download (image-download --file)", res: res})
+		rep.rows = append(rep.rows, transferRow{client: d.name, op: d.op, res: res})
 	}
 	return rep, nil
 }
