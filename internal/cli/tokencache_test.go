@@ -158,10 +158,10 @@ func (r *cacheRig) read(path string) entry {
 	return e
 }
 
-// noSecrets fails when a file under the test's home holds one of the
-// peer's passwords.
+// noSecrets fails when a file under the test's home (the cache included)
+// holds one of the peer's passwords.
 func (r *cacheRig) noSecrets() {
-	err := filepath.WalkDir(filepath.Join(r.home, ".cache"), func(path string, d os.DirEntry, err error) error {
+	err := filepath.WalkDir(r.home, func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
