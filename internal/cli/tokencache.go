@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,21 +52,22 @@ func (a *app) cmdTokenCacheClear() *cobra.Command {
 			"per auth URL, user, project and region, readable only by you. --no-token-cache or\n" +
 			"OS_TOKEN_CACHE=false stop commands from using it.",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			dir, err := auth.DefaultTokenCacheDir()
+			cache, err := auth.NewTokenCache("")
 			if err != nil {
 				return err
 			}
+			dir := cache.Dir
 			// Listed first, so that what was removed can be said.
 			before, err := filepath.Glob(filepath.Join(dir, "*.json"))
 			if err != nil {
 				return err
 			}
-			if err := (&auth.TokenCache{Dir: dir}).Clear(); err != nil {
+			if err := cache.Clear(); err != nil {
 				return err
 			}
 			n := 0
 			for _, f := range before {
-				if _, err := os.Lstat(f); os.IsNotExist(err) {
+				if _, err := os.Lstat(f); errors.Is(err, fs.ErrNotExist) {
 					fmt.Fprintf(a.io.Out, "Removed %s\n", f)
 					n++
 				}
