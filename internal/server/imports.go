@@ -575,6 +575,11 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request) error {
 	if err := s.meta.CreateTask(r.Context(), task); err != nil {
 		return err
 	}
+	// The answer shows the task as created; the worker changes it from now on.
+	resp, err := json.Marshal(viewTask(task, true))
+	if err != nil {
+		return err
+	}
 	s.mu.Lock()
 	closed := s.closed
 	if !closed {
@@ -588,12 +593,8 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request) error {
 		defer s.bg.Done()
 		s.runTaskImport(s.bgCtx, task, im, src)
 	}()
-	b, err := json.Marshal(viewTask(task, true))
-	if err != nil {
-		return err
-	}
 	w.Header().Set("Location", s.baseURL(r)+"/v2/tasks/"+task.ID)
-	writeJSON(w, http.StatusCreated, b)
+	writeJSON(w, http.StatusCreated, resp)
 	return nil
 }
 
