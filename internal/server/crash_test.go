@@ -13,23 +13,17 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/go-glance/glance/internal/testenv"
 )
 
-// buildGlanced compiles cmd/glanced into dir.
-func buildGlanced(t *testing.T, dir string) string {
+// buildGlanced builds cmd/glanced once per test process.
+func buildGlanced(t *testing.T, _ string) string {
 	t.Helper()
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("SKIP: no go tool on PATH to build glanced for the kill -9 test")
-	}
-	bin := filepath.Join(dir, "glanced")
-	out, err := exec.Command(gobin, "build", "-o", bin, "github.com/go-glance/glance/cmd/glanced").CombinedOutput()
-	if err != nil {
-		t.Fatalf("build glanced: %v\n%s", err, out)
-	}
-	return bin
+	return testenv.BuildBinary(t, "./cmd/glanced")
 }
 
 func freeAddr(t *testing.T) string {
@@ -238,4 +232,51 @@ func createAndUpload(url, name string, data []byte) bool {
 	}
 	res.Body.Close()
 	return true
+}
+
+// TestSIGTERMFinishesUpload sends SIGTERM to a built glanced in the middle of
+// an upload: the upload completes, then the process exits 0.
+func TestSIGTERMFinishesUpload(t *testing.T) {
+	if testing.Short() {
+		t.Skip("SKIP: builds and runs glanced; not in -short")
+	}
+	dir := t.TempDir()
+	bin := buildGlanced(t, dir)
+	addr := freeAddr(t)
+	url := "http://" + addr
+	cmd := startGlanced(t, bin, addr, filepath.Join(dir, "data"))
+	ts := &testServer{URL: url}
+	id := ts.create(t, map[string]any{"name": "term", "disk_format": "raw", "container_format": "bare"})
+	body := &slowBody{first: []byte("before SIGTERM,"), rest: []byte(" after SIGTERM"), sent: make(chan struct{}), release: make(chan struct{})}
+	got := make(chan resp, 1)
+	go func() {
+		req, _ := http.NewRequest("PUT", url+"/v2/images/"+id+"/file", body)
+		req.Header.Set("Content-Type", "application/octet-stream")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			got <- resp{code: -1, body: []byte(err.Error())}
+			return
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		got <- resp{code: res.StatusCode, body: b}
+	}()
+	<-body.sent
+	waitStatus(t, ts, id, "saving")
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	close(body.release)
+	if r := <-got; r.code != 204 {
+		t.Fatalf("upload across SIGTERM: %d %s", r.code, r.body)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("glanced exit after SIGTERM: %v", err)
+	}
+	startGlanced(t, bin, addr, filepath.Join(dir, "data"))
+	im := ts.image(t, id)
+	if im["status"] != "active" || im["size"] != float64(len("before SIGTERM, after SIGTERM")) {
+		t.Fatalf("image after SIGTERM and restart: %v", im)
+	}
 }
