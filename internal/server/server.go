@@ -268,6 +268,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	s.log.Info("glanced serving", "addr", ln.Addr().String(), "auth", s.cfg.Auth, "data_dir", s.cfg.DataDir)
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && s.cfg.Auth == "noauth" && !tcp.IP.IsLoopback() {
+		s.log.Warn("noauth mode on a non-loopback address: anyone who can reach it is admin", "addr", tcp.String())
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
