@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -48,6 +49,10 @@ type TokenCache struct {
 	Warn func(error)
 
 	now func() time.Time // for tests
+
+	// unusable is set once the directory was refused, so that the refusal
+	// is reported once and not again by the write after the login.
+	unusable atomic.Bool
 }
 
 // DefaultTokenCacheDir returns os.UserCacheDir()/glance/tokens.
@@ -82,7 +87,8 @@ func (c *TokenCache) Clear() error {
 		return fmt.Errorf("clearing the token cache: %w", err)
 	}
 	for _, e := range ents {
-		if strings.HasSuffix(e.Name(), ".json") {
+		// Entries, and temporary files a crash may have left behind.
+		if strings.HasSuffix(e.Name(), ".json") || strings.HasPrefix(e.Name(), ".tmp-") {
 			if err := os.Remove(filepath.Join(c.Dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("clearing the token cache: %w", err)
 			}
@@ -144,6 +150,7 @@ func (c *TokenCache) load(key string) *cacheEntry {
 		err = checkPrivate(c.Dir, fi, true)
 	}
 	if err != nil {
+		c.unusable.Store(true) // said once; store stays quiet about it
 		c.warn(err)
 		return nil
 	}
@@ -160,12 +167,14 @@ func (c *TokenCache) load(key string) *cacheEntry {
 	if fi, err = f.Stat(); err == nil {
 		err = checkPrivate(path, fi, false)
 	}
+	if err != nil {
+		c.warn(err)
+		return nil
+	}
 	var e cacheEntry
+	b, err := io.ReadAll(io.LimitReader(f, 8<<20))
 	if err == nil {
-		var b []byte
-		if b, err = io.ReadAll(io.LimitReader(f, 8<<20)); err == nil {
-			err = json.Unmarshal(b, &e)
-		}
+		err = json.Unmarshal(b, &e)
 	}
 	if err != nil {
 		c.warn(fmt.Errorf("%s: %w", path, err))
@@ -186,7 +195,7 @@ func (c *TokenCache) load(key string) *cacheEntry {
 // store writes the entry for key atomically. Tokens without an expiry are
 // not stored: their lifetime is unknown.
 func (c *TokenCache) store(key string, e *cacheEntry) {
-	if e.Token.ExpiresAt.IsZero() {
+	if e.Token.ExpiresAt.IsZero() || c.unusable.Load() {
 		return
 	}
 	e.Format = cacheFormat

@@ -29,6 +29,11 @@ type Options struct {
 	AuthType string
 
 	Username, UserID, Password string
+	// PasswordFunc, when set and Password is empty, is called for the
+	// password the first time a password login is needed (for example to
+	// prompt on a terminal), so that nobody is asked while a cached token
+	// serves.
+	PasswordFunc func() (string, error)
 
 	UserDomainName, UserDomainID       string
 	ProjectName, ProjectID             string
@@ -312,7 +317,7 @@ func (p *plan) checkCredentials() error {
 		if o.Username == "" && o.UserID == "" {
 			return optErr("username", "missing user name: set --os-username or OS_USERNAME (or --os-user-id)")
 		}
-		if o.Password == "" {
+		if o.Password == "" && o.PasswordFunc == nil {
 			return optErr("password", "missing password: set --os-password or OS_PASSWORD")
 		}
 	case methodToken:

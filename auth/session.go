@@ -103,6 +103,16 @@ func (s *Session) login(ctx context.Context) error {
 	if s.cache != nil {
 		s.cache.remove(s.cacheKey)
 	}
+	if o := &s.p.o; s.p.method == methodPassword && o.Password == "" {
+		pw, err := o.PasswordFunc()
+		if err != nil {
+			return err
+		}
+		if pw == "" {
+			return optErr("password", "missing password: set --os-password or OS_PASSWORD")
+		}
+		o.Password = pw
+	}
 	tok, err := login(ctx, s.keystone, s.id, s.p)
 	if err != nil {
 		return err

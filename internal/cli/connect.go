@@ -76,9 +76,7 @@ func (a *app) imageClient(ctx context.Context) (*glance.Client, error) {
 	if o.Cache, err = a.tokenCache(); err != nil {
 		return nil, err
 	}
-	if err := a.promptPassword(&o); err != nil {
-		return nil, err
-	}
+	a.promptPassword(&o)
 	s, err := auth.Open(ctx, o)
 	if err != nil {
 		return nil, err
@@ -100,23 +98,25 @@ func (a *app) imageClient(ctx context.Context) (*glance.Client, error) {
 	return c, nil
 }
 
-// promptPassword asks for the password on a terminal when a password login
-// lacks one, as python-glanceclient does.
-func (a *app) promptPassword(o *auth.Options) error {
+// promptPassword arranges for the password to be asked on a terminal when
+// a password login lacks one, as python-glanceclient does. The question
+// comes only when a login is needed, not while a cached token serves.
+func (a *app) promptPassword(o *auth.Options) {
 	at := strings.ToLower(o.AuthType)
 	if o.Password != "" || (at != "" && !strings.Contains(at, "password")) {
-		return nil
+		return
 	}
 	if o.Token != "" || o.ApplicationCredentialSecret != "" || (o.Username == "" && o.UserID == "") {
-		return nil
+		return
 	}
 	if a.io.ReadPassword == nil {
-		return nil // auth reports the missing password
+		return // auth reports the missing password
 	}
-	pw, err := a.io.ReadPassword("OS Password: ")
-	if err != nil || pw == "" {
-		return fmt.Errorf("You must provide a password via either --os-password, env[OS_PASSWORD], or prompted response")
+	o.PasswordFunc = func() (string, error) {
+		pw, err := a.io.ReadPassword("OS Password: ")
+		if err != nil || pw == "" {
+			return "", fmt.Errorf("You must provide a password via either --os-password, env[OS_PASSWORD], or prompted response")
+		}
+		return pw, nil
 	}
-	o.Password = pw
-	return nil
 }
