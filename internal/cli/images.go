@@ -345,6 +345,14 @@ func (a *app) upload(ctx context.Context, c *glance.Client, id string, r io.Read
 	if bar != nil {
 		bar.finish()
 	}
+	if !stage && errors.Is(err, glance.ErrChecksumMismatch) {
+		// The server holds other bytes than were sent. Glance made the image
+		// active anyway; deactivate it so that nobody boots it unawares.
+		if derr := c.DeactivateImage(ctx, id); derr != nil {
+			return res, fmt.Errorf("%w; deactivating image %s also failed: %v", err, id, derr)
+		}
+		return res, fmt.Errorf("%w; image %s was deactivated: delete it, or reactivate it if you trust its data", err, id)
+	}
 	return res, err
 }
 
