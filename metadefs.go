@@ -61,6 +61,7 @@ type MetadefProperty struct {
 	Title           string          `json:"title,omitempty"`
 	Description     string          `json:"description,omitempty"`
 	Operators       []string        `json:"operators,omitempty"`
+	Required        []string        `json:"required,omitempty"` // of an object-typed property
 	Default         json.RawMessage `json:"default,omitempty"`
 	Readonly        *bool           `json:"readonly,omitempty"`
 	Minimum         *float64        `json:"minimum,omitempty"`

@@ -93,6 +93,7 @@ func (a *app) newRoot() *cobra.Command {
 	add("member", a.cmdMemberCreate(), a.cmdMemberDelete(), a.cmdMemberGet(), a.cmdMemberList(), a.cmdMemberUpdate())
 	add("info", a.cmdImportInfo(), a.cmdStoresInfo(), a.cmdStoresDelete(), a.cmdExplain())
 	add("task", a.cmdTaskShow())
+	add("metadefs", a.mdCommands()...)
 	add("shell", a.cmdBashCompletion(), a.cmdHelp(root), a.cmdTokenCacheClear())
 	return root
 }
