@@ -29,10 +29,10 @@ type Namespace struct {
 	Owner       string `json:"owner,omitempty"`
 	// ResourceTypeAssociations, Properties, Objects and Tags are filled when
 	// reading a namespace; the server takes them only when creating one.
-	ResourceTypeAssociations []ResourceType    `json:"resource_type_associations,omitempty"`
-	Properties               MetadefProperties `json:"properties,omitempty"`
-	Objects                  []MetadefObject   `json:"objects,omitempty"`
-	Tags                     []MetadefTag      `json:"tags,omitempty"`
+	ResourceTypeAssociations []ResourceType    `json:"resource_type_associations,omitzero"`
+	Properties               MetadefProperties `json:"properties,omitzero"`
+	Objects                  []MetadefObject   `json:"objects,omitzero"`
+	Tags                     []MetadefTag      `json:"tags,omitzero"`
 	CreatedAt                time.Time         `json:"created_at,omitzero"`
 	UpdatedAt                time.Time         `json:"updated_at,omitzero"`
 	Self                     string            `json:"self,omitempty"`
@@ -60,13 +60,13 @@ type MetadefProperty struct {
 	Type            string          `json:"type,omitempty"` // array, boolean, integer, number, object or string
 	Title           string          `json:"title,omitempty"`
 	Description     string          `json:"description,omitempty"`
-	Operators       []string        `json:"operators,omitempty"`
-	Required        []string        `json:"required,omitempty"` // of an object-typed property
+	Operators       []string        `json:"operators,omitzero"`
+	Required        []string        `json:"required,omitzero"` // of an object-typed property
 	Default         json.RawMessage `json:"default,omitempty"`
 	Readonly        *bool           `json:"readonly,omitempty"`
 	Minimum         *float64        `json:"minimum,omitempty"`
 	Maximum         *float64        `json:"maximum,omitempty"`
-	Enum            []any           `json:"enum,omitempty"`
+	Enum            []any           `json:"enum,omitzero"`
 	Pattern         string          `json:"pattern,omitempty"`
 	MinLength       *int            `json:"minLength,omitempty"`
 	MaxLength       *int            `json:"maxLength,omitempty"`
@@ -80,7 +80,7 @@ type MetadefProperty struct {
 // MetadefItems describes the elements of an array property.
 type MetadefItems struct {
 	Type string `json:"type,omitempty"`
-	Enum []any  `json:"enum,omitempty"`
+	Enum []any  `json:"enum,omitzero"`
 }
 
 // MetadefProperties are properties in the order the server listed them. On the
@@ -147,8 +147,8 @@ func (ps MetadefProperties) MarshalJSON() ([]byte, error) {
 type MetadefObject struct {
 	Name        string            `json:"name"`
 	Description string            `json:"description,omitempty"`
-	Required    []string          `json:"required,omitempty"`
-	Properties  MetadefProperties `json:"properties,omitempty"`
+	Required    []string          `json:"required,omitzero"`
+	Properties  MetadefProperties `json:"properties,omitzero"`
 	CreatedAt   time.Time         `json:"created_at,omitzero"`
 	UpdatedAt   time.Time         `json:"updated_at,omitzero"`
 	Self        string            `json:"self,omitempty"`

@@ -21,16 +21,7 @@ import (
 var notImplemented = map[string]bool{
 	"cache-clear": true, "cache-delete": true, "cache-list": true, "cache-queue": true,
 	"location-add": true, "location-delete": true, "location-update": true,
-	"md-namespace-create": true, "md-namespace-delete": true, "md-namespace-import": true,
-	"md-namespace-list": true, "md-namespace-objects-delete": true, "md-namespace-properties-delete": true,
-	"md-namespace-resource-type-list": true, "md-namespace-show": true, "md-namespace-tags-delete": true,
-	"md-namespace-update": true, "md-object-create": true, "md-object-delete": true, "md-object-list": true,
-	"md-object-property-show": true, "md-object-show": true, "md-object-update": true,
-	"md-property-create": true, "md-property-delete": true, "md-property-list": true,
-	"md-property-show": true, "md-property-update": true, "md-resource-type-associate": true,
-	"md-resource-type-deassociate": true, "md-resource-type-list": true, "md-tag-create": true,
-	"md-tag-create-multiple": true, "md-tag-delete": true, "md-tag-list": true, "md-tag-show": true,
-	"md-tag-update": true, "task-create": true, "task-list": true, "usage": true,
+	"task-create": true, "task-list": true, "usage": true,
 }
 
 // ourCommands are deliberate additions.
