@@ -63,11 +63,7 @@ func (c *Client) AddLocation(ctx context.Context, imageID, url string, metadata 
 // Every URL must be one of the image's; otherwise nothing is changed and the
 // error wraps ErrUnknownLocation.
 func (c *Client) DeleteLocations(ctx context.Context, imageID string, urls ...string) (*Image, error) {
-	img, err := c.GetImage(ctx, imageID)
-	if err != nil {
-		return nil, err
-	}
-	locs, err := img.Locations()
+	_, locs, err := c.imageLocations(ctx, imageID)
 	if err != nil {
 		return nil, err
 	}
@@ -102,11 +98,7 @@ func (c *Client) UpdateLocation(ctx context.Context, imageID, url string, metada
 	if metadata == nil {
 		metadata = map[string]any{}
 	}
-	img, err := c.GetImage(ctx, imageID)
-	if err != nil {
-		return nil, err
-	}
-	locs, err := img.Locations()
+	img, locs, err := c.imageLocations(ctx, imageID)
 	if err != nil {
 		return nil, err
 	}
@@ -119,6 +111,16 @@ func (c *Client) UpdateLocation(ctx context.Context, imageID, url string, metada
 	}
 	locs[i].Metadata = metadata
 	return c.UpdateImage(ctx, imageID, Replace("locations", locs))
+}
+
+// imageLocations fetches an image and the locations it shows.
+func (c *Client) imageLocations(ctx context.Context, imageID string) (*Image, []Location, error) {
+	img, err := c.GetImage(ctx, imageID)
+	if err != nil {
+		return nil, nil, err
+	}
+	locs, err := img.Locations()
+	return img, locs, err
 }
 
 func jsonEqual(a, b any) bool {

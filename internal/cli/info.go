@@ -26,18 +26,91 @@ func (a *app) cmdImportInfo() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			methods, err := c.ImportInfo(ctx)
+			raw, err := c.ImportInfoDocument(ctx)
 			if errors.Is(err, glance.ErrNotFound) {
 				return fmt.Errorf("Target Glance does not support Image Import workflow")
 			}
 			if err != nil {
 				return err
 			}
-			return printRecord(a.io.Out, &p, map[string]any{"import-methods": methods}, nil)
+			var doc map[string]json.RawMessage
+			if err := json.Unmarshal(raw, &doc); err != nil {
+				return fmt.Errorf("decoding import info: %w", err)
+			}
+			rec := make(map[string]any, len(doc))
+			for k, v := range doc {
+				rec[k] = decodeNumbers(v)
+			}
+			// The whole document, nested objects in the server's key order.
+			return printRecord(a.io.Out, &p, rec, func(k string, v any) string {
+				if _, ok := v.(string); ok {
+					return pyStr(v)
+				}
+				return pyJSONRaw(doc[k])
+			})
 		},
 	}
 	addPrintFlags(c.Flags(), &p)
 	return c
+}
+
+// decodeNumbers decodes JSON keeping numbers as json.Number.
+func decodeNumbers(raw json.RawMessage) any {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	dec.Decode(&v)
+	return v
+}
+
+// pyJSONRaw is Python's json.dumps of a JSON document, keeping its key order.
+func pyJSONRaw(raw json.RawMessage) string {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var b bytes.Buffer
+	if err := writeRawPy(&b, dec); err != nil {
+		return string(raw)
+	}
+	return b.String()
+}
+
+func writeRawPy(b *bytes.Buffer, dec *json.Decoder) error {
+	t, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch t := t.(type) {
+	case json.Delim:
+		b.WriteByte(byte(t))
+		for i := 0; dec.More(); i++ {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			if t == '{' {
+				k, err := dec.Token()
+				if err != nil {
+					return err
+				}
+				writePyJSON(b, k)
+				b.WriteString(": ")
+			}
+			if err := writeRawPy(b, dec); err != nil {
+				return err
+			}
+		}
+		end, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		b.WriteByte(byte(end.(json.Delim)))
+	case nil:
+		b.WriteString("null")
+	case json.Number:
+		b.WriteString(t.String())
+	default:
+		writePyJSON(b, t)
+	}
+	return nil
 }
 
 func (a *app) cmdStoresInfo() *cobra.Command {
@@ -52,36 +125,50 @@ func (a *app) cmdStoresInfo() *cobra.Command {
 			if err := p.checkFormat(); err != nil {
 				return err
 			}
-			if detail {
-				return errors.New("--detail is not supported by this client yet")
-			}
 			ctx := cmd.Context()
 			c, err := a.imageClient(ctx)
 			if err != nil {
 				return err
 			}
-			stores, err := c.Stores(ctx)
-			if errors.Is(err, glance.ErrNotFound) {
-				return fmt.Errorf("Multi Backend support is not enabled")
-			}
-			if err != nil {
-				return err
-			}
-			list := make([]any, len(stores))
-			text := make([]string, len(stores))
-			for i, s := range stores {
-				m := map[string]any{"id": s.ID, "description": s.Description}
-				// The server's key order, as python-glanceclient prints it.
-				t := fmt.Sprintf(`{"id": %s, "description": %s`, pyJSON(s.ID), pyJSON(s.Description))
-				if s.Default {
-					m["default"] = "true"
-					t += `, "default": "true"`
+			var list []any
+			var text []string
+			if detail {
+				stores, err := c.StoresDetail(ctx)
+				if errors.Is(err, glance.ErrNotFound) {
+					return fmt.Errorf("Multi Backend support is not enabled")
 				}
-				if s.ReadOnly {
-					m["read-only"] = "true"
-					t += `, "read-only": "true"`
+				if err != nil {
+					return err
 				}
-				list[i], text[i] = m, t+"}"
+				for _, s := range stores {
+					list = append(list, decodeNumbers(s.Raw))
+					text = append(text, pyJSONRaw(s.Raw))
+				}
+			} else {
+				stores, err := c.Stores(ctx)
+				if errors.Is(err, glance.ErrNotFound) {
+					return fmt.Errorf("Multi Backend support is not enabled")
+				}
+				if err != nil {
+					return err
+				}
+				for _, s := range stores {
+					m := map[string]any{"id": s.ID, "description": s.Description}
+					// The server's key order, as python-glanceclient prints it.
+					t := fmt.Sprintf(`{"id": %s, "description": %s`, pyJSON(s.ID), pyJSON(s.Description))
+					if s.Default {
+						m["default"] = "true"
+						t += `, "default": "true"`
+					}
+					if s.ReadOnly {
+						m["read-only"] = "true"
+						t += `, "read-only": "true"`
+					}
+					list, text = append(list, m), append(text, t+"}")
+				}
+			}
+			if list == nil {
+				list = []any{}
 			}
 			return printRecord(a.io.Out, &p, map[string]any{"stores": list}, func(string, any) string {
 				return "[" + strings.Join(text, ", ") + "]"
@@ -89,6 +176,37 @@ func (a *app) cmdStoresInfo() *cobra.Command {
 		},
 	}
 	c.Flags().BoolVar(&detail, "detail", false, "Shows details of stores. Admin only.")
+	addPrintFlags(c.Flags(), &p)
+	return c
+}
+
+func (a *app) cmdUsage() *cobra.Command {
+	var p printOptions
+	c := &cobra.Command{
+		Use:   "usage",
+		Short: "Get quota usage information.",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := p.checkFormat(); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			c, err := a.imageClient(ctx)
+			if err != nil {
+				return err
+			}
+			quotas, err := c.Usage(ctx)
+			if err != nil {
+				return err
+			}
+			recs := make([]map[string]any, len(quotas))
+			for i, q := range quotas {
+				recs[i] = map[string]any{"quota": q.Name, "limit": q.Limit, "usage": q.Usage}
+			}
+			cols := []column{{"Quota", "quota"}, {"Limit", "limit"}, {"Usage", "usage"}}
+			// Every value is printed, zeros included (print_dict_list).
+			return printRecords(a.io.Out, &p, cols, recs, func(_ string, v any) string { return fmt.Sprint(v) })
+		},
+	}
 	addPrintFlags(c.Flags(), &p)
 	return c
 }
@@ -179,85 +297,4 @@ func orderedKeys(doc json.RawMessage, field string) ([]string, error) {
 		}
 	}
 	return keys, nil
-}
-
-// taskRecord is a task by its API field names.
-func taskRecord(t *glance.Task) map[string]any {
-	data, _ := json.Marshal(t)
-	var m map[string]any
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	dec.Decode(&m)
-	return m
-}
-
-func (a *app) cmdTaskShow() *cobra.Command {
-	var p printOptions
-	c := &cobra.Command{
-		Use:   "task-show <TASK_ID>",
-		Short: "Describe a specific task.",
-		Args:  exactArgs("<TASK_ID>"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := p.checkFormat(); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			c, err := a.imageClient(ctx)
-			if err != nil {
-				return err
-			}
-			t, err := c.GetTask(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			return printRecord(a.io.Out, &p, taskRecord(t), nil)
-		},
-	}
-	c.Annotations = map[string]string{"args": "  <TASK_ID>  ID of task to describe.\n"}
-	addPrintFlags(c.Flags(), &p)
-	return c
-}
-
-func (a *app) cmdImageTasks() *cobra.Command {
-	var p printOptions
-	c := &cobra.Command{
-		Use:   "image-tasks <IMAGE_ID>",
-		Short: "Get tasks associated with image",
-		Args:  exactArgs("<IMAGE_ID>"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := p.checkFormat(); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			c, err := a.imageClient(ctx)
-			if err != nil {
-				return err
-			}
-			cols := []column{{"Message", "message"}, {"Status", "status"}, {"Updated at", "updated_at"}}
-			if a.g.verbose {
-				cols = []column{{"Image Id", "image_id"}, {"Task Id", "id"}, {"Message", "message"}, {"Status", "status"},
-					{"Updated at", "updated_at"}, {"User Id", "user_id"}, {"Request Id", "request_id"}, {"Result", "result"},
-					{"Owner", "owner"}, {"Input", "input"}, {"Expires at", "expires_at"}}
-			}
-			return resolveID(ctx, c, args[0], func(id string) error {
-				tasks, err := c.ImageTasks(ctx, id)
-				if err != nil {
-					return err
-				}
-				recs := make([]map[string]any, len(tasks))
-				for i := range tasks {
-					recs[i] = taskRecord(&tasks[i])
-				}
-				return printRecords(a.io.Out, &p, cols, recs, func(_ string, v any) string {
-					if v == nil {
-						return ""
-					}
-					return pyStr(v)
-				})
-			})
-		},
-	}
-	c.Annotations = map[string]string{"args": "  <IMAGE_ID>  ID or name of image to get tasks.\n"}
-	addPrintFlags(c.Flags(), &p)
-	return c
 }

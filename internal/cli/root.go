@@ -91,8 +91,10 @@ func (a *app) newRoot() *cobra.Command {
 		a.cmdImageCreateViaImport(), a.cmdImageStage(), a.cmdImageImport(),
 	)
 	add("member", a.cmdMemberCreate(), a.cmdMemberDelete(), a.cmdMemberGet(), a.cmdMemberList(), a.cmdMemberUpdate())
-	add("info", a.cmdImportInfo(), a.cmdStoresInfo(), a.cmdStoresDelete(), a.cmdExplain())
-	add("task", a.cmdTaskShow())
+	add("info", a.cmdImportInfo(), a.cmdStoresInfo(), a.cmdStoresDelete(), a.cmdExplain(), a.cmdUsage())
+	add("task", a.cmdTaskShow(), a.cmdTaskList(), a.cmdTaskCreate())
+	add("cache", a.cmdCacheList(), a.cmdCacheQueue(), a.cmdCacheDelete(), a.cmdCacheClear())
+	add("location", a.cmdLocationAdd(), a.cmdLocationDelete(), a.cmdLocationUpdate(), a.cmdAddLocation())
 	add("metadefs", a.mdCommands()...)
 	add("shell", a.cmdBashCompletion(), a.cmdHelp(root), a.cmdTokenCacheClear())
 	return root

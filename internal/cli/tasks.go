@@ -1,0 +1,173 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+
+	"github.com/spf13/cobra"
+
+	"github.com/go-glance/glance"
+)
+
+// taskRecord is a task by its API field names.
+func taskRecord(t *glance.Task) map[string]any {
+	data, _ := json.Marshal(t)
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	dec.Decode(&m)
+	return m
+}
+
+func (a *app) cmdTaskShow() *cobra.Command {
+	var p printOptions
+	c := &cobra.Command{
+		Use:   "task-show <TASK_ID>",
+		Short: "Describe a specific task.",
+		Args:  exactArgs("<TASK_ID>"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := p.checkFormat(); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			c, err := a.imageClient(ctx)
+			if err != nil {
+				return err
+			}
+			t, err := c.GetTask(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			return printRecord(a.io.Out, &p, taskRecord(t), nil)
+		},
+	}
+	c.Annotations = map[string]string{"args": "  <TASK_ID>  ID of task to describe.\n"}
+	addPrintFlags(c.Flags(), &p)
+	return c
+}
+
+func (a *app) cmdImageTasks() *cobra.Command {
+	var p printOptions
+	c := &cobra.Command{
+		Use:   "image-tasks <IMAGE_ID>",
+		Short: "Get tasks associated with image",
+		Args:  exactArgs("<IMAGE_ID>"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := p.checkFormat(); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			c, err := a.imageClient(ctx)
+			if err != nil {
+				return err
+			}
+			cols := []column{{"Message", "message"}, {"Status", "status"}, {"Updated at", "updated_at"}}
+			if a.g.verbose {
+				cols = []column{{"Image Id", "image_id"}, {"Task Id", "id"}, {"Message", "message"}, {"Status", "status"},
+					{"Updated at", "updated_at"}, {"User Id", "user_id"}, {"Request Id", "request_id"}, {"Result", "result"},
+					{"Owner", "owner"}, {"Input", "input"}, {"Expires at", "expires_at"}}
+			}
+			return resolveID(ctx, c, args[0], func(id string) error {
+				tasks, err := c.ImageTasks(ctx, id)
+				if err != nil {
+					return err
+				}
+				recs := make([]map[string]any, len(tasks))
+				for i := range tasks {
+					recs[i] = taskRecord(&tasks[i])
+				}
+				return printRecords(a.io.Out, &p, cols, recs, func(_ string, v any) string {
+					if v == nil {
+						return ""
+					}
+					return pyStr(v)
+				})
+			})
+		},
+	}
+	c.Annotations = map[string]string{"args": "  <IMAGE_ID>  ID or name of image to get tasks.\n"}
+	addPrintFlags(c.Flags(), &p)
+	return c
+}
+
+func (a *app) cmdTaskList() *cobra.Command {
+	var (
+		p                printOptions
+		o                glance.TaskListOptions
+		sortKey, sortDir = "status", "desc"
+	)
+	c := &cobra.Command{
+		Use:   "task-list [--sort-key {id,type,status}] [--sort-dir {asc,desc}] [--page-size <SIZE>] [--type <TYPE>] [--status <STATUS>]",
+		Short: "List tasks you can access.",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := p.checkFormat(); err != nil {
+				return err
+			}
+			if o.PageSize < 0 {
+				return usageErrorf("argument --page-size: invalid value: %d", o.PageSize)
+			}
+			o.SortKey, o.SortDir = sortKey, sortDir
+			ctx := cmd.Context()
+			c, err := a.imageClient(ctx)
+			if err != nil {
+				return err
+			}
+			var recs []map[string]any
+			for t, err := range c.ListTasks(ctx, &o) {
+				if err != nil {
+					return err
+				}
+				recs = append(recs, taskRecord(t))
+			}
+			cols := []column{{"ID", "id"}, {"Type", "type"}, {"Status", "status"}, {"Owner", "owner"}}
+			return printRecords(a.io.Out, &p, cols, recs, nil)
+		},
+	}
+	f := c.Flags()
+	f.Var(&choice{v: &sortKey, choices: glance.TaskSortKeys}, "sort-key", "Sort task list by specified field.")
+	f.Var(&choice{v: &sortDir, choices: []string{"asc", "desc"}}, "sort-dir", "Sort task list in specified direction.")
+	f.IntVar(&o.PageSize, "page-size", 0, "Number of tasks to request in each paginated request.")
+	f.StringVar(&o.Type, "type", "", "Filter tasks to those that have this type.")
+	f.StringVar(&o.Status, "status", "", "Filter tasks to those that have this status.")
+	addPrintFlags(f, &p)
+	return c
+}
+
+func (a *app) cmdTaskCreate() *cobra.Command {
+	var (
+		p               printOptions
+		taskType, input string
+	)
+	c := &cobra.Command{
+		Use:   "task-create [--type <TYPE>] [--input <STRING>]",
+		Short: "Create a new task.",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := p.checkFormat(); err != nil {
+				return err
+			}
+			if taskType == "" || input == "" {
+				return errors.New("Unable to create task. Specify task type and input.")
+			}
+			in, err := jsonObject(input, `Failed to parse the "input" parameter. Must be a valid JSON object.`)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			c, err := a.imageClient(ctx)
+			if err != nil {
+				return err
+			}
+			t, err := c.CreateTask(ctx, taskType, in)
+			if err != nil {
+				return err
+			}
+			return printRecord(a.io.Out, &p, taskRecord(t), nil)
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&taskType, "type", "", "Type of Task. Please refer to Glance schema or documentation to see which tasks are supported.")
+	f.StringVar(&input, "input", "{}", "Parameters of the task to be launched")
+	addPrintFlags(f, &p)
+	return c
+}
