@@ -26,6 +26,21 @@ type Task struct {
 	CreatedAt string          `json:"created_at"`
 	UpdatedAt string          `json:"updated_at"`
 	ExpiresAt string          `json:"expires_at,omitempty"`
+
+	// Raw is the task as the server sent it, keys in its order.
+	Raw json.RawMessage `json:"-"`
+}
+
+// UnmarshalJSON decodes a task and keeps its raw form.
+func (t *Task) UnmarshalJSON(data []byte) error {
+	type plain Task // no methods: avoids recursion
+	var p plain
+	if err := json.Unmarshal(data, &p); err != nil {
+		return err
+	}
+	*t = Task(p)
+	t.Raw = append(json.RawMessage(nil), data...)
+	return nil
 }
 
 // ImageTasks lists the tasks that worked on an image (API 2.12 and later).

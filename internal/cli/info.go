@@ -13,7 +13,7 @@ import (
 )
 
 func (a *app) cmdImportInfo() *cobra.Command {
-	var p printOptions
+	p := printOptions{MaxColumnWidth: 80} // print_dict's width
 	c := &cobra.Command{
 		Use:   "import-info",
 		Short: "Print import methods available from Glance.",
@@ -115,7 +115,7 @@ func writeRawPy(b *bytes.Buffer, dec *json.Decoder) error {
 
 func (a *app) cmdStoresInfo() *cobra.Command {
 	var (
-		p      printOptions
+		p      = printOptions{MaxColumnWidth: 80} // print_dict's width
 		detail bool
 	)
 	c := &cobra.Command{

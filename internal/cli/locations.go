@@ -30,7 +30,7 @@ func jsonObject(s, bad string) (map[string]any, error) {
 
 func (a *app) cmdLocationAdd() *cobra.Command {
 	var (
-		p                                        printOptions
+		p                                        = printOptions{MaxColumnWidth: 80} // print_dict's width
 		url, metadata, checksum, algo, hashValue string
 	)
 	c := &cobra.Command{
@@ -107,7 +107,7 @@ func (a *app) cmdLocationDelete() *cobra.Command {
 
 func (a *app) cmdLocationUpdate() *cobra.Command {
 	var (
-		p             printOptions
+		p             = printOptions{MaxColumnWidth: 80} // print_dict's width
 		url, metadata string
 	)
 	c := &cobra.Command{
@@ -155,7 +155,7 @@ var hashAlgos = []string{"sha512", "sha256", "sha1", "md5"}
 
 func (a *app) cmdAddLocation() *cobra.Command {
 	var (
-		p                   printOptions
+		p                   = printOptions{MaxColumnWidth: 80} // print_dict's width
 		url, validationData string
 	)
 	c := &cobra.Command{

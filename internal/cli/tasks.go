@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 
@@ -10,18 +9,37 @@ import (
 	"github.com/go-glance/glance"
 )
 
-// taskRecord is a task by its API field names.
-func taskRecord(t *glance.Task) map[string]any {
-	data, _ := json.Marshal(t)
-	var m map[string]any
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	dec.Decode(&m)
-	return m
+// taskRecord is a task by its API field names, as the server sent it but
+// for its links; raw keeps each field's JSON for printing in server order.
+func taskRecord(t *glance.Task) (rec map[string]any, raw map[string]json.RawMessage) {
+	if err := json.Unmarshal(t.Raw, &raw); err != nil || raw == nil {
+		data, _ := json.Marshal(t)
+		raw = nil
+		json.Unmarshal(data, &raw)
+	}
+	delete(raw, "self")
+	delete(raw, "schema")
+	rec = make(map[string]any, len(raw))
+	for k, v := range raw {
+		rec[k] = decodeNumbers(v)
+	}
+	return rec, raw
+}
+
+// printTask prints a task the way python-glanceclient's print_dict does.
+func (a *app) printTask(p *printOptions, t *glance.Task) error {
+	rec, raw := taskRecord(t)
+	return printRecord(a.io.Out, p, rec, func(k string, v any) string {
+		switch v.(type) {
+		case map[string]any, []any:
+			return pyJSONRaw(raw[k])
+		}
+		return pyStr(v)
+	})
 }
 
 func (a *app) cmdTaskShow() *cobra.Command {
-	var p printOptions
+	p := printOptions{MaxColumnWidth: 80} // print_dict's width
 	c := &cobra.Command{
 		Use:   "task-show <TASK_ID>",
 		Short: "Describe a specific task.",
@@ -39,7 +57,7 @@ func (a *app) cmdTaskShow() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printRecord(a.io.Out, &p, taskRecord(t), nil)
+			return a.printTask(&p, t)
 		},
 	}
 	c.Annotations = map[string]string{"args": "  <TASK_ID>  ID of task to describe.\n"}
@@ -75,7 +93,7 @@ func (a *app) cmdImageTasks() *cobra.Command {
 				}
 				recs := make([]map[string]any, len(tasks))
 				for i := range tasks {
-					recs[i] = taskRecord(&tasks[i])
+					recs[i], _ = taskRecord(&tasks[i])
 				}
 				return printRecords(a.io.Out, &p, cols, recs, func(_ string, v any) string {
 					if v == nil {
@@ -118,7 +136,8 @@ func (a *app) cmdTaskList() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				recs = append(recs, taskRecord(t))
+				rec, _ := taskRecord(t)
+				recs = append(recs, rec)
 			}
 			cols := []column{{"ID", "id"}, {"Type", "type"}, {"Status", "status"}, {"Owner", "owner"}}
 			return printRecords(a.io.Out, &p, cols, recs, nil)
@@ -136,7 +155,7 @@ func (a *app) cmdTaskList() *cobra.Command {
 
 func (a *app) cmdTaskCreate() *cobra.Command {
 	var (
-		p               printOptions
+		p               = printOptions{MaxColumnWidth: 80} // print_dict's width
 		taskType, input string
 	)
 	c := &cobra.Command{
@@ -162,7 +181,7 @@ func (a *app) cmdTaskCreate() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printRecord(a.io.Out, &p, taskRecord(t), nil)
+			return a.printTask(&p, t)
 		},
 	}
 	f := c.Flags()
