@@ -18,14 +18,11 @@ import (
 
 // notImplemented are python-glanceclient commands this client does not
 // have yet (the library has no API for them).
-var notImplemented = map[string]bool{
-	"cache-clear": true, "cache-delete": true, "cache-list": true, "cache-queue": true,
-	"location-add": true, "location-delete": true, "location-update": true,
-	"task-create": true, "task-list": true, "usage": true,
-}
+var notImplemented = map[string]bool{}
 
 // ourCommands are deliberate additions.
-var ourCommands = map[string]bool{"completion": true, "token-cache-clear": true}
+// add-location is python-glanceclient 4.7's (image API 2.17).
+var ourCommands = map[string]bool{"completion": true, "token-cache-clear": true, "add-location": true}
 
 // ourOptions are deliberate additions, by command ("" for global ones).
 var ourOptions = map[string][]string{
@@ -46,6 +43,12 @@ var ourOptions = map[string][]string{
 	"stores-info":             {"-f", "--format", "-c", "--column"},
 	"explain":                 {"-f", "--format", "-c", "--column"},
 	"task-show":               {"-f", "--format", "-c", "--column"},
+	"task-list":               {"-f", "--format", "-c", "--column"},
+	"task-create":             {"-f", "--format", "-c", "--column"},
+	"cache-list":              {"-f", "--format", "-c", "--column"},
+	"location-add":            {"-f", "--format", "-c", "--column"},
+	"location-update":         {"-f", "--format", "-c", "--column"},
+	"usage":                   {"-f", "--format", "-c", "--column"},
 }
 
 var optionRE = regexp.MustCompile(`(?:^|[\s\[,])(--?[a-zA-Z][a-zA-Z0-9_-]*)`)
