@@ -84,3 +84,17 @@ func TestDebugGet(t *testing.T) {
 		t.Errorf("URLs %q", urls)
 	}
 }
+
+func TestKeepAliveStalls(t *testing.T) {
+	rows := []loadRow{
+		{server: "A", endpoint: "list", keepAlive: true, conns: 1, res: loadResult{p50: 60 * time.Millisecond}},
+		{server: "A", endpoint: "list", keepAlive: false, conns: 1, res: loadResult{p50: 20 * time.Millisecond}},
+		{server: "A", endpoint: "show", keepAlive: true, conns: 1, res: loadResult{p50: 6 * time.Millisecond}},
+		{server: "A", endpoint: "show", keepAlive: false, conns: 1, res: loadResult{p50: 2 * time.Millisecond}},
+		{server: "B", endpoint: "list", keepAlive: true, conns: 1, res: loadResult{p50: 60 * time.Millisecond}},
+	}
+	notes := keepAliveStalls(rows)
+	if len(notes) != 1 {
+		t.Fatalf("notes %q, want one, about A's list", notes)
+	}
+}

@@ -34,6 +34,8 @@ const (
 	osc       = "openstack"
 	pyGlance  = "python-glance"
 	curl      = "curl"
+	// curlAfterRoot is curl with GET / before the same requests.
+	curlAfterRoot = "curl-after-root"
 )
 
 // cleanEnv is the environment of every measured command: no OS_* or cache
@@ -131,6 +133,14 @@ func benchCLI(ctx context.Context, c *config, cloud *testenv.Cloud, bins *binari
 		env:  cleanEnv(home("curl")),
 		list: append(slices.Clone(curlArgs), listURLs...),
 		show: append(slices.Clone(curlArgs), showURLs...)})
+	// The same after a GET of the version document on the same connection, as
+	// a client that discovers the API version first sends them: it shows what
+	// a second request on a kept-alive connection costs with this server.
+	root := peer.base + "/"
+	specs = append(specs, spec{key: curlAfterRoot, client: "curl", auth: "token, GET / first on the same connection",
+		env:  cleanEnv(home("curl")),
+		list: append(append(slices.Clone(curlArgs), root), listURLs...),
+		show: append(append(slices.Clone(curlArgs), root), showURLs...)})
 	var jobs []*job
 	for _, s := range specs {
 		cc := &cliCase{client: s.client, auth: s.auth}

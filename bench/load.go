@@ -15,20 +15,25 @@ import (
 )
 
 // loadTest keeps conns connections busy with GET url for d and measures the
-// throughput and latencies, with wrk or with loadGo.
-func loadTest(ctx context.Context, gen, url, token string, conns int, d time.Duration) loadResult {
+// throughput and latencies, with wrk or with loadGo. Without keepAlive each
+// request asks the server to close its connection, and the next one opens
+// a new one.
+func loadTest(ctx context.Context, gen, url, token string, conns int, d time.Duration, keepAlive bool) loadResult {
 	if gen == "wrk" {
-		return loadWrk(ctx, url, token, conns, d)
+		return loadWrk(ctx, url, token, conns, d, keepAlive)
 	}
-	return loadGo(ctx, url, token, conns, d)
+	return loadGo(ctx, url, token, conns, d, keepAlive)
 }
 
 // loadWrk runs wrk with one thread: on a small machine the servers need
 // the other cores more than wrk does.
-func loadWrk(ctx context.Context, url, token string, conns int, d time.Duration) loadResult {
+func loadWrk(ctx context.Context, url, token string, conns int, d time.Duration, keepAlive bool) loadResult {
 	args := []string{"-t1", "-c" + strconv.Itoa(conns), "-d" + strconv.Itoa(max(1, int(d.Seconds()))) + "s", "--latency", "--timeout", "10s"}
 	if token != "" {
 		args = append(args, "-H", "X-Auth-Token: "+token)
+	}
+	if !keepAlive {
+		args = append(args, "-H", "Connection: close")
 	}
 	out, err := exec.CommandContext(ctx, "wrk", append(args, url)...).CombinedOutput()
 	if err != nil {
@@ -95,10 +100,11 @@ func wrkDuration(num, unit string) time.Duration {
 	return time.Duration(f * float64(scale))
 }
 
-// loadGo is a closed-loop load generator: conns goroutines, each with its
-// own kept-alive connection, send one request after the other for d.
-func loadGo(ctx context.Context, url, token string, conns int, d time.Duration) loadResult {
-	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true}
+// loadGo is a closed-loop load generator: conns goroutines, each with a
+// connection of its own, send one request after the other for d.
+func loadGo(ctx context.Context, url, token string, conns int, d time.Duration, keepAlive bool) loadResult {
+	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true,
+		DisableKeepAlives: !keepAlive}
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 	ctx, cancel := context.WithTimeout(ctx, d)

@@ -31,6 +31,7 @@ type config struct {
 	images       int
 	duration     time.Duration
 	conns        []int
+	keepAlive    []bool // connection modes of the load tests
 	transferMiB  int
 	transferRuns int
 	timer        string // auto, hyperfine or go
@@ -49,7 +50,7 @@ func main() {
 
 func run() error {
 	var c config
-	var conns, only string
+	var conns, modes, only string
 	defPeer := os.Getenv("GLANCE_PEER_DIR")
 	if defPeer == "" {
 		defPeer = os.Getenv("GLANCE_PEER_ENV")
@@ -64,6 +65,7 @@ func run() error {
 	flag.IntVar(&c.images, "images", 20, "images to seed in each server")
 	flag.DurationVar(&c.duration, "duration", 10*time.Second, "length of each load test")
 	flag.StringVar(&conns, "conns", "1,8", "concurrent connections of the load tests, comma-separated")
+	flag.StringVar(&modes, "conn-modes", "keep-alive,close", "connection modes of the load tests: keep-alive, close (a new connection per request), or both")
 	flag.IntVar(&c.transferMiB, "transfer-mib", 256, "image size for the upload/download test; 0 skips it")
 	flag.IntVar(&c.transferRuns, "transfer-runs", 3, "runs per transfer command")
 	flag.StringVar(&c.timer, "timer", "auto", "CLI timer: hyperfine, go, or auto (hyperfine when installed)")
@@ -81,6 +83,16 @@ func run() error {
 	var err error
 	if c.conns, err = parseInts(conns); err != nil {
 		return fmt.Errorf("-conns: %w", err)
+	}
+	for _, m := range strings.Split(modes, ",") {
+		switch strings.TrimSpace(m) {
+		case "keep-alive":
+			c.keepAlive = append(c.keepAlive, true)
+		case "close":
+			c.keepAlive = append(c.keepAlive, false)
+		default:
+			return fmt.Errorf("-conn-modes: unknown mode %q (keep-alive, close)", m)
+		}
 	}
 	c.sections = map[string]bool{}
 	for _, s := range strings.Split(only, ",") {

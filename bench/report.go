@@ -215,6 +215,19 @@ func (r *report) writeCLI(p func(string, ...any)) {
 	for _, n := range c.notes {
 		p("- %s", n)
 	}
+	if a, b := c.cases[curlAfterRoot], c.cases[curl]; a != nil && b != nil {
+		for _, x := range []struct {
+			op   string
+			a, b result
+		}{{"image-list", a.list, b.list}, {"image-show", a.show, b.show}} {
+			if x.a.err == nil && x.b.err == nil && x.a.wall-x.b.wall > 20*time.Millisecond {
+				p("- curl's %s requests take %s longer after a GET / on the same connection (%s against %s): "+
+					"the server holds back its answer on a reused connection (see section 2). A client that "+
+					"discovers the API version on the connection it then uses pays this too.",
+					x.op, fmtDur(x.a.wall-x.b.wall), fmtDur(x.a.wall), fmtDur(x.b.wall))
+			}
+		}
+	}
 	for _, k := range c.order {
 		cc := c.cases[k]
 		for _, x := range []struct {
@@ -231,9 +244,9 @@ func (r *report) writeCLI(p func(string, ...any)) {
 
 func (r *report) writeServer(p func(string, ...any)) {
 	s := r.server
-	gen := "wrk (1 thread, keep-alive)"
+	gen := "wrk (1 thread)"
 	if s.generator == "go" {
-		gen = "the harness's own Go load generator (keep-alive)"
+		gen = "the harness's own Go load generator"
 	}
 	p("## 2. Server: Glance and glanced under load")
 	p("")
@@ -241,42 +254,47 @@ func (r *report) writeServer(p func(string, ...any)) {
 	if s.glancedProcs > 0 {
 		procs = fmt.Sprintf("GOMAXPROCS=%d, to match Glance's %s", s.glancedProcs, s.glanceConf)
 	}
-	p("%s; closed loop: each connection sends its next request when the answer is in, for %v, "+
-		"after an untimed warm-up of up to 2 s. Every request carries alpha-user's token. "+
+	p("%s; closed loop: each of the concurrent clients sends its next request when the answer is in, for %v, "+
+		"after an untimed warm-up of up to 2 s. \"keep-alive\" reuses each client's connection; "+
+		"\"new connection per request\" sends Connection: close and connects again. Every request carries alpha-user's token. "+
 		"glanced: %s; %s. Each server holds the same %d seeded images; the list asks for them by tag. "+
 		"The load generator shares the %d CPUs with the server.",
 		gen, r.cfg.duration, s.glancedAuth, procs, r.cfg.images, r.machine.cores)
 	p("")
-	p("| Server | Request | Connections | Requests/s | p50 | p90 | p99 | max | Errors |")
-	p("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+	p("| Server | Request | Connections | Concurrent | Requests/s | p50 | p90 | p99 | max | Errors |")
+	p("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
 	for _, row := range s.rows {
 		x := row.res
 		if x.err != nil {
-			p("| %s | %s | %d | failed: %s | | | | | |", row.server, row.endpoint, row.conns, oneLine(x.err.Error()))
+			p("| %s | %s | %s | %d | failed: %s | | | | | |", row.server, row.endpoint, connMode(row.keepAlive), row.conns, oneLine(x.err.Error()))
 			continue
 		}
 		errs := fmt.Sprint(x.errors)
 		if x.errorDetail != "" {
 			errs += " (" + x.errorDetail + ")"
 		}
-		p("| %s | %s | %d | %.0f | %s | %s | %s | %s | %s |", row.server, row.endpoint, row.conns, x.rps,
+		p("| %s | %s | %s | %d | %.0f | %s | %s | %s | %s | %s |", row.server, row.endpoint, connMode(row.keepAlive), row.conns, x.rps,
 			fmtDur(x.p50), fmtDur(x.p90), fmtDur(x.p99), fmtDur(x.max), errs)
 	}
 	p("")
 	// Ratios: the rows come in the same order for both servers.
 	half := len(s.rows) / 2
 	if half > 0 && len(s.rows) == 2*half {
-		p("| Request | Connections | Requests/s, glanced ÷ Glance | p50 latency, Glance ÷ glanced |")
-		p("|---|---:|---:|---:|")
+		p("| Request | Connections | Concurrent | Requests/s, glanced ÷ Glance | p50 latency, Glance ÷ glanced |")
+		p("|---|---|---:|---:|---:|")
 		for i := range half {
 			a, b := s.rows[i], s.rows[half+i]
 			if a.res.err != nil || b.res.err != nil || a.res.rps == 0 || b.res.p50 == 0 {
 				continue
 			}
-			p("| %s | %d | %s | %s |", a.endpoint, a.conns, fmtRatio(b.res.rps/a.res.rps), fmtRatio(float64(a.res.p50)/float64(b.res.p50)))
+			p("| %s | %s | %d | %s | %s |", a.endpoint, connMode(a.keepAlive), a.conns, fmtRatio(b.res.rps/a.res.rps), fmtRatio(float64(a.res.p50)/float64(b.res.p50)))
 		}
 		p("")
 	}
+	for _, n := range keepAliveStalls(s.rows) {
+		p("- %s", n)
+	}
+	p("")
 	p("Resident memory (VmRSS; for glanced also VmHWM, its peak):")
 	p("")
 	p("| Process | Before the load | After the load | Peak |")
@@ -315,6 +333,36 @@ func (r *report) writeTransfer(p func(string, ...any)) {
 			fmtDur(x.min), fmtDur(x.max), mib(x.rss))
 	}
 	p("")
+}
+
+// keepAliveStalls points out the tests whose median latency on kept-alive
+// connections is well above that on new ones: the server then holds back
+// answers on a reused connection.
+func keepAliveStalls(rows []loadRow) []string {
+	type key struct {
+		server, endpoint string
+		conns            int
+	}
+	fresh := map[key]loadResult{}
+	for _, r := range rows {
+		if !r.keepAlive && r.res.err == nil {
+			fresh[key{r.server, r.endpoint, r.conns}] = r.res
+		}
+	}
+	var notes []string
+	for _, r := range rows {
+		f, ok := fresh[key{r.server, r.endpoint, r.conns}]
+		if !r.keepAlive || r.res.err != nil || !ok {
+			continue
+		}
+		if r.res.p50 > 2*f.p50 && r.res.p50-f.p50 > 20*time.Millisecond {
+			notes = append(notes, fmt.Sprintf("%s, %s, %d concurrent: the median answer takes %s on a kept-alive connection "+
+				"but %s on a new one. A stall of this size on reused connections fits Nagle's algorithm on the "+
+				"server's socket meeting the client's delayed ACK (about 40 ms on Linux).",
+				r.server, r.endpoint, r.conns, fmtDur(r.res.p50), fmtDur(f.p50)))
+		}
+	}
+	return notes
 }
 
 func cellTime(r result) string {

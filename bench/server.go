@@ -29,6 +29,7 @@ type serverReport struct {
 
 type loadRow struct {
 	server, endpoint string
+	keepAlive        bool
 	conns            int
 	res              loadResult
 }
@@ -81,21 +82,23 @@ func benchServer(ctx context.Context, c *config, cloud *testenv.Cloud, bins *bin
 			if _, err := t.api.do(ctx, "GET", ep.path, "", nil, http.StatusOK); err != nil {
 				return nil, fmt.Errorf("%s: %w", t.name, err)
 			}
-			for _, n := range c.conns {
-				logf("load: %s, %s, %d connections, %v", t.name, ep.name, n, c.duration)
-				u := t.api.base + ep.path
-				// A short untimed run first, so that both servers start warm.
-				loadTest(ctx, c.load, u, t.api.token, n, min(2*time.Second, c.duration))
-				res := loadTest(ctx, c.load, u, t.api.token, n, c.duration)
-				if ctx.Err() != nil {
-					return nil, ctx.Err()
+			for _, keep := range c.keepAlive {
+				for _, n := range c.conns {
+					logf("load: %s, %s, %s, %d connections, %v", t.name, ep.name, connMode(keep), n, c.duration)
+					u := t.api.base + ep.path
+					// A short untimed run first, so that both servers start warm.
+					loadTest(ctx, c.load, u, t.api.token, n, min(2*time.Second, c.duration), keep)
+					res := loadTest(ctx, c.load, u, t.api.token, n, c.duration, keep)
+					if ctx.Err() != nil {
+						return nil, ctx.Err()
+					}
+					if res.err != nil {
+						logf("  failed: %v", res.err)
+					} else {
+						logf("  %.0f req/s, p50 %v, p99 %v, %d errors", res.rps, res.p50, res.p99, res.errors)
+					}
+					rep.rows = append(rep.rows, loadRow{server: t.name, endpoint: ep.name, keepAlive: keep, conns: n, res: res})
 				}
-				if res.err != nil {
-					logf("  failed: %v", res.err)
-				} else {
-					logf("  %.0f req/s, p50 %v, p99 %v, %d errors", res.rps, res.p50, res.p99, res.errors)
-				}
-				rep.rows = append(rep.rows, loadRow{server: t.name, endpoint: ep.name, conns: n, res: res})
 			}
 		}
 	}
@@ -219,6 +222,13 @@ func tryGlanced(ctx context.Context, c *config, cloud *testenv.Cloud, bins *bina
 	}
 	g.set = &seedSet{tag: tag, ids: ids}
 	return g, nil
+}
+
+func connMode(keepAlive bool) string {
+	if keepAlive {
+		return "keep-alive"
+	}
+	return "new connection per request"
 }
 
 func freeAddr() (string, error) {
