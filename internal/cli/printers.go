@@ -350,8 +350,14 @@ func (t *table) write(w io.Writer) error {
 				v = row[i]
 			}
 			c[i] = wrapCell(v, t.maxWidth)
-			for _, l := range c[i] {
-				widths[i] = max(widths[i], utf8.RuneCountInString(l))
+			// PrettyTable sizes a column by its unwrapped lines, capped at
+			// the maximum width, not by the lines after wrapping.
+			for _, l := range strings.Split(v, "\n") {
+				wd := utf8.RuneCountInString(l)
+				if t.maxWidth > 0 {
+					wd = min(wd, t.maxWidth)
+				}
+				widths[i] = max(widths[i], wd)
 			}
 		}
 		cells = append(cells, c)
@@ -419,10 +425,12 @@ func wrapLine(s string, width int) []string {
 	chunks := splitChunks(s)
 	var lines []string
 	var cur []rune
-	for len(chunks) > 0 {
+	for first := true; len(chunks) > 0; first = false {
 		c := []rune(chunks[0])
-		if len(cur) == 0 && strings.TrimSpace(string(c)) == "" {
-			chunks = chunks[1:] // no leading white space on a line
+		if len(cur) == 0 && !first && strings.TrimSpace(string(c)) == "" {
+			// No leading white space on a line, except the paragraph's
+			// own, which Python's textwrap keeps.
+			chunks = chunks[1:]
 			continue
 		}
 		if len(cur)+len(c) <= width {
