@@ -7,9 +7,13 @@
 #   GLANCE_PEER_DIR=DIR   use the Keystone+Glance running in DIR (e.g. /tmp/peer);
 #                         without it a quiet peer of our own is started with
 #                         scripts/openstack-up.sh and stopped afterwards, since other
-#                         users of a shared peer would skew the timings.
+#                         users of a shared peer would skew the timings. A peer from
+#                         another start script must, like ours, have Keystone's uwsgi
+#                         send "Connection: close", or the Python clients fail now and
+#                         then with "Connection reset by peer" (the report says so).
 #   BENCH_PEER_DIR=DIR    where that peer of our own lives (default $TMPDIR/glance-bench-peer);
-#                         BENCH_KEEP_PEER=1 leaves it running for the next run.
+#                         BENCH_KEEP_PEER=1 leaves it running for the next run. A peer
+#                         that was already up there is reused and left running.
 #
 # hyperfine and wrk (Debian packages) are installed when missing and we are root;
 # without them the harness times commands and generates load itself.
@@ -38,9 +42,13 @@ peer=${GLANCE_PEER_DIR:-${GLANCE_PEER_ENV:-}}
 started=
 if [[ -z $peer ]]; then
   peer=${BENCH_PEER_DIR:-${TMPDIR:-/tmp}/glance-bench-peer}
-  say "starting a peer of our own in $peer (GLANCE_PEER_DIR=DIR uses a running one)"
+  up=1
+  for name in keystone glance; do
+    [[ -f $peer/$name.pid ]] && kill -0 "$(cat "$peer/$name.pid")" 2>/dev/null || up=0
+  done
+  ((up)) || say "starting a peer of our own in $peer (GLANCE_PEER_DIR=DIR uses a running one)"
   scripts/openstack-up.sh "$peer"
-  [[ ${BENCH_KEEP_PEER:-0} == 1 ]] || started=$peer
+  ((up)) || [[ ${BENCH_KEEP_PEER:-0} == 1 ]] || started=$peer
 fi
 [[ -f $peer/env ]] || { say "$peer/env does not exist: not a peer's folder"; exit 1; }
 

@@ -84,7 +84,7 @@ func benchServer(ctx context.Context, c *config, cloud *testenv.Cloud, bins *bin
 			}
 			for _, keep := range c.keepAlive {
 				for _, n := range c.conns {
-					logf("load: %s, %s, %s, %d connections, %v", t.name, ep.name, connMode(keep), n, c.duration)
+					logf("load: %s, %s, %s, %d concurrent, %v", t.name, ep.name, connMode(keep), n, c.duration)
 					u := t.api.base + ep.path
 					// A short untimed run first, so that both servers start warm.
 					loadTest(ctx, c.load, u, t.api.token, n, min(2*time.Second, c.duration), keep)
