@@ -101,6 +101,11 @@ func newError(resp *http.Response) *Error {
 		e.URL = resp.Request.URL.Redacted()
 	}
 	e.Message = errorMessage(resp.Header.Get("Content-Type"), body, e.Status)
+	if resp.StatusCode == http.StatusMultipleChoices {
+		// Glance answers a path outside the versions it serves with its
+		// versions document: say what that means instead of dumping it.
+		e.Message = "the endpoint does not serve this API version here; it offers " + offeredVersions(body)
+	}
 	return e
 }
 
@@ -161,4 +166,21 @@ func clean(s, status string) string {
 		s = strings.TrimSpace(strings.TrimPrefix(s, status))
 	}
 	return s
+}
+
+// offeredVersions lists the version IDs of a versions document.
+func offeredVersions(body []byte) string {
+	var doc struct {
+		Versions []struct {
+			ID string `json:"id"`
+		} `json:"versions"`
+	}
+	if json.Unmarshal(body, &doc) != nil || len(doc.Versions) == 0 {
+		return "no versions it names"
+	}
+	ids := make([]string, len(doc.Versions))
+	for i, v := range doc.Versions {
+		ids[i] = v.ID
+	}
+	return strings.Join(ids, ", ")
 }

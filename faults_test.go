@@ -414,3 +414,20 @@ func TestRetriesReadsOnly(t *testing.T) {
 		t.Fatalf("retries off: %d attempts, %v", gets, err)
 	}
 }
+
+// An endpoint that does not serve v2 where the client looks answers with its
+// versions document; the error says so rather than "Multiple Choices".
+func TestWrongVersionAnswer(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusMultipleChoices)
+		io.WriteString(w, `{"versions": [{"id": "v1.1", "status": "SUPPORTED", "links": []}]}`)
+	}))
+	defer srv.Close()
+	c, _ := glance.New(srv.URL, &glance.Options{APIVersion: "2"})
+	_, err := c.GetImage(context.Background(), imageID)
+	var ge *glance.Error
+	if !errors.As(err, &ge) || ge.StatusCode != 300 || !strings.Contains(ge.Message, "offers v1.1") {
+		t.Fatalf("got %v", err)
+	}
+}

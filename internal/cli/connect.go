@@ -64,9 +64,11 @@ func (a *app) imageClient(ctx context.Context) (*glance.Client, error) {
 	if major, _, _ := strings.Cut(version, "."); major != "" && major != "2" {
 		return nil, fmt.Errorf("Invalid API version parameter %q: this client supports the Image API v2 only", o.ImageAPIVersion)
 	}
-	if version != "" {
-		version = "2"
-	}
+	// This client speaks v2 only, so there is nothing to choose: asking the
+	// endpoint for its versions (as python-glanceclient does to pick v1 or
+	// v2) would only cost a round trip. An endpoint without v2 answers the
+	// first request with 300 and its versions, which the library reports.
+	version = "2"
 	if a.g.timeout > 0 {
 		o.Timeout = time.Duration(a.g.timeout * float64(time.Second))
 	}

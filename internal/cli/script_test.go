@@ -43,6 +43,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("ALPHA_PROJECT", alpha.ProjectID)
 			env.Setenv("BETA_PROJECT", beta.ProjectID)
 			env.Setenv("GLANCE_URL", peer.GlanceURL)
+			env.Setenv("KEYSTONE_URL", peer.KeystoneURL)
 			env.Setenv("ADMIN_TOKEN", admin.Token)
 			env.Setenv("PREFIX_URL", peer.PrefixURL)
 			env.Setenv("DEAD_REGION", peer.DeadRegion)
