@@ -146,6 +146,9 @@ func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
 const imageCols = `id, name, status, visibility, protected, os_hidden, checksum, os_hash_algo, os_hash_value,
 	owner, size, virtual_size, container_format, disk_format, min_ram, min_disk, created_at, updated_at, tags, properties`
 
+// selectImage reads one image that is not deleted.
+const selectImage = `SELECT ` + imageCols + ` FROM images WHERE id = ? AND deleted = 0`
+
 type scanner interface{ Scan(...any) error }
 
 func scanImage(sc scanner) (*Image, error) {
@@ -243,7 +246,7 @@ func (s *SQLite) CreateImage(ctx context.Context, im *Image) error {
 
 // GetImage implements Metadata.
 func (s *SQLite) GetImage(ctx context.Context, id string) (*Image, error) {
-	st, err := s.prepared(ctx, `SELECT `+imageCols+` FROM images WHERE id = ? AND deleted = 0`)
+	st, err := s.prepared(ctx, selectImage)
 	if err != nil {
 		return nil, fmt.Errorf("get image: %w", err)
 	}
@@ -273,7 +276,7 @@ func (s *SQLite) UpdateImage(ctx context.Context, id string, fn func(*Image) err
 		return nil, fmt.Errorf("update image: %w", err)
 	}
 	defer tx.Rollback()
-	im, err := scanImage(tx.QueryRowContext(ctx, `SELECT `+imageCols+` FROM images WHERE id = ? AND deleted = 0`, id))
+	im, err := scanImage(tx.QueryRowContext(ctx, selectImage, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("image %s: %w", id, ErrNotFound)
 	}
@@ -351,17 +354,26 @@ func (s *SQLite) queryImages(ctx context.Context, query string, args ...any) ([]
 	if err != nil {
 		return nil, fmt.Errorf("list images: %w", err)
 	}
+	imgs, err := scanAll(rows, scanImage)
+	if err != nil {
+		return nil, fmt.Errorf("list images: %w", err)
+	}
+	return imgs, nil
+}
+
+// scanAll reads every row with scan and closes rows.
+func scanAll[T any](rows *sql.Rows, scan func(scanner) (*T, error)) ([]*T, error) {
 	defer rows.Close()
-	var out []*Image
+	out := []*T{}
 	for rows.Next() {
-		im, err := scanImage(rows)
+		v, err := scan(rows)
 		if err != nil {
-			return nil, fmt.Errorf("list images: %w", err)
+			return nil, err
 		}
-		out = append(out, im)
+		out = append(out, v)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list images: %w", err)
+		return nil, err
 	}
 	return out, nil
 }
@@ -605,16 +617,11 @@ func (s *SQLite) ListMembers(ctx context.Context, imageID string) ([]*Member, er
 	if err != nil {
 		return nil, fmt.Errorf("list members: %w", err)
 	}
-	defer rows.Close()
-	out := []*Member{}
-	for rows.Next() {
-		m, err := scanMember(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list members: %w", err)
-		}
-		out = append(out, m)
+	ms, err := scanAll(rows, scanMember)
+	if err != nil {
+		return nil, fmt.Errorf("list members: %w", err)
 	}
-	return out, rows.Err()
+	return ms, nil
 }
 
 // UpdateMember implements Metadata.
@@ -713,14 +720,9 @@ func (s *SQLite) ListTasks(ctx context.Context, imageID string) ([]*Task, error)
 	if err != nil {
 		return nil, fmt.Errorf("list tasks: %w", err)
 	}
-	defer rows.Close()
-	out := []*Task{}
-	for rows.Next() {
-		t, err := scanTask(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list tasks: %w", err)
-		}
-		out = append(out, t)
+	ts, err := scanAll(rows, scanTask)
+	if err != nil {
+		return nil, fmt.Errorf("list tasks: %w", err)
 	}
-	return out, rows.Err()
+	return ts, nil
 }
