@@ -53,33 +53,41 @@ func (c *capReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request) error {
-	c := callerFrom(r.Context())
-	ctx := r.Context()
-	im, err := s.getImage(ctx, c, r.PathValue("id"))
+// startWrite begins a data upload to the image in the request path: the
+// caller may do action to it, the body is octet-stream, and the image moves
+// from queued to status to if check (when given) passes. It returns the
+// image id; a write that then fails must revert the status.
+func (s *Server) startWrite(r *http.Request, action, to string, check func(*store.Image) error) (string, error) {
+	im, err := s.modifiableImage(r, action)
 	if err != nil {
-		return err
-	}
-	if err := mayModify(c, im, "upload_image"); err != nil {
-		return err
+		return "", err
 	}
 	if err := checkOctetStream(r); err != nil {
-		return err
+		return "", err
 	}
-	id := im.ID
-	_, err = s.meta.UpdateImage(ctx, id, func(im *store.Image) error {
+	_, err = s.changeImage(r.Context(), im.ID, func(im *store.Image) error {
 		if im.Status != store.StatusQueued {
-			return errorf(http.StatusConflict, "Image status transition from %s to saving is not allowed", im.Status)
+			return errorf(http.StatusConflict, "Image status transition from %s to %s is not allowed", im.Status, to)
 		}
+		if check != nil {
+			if err := check(im); err != nil {
+				return err
+			}
+		}
+		im.Status, im.UpdatedAt = to, time.Now().UTC()
+		return nil
+	})
+	return im.ID, err
+}
+
+func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	id, err := s.startWrite(r, "upload_image", store.StatusSaving, func(im *store.Image) error {
 		if im.DiskFormat == nil || im.ContainerFormat == nil {
 			return errorf(http.StatusBadRequest, "Properties disk_format, container_format must be set prior to saving data.")
 		}
-		im.Status, im.UpdatedAt = store.StatusSaving, time.Now().UTC()
 		return nil
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundImage(id)
-	}
 	if err != nil {
 		return err
 	}

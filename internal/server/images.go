@@ -68,10 +68,13 @@ func appendImage(b []byte, im *store.Image) []byte {
 		b = appendJSONString(b, im.Properties[k])
 		b = append(b, ", "...)
 	}
-	str := func(k string, v *string) {
+	key := func(k string) { // a field is `"k": v, `
 		b = append(b, '"')
 		b = append(b, k...)
 		b = append(b, `": `...)
+	}
+	str := func(k string, v *string) {
+		key(k)
 		if v == nil {
 			b = append(b, "null"...)
 		} else {
@@ -80,9 +83,7 @@ func appendImage(b []byte, im *store.Image) []byte {
 		b = append(b, ", "...)
 	}
 	num := func(k string, v *int64) {
-		b = append(b, '"')
-		b = append(b, k...)
-		b = append(b, `": `...)
+		key(k)
 		if v == nil {
 			b = append(b, "null"...)
 		} else {
@@ -91,9 +92,7 @@ func appendImage(b []byte, im *store.Image) []byte {
 		b = append(b, ", "...)
 	}
 	boolean := func(k string, v bool) {
-		b = append(b, '"')
-		b = append(b, k...)
-		b = append(b, `": `...)
+		key(k)
 		b = strconv.AppendBool(b, v)
 		b = append(b, ", "...)
 	}
@@ -179,6 +178,30 @@ func (s *Server) visible(ctx context.Context, c *caller, im *store.Image) (bool,
 
 func owns(c *caller, im *store.Image) bool {
 	return im.Owner != nil && *im.Owner == c.ProjectID
+}
+
+// modifiableImage loads the image named in the request path, if the caller
+// may see it and may do action to it.
+func (s *Server) modifiableImage(r *http.Request, action string) (*store.Image, error) {
+	c := callerFrom(r.Context())
+	im, err := s.getImage(r.Context(), c, r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	if err := mayModify(c, im, action); err != nil {
+		return nil, err
+	}
+	return im, nil
+}
+
+// changeImage runs fn on the stored image id in a transaction; a vanished
+// image is Glance's 404.
+func (s *Server) changeImage(ctx context.Context, id string, fn func(*store.Image) error) (*store.Image, error) {
+	im, err := s.meta.UpdateImage(ctx, id, fn)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFoundImage(id)
+	}
+	return im, err
 }
 
 // mayModify is Glance's modify_image family of policies: admin, or a member
@@ -390,6 +413,18 @@ func setAttr(im *store.Image, key string, v any) error {
 	return nil
 }
 
+// newImage is a queued image with Glance's defaults, owned by the caller's
+// project if it has one.
+func newImage(c *caller, now time.Time) *store.Image {
+	im := &store.Image{ID: newUUID(), Status: store.StatusQueued, Visibility: "shared", CreatedAt: now, UpdatedAt: now,
+		Tags: []string{}, Properties: map[string]string{}}
+	if c.ProjectID != "" {
+		owner := c.ProjectID
+		im.Owner = &owner
+	}
+	return im
+}
+
 func (s *Server) createImage(w http.ResponseWriter, r *http.Request) error {
 	c := callerFrom(r.Context())
 	body, err := readBody(r, 1<<20)
@@ -413,13 +448,7 @@ func (s *Server) createImage(w http.ResponseWriter, r *http.Request) error {
 			return denied("Attribute '%s' is reserved.", k)
 		}
 	}
-	now := time.Now().UTC()
-	owner := c.ProjectID
-	im := &store.Image{ID: newUUID(), Status: store.StatusQueued, Visibility: "shared", CreatedAt: now, UpdatedAt: now,
-		Tags: []string{}, Properties: map[string]string{}}
-	if owner != "" {
-		im.Owner = &owner
-	}
+	im := newImage(c, time.Now().UTC())
 	for _, k := range keys {
 		if err := setAttr(im, k, obj[k]); err != nil {
 			return err
@@ -509,15 +538,11 @@ func (s *Server) reactivate(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) setActivation(w http.ResponseWriter, r *http.Request, action, from, to string) error {
-	c := callerFrom(r.Context())
-	im, err := s.getImage(r.Context(), c, r.PathValue("id"))
+	im, err := s.modifiableImage(r, action)
 	if err != nil {
 		return err
 	}
-	if err := mayModify(c, im, action); err != nil {
-		return err
-	}
-	_, err = s.meta.UpdateImage(r.Context(), im.ID, func(im *store.Image) error {
+	_, err = s.changeImage(r.Context(), im.ID, func(im *store.Image) error {
 		switch im.Status {
 		case to:
 			return nil
@@ -527,9 +552,6 @@ func (s *Server) setActivation(w http.ResponseWriter, r *http.Request, action, f
 		}
 		return errorf(http.StatusForbidden, "Not allowed to %s image in status '%s'", action, im.Status)
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundImage(im.ID)
-	}
 	if err != nil {
 		return err
 	}
@@ -546,19 +568,15 @@ func (s *Server) deleteTag(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) changeTag(w http.ResponseWriter, r *http.Request, add bool) error {
-	c := callerFrom(r.Context())
 	tag := r.PathValue("tag")
-	im, err := s.getImage(r.Context(), c, r.PathValue("id"))
+	im, err := s.modifiableImage(r, "modify_image")
 	if err != nil {
-		return err
-	}
-	if err := mayModify(c, im, "modify_image"); err != nil {
 		return err
 	}
 	if add && len([]rune(tag)) > 255 {
 		return errorf(http.StatusBadRequest, "Provided object does not match schema 'image': %s is too long", pyRepr(tag))
 	}
-	_, err = s.meta.UpdateImage(r.Context(), im.ID, func(im *store.Image) error {
+	_, err = s.changeImage(r.Context(), im.ID, func(im *store.Image) error {
 		for i, t := range im.Tags {
 			if t == tag {
 				if add {
@@ -579,9 +597,6 @@ func (s *Server) changeTag(w http.ResponseWriter, r *http.Request, add bool) err
 		im.UpdatedAt = time.Now().UTC()
 		return nil
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundImage(im.ID)
-	}
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/go-glance/glance/internal/store"
@@ -93,29 +92,8 @@ func (s *Server) cacheAPI(action string) func(http.ResponseWriter, *http.Request
 }
 
 func (s *Server) stageImage(w http.ResponseWriter, r *http.Request) error {
-	c := callerFrom(r.Context())
 	ctx := r.Context()
-	im, err := s.getImage(ctx, c, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	if err := mayModify(c, im, "modify_image"); err != nil {
-		return err
-	}
-	if err := checkOctetStream(r); err != nil {
-		return err
-	}
-	id := im.ID
-	_, err = s.meta.UpdateImage(ctx, id, func(im *store.Image) error {
-		if im.Status != store.StatusQueued {
-			return errorf(http.StatusConflict, "Image status transition from %s to uploading is not allowed", im.Status)
-		}
-		im.Status, im.UpdatedAt = store.StatusUploading, time.Now().UTC()
-		return nil
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundImage(id)
-	}
+	id, err := s.startWrite(r, "modify_image", store.StatusUploading, nil)
 	if err != nil {
 		return err
 	}
@@ -173,11 +151,8 @@ func (s *Server) importImage(w http.ResponseWriter, r *http.Request) error {
 	if !oneOf(method, importMethods) {
 		return errorf(http.StatusBadRequest, "Unknown import method name '%s'.", method)
 	}
-	im, err := s.getImage(ctx, c, r.PathValue("id"))
+	im, err := s.modifiableImage(r, "modify_image")
 	if err != nil {
-		return err
-	}
-	if err := mayModify(c, im, "modify_image"); err != nil {
 		return err
 	}
 	var src *url.URL
@@ -194,7 +169,7 @@ func (s *Server) importImage(w http.ResponseWriter, r *http.Request) error {
 		ImageID: im.ID, RequestID: c.RequestID, UserID: c.UserID, Result: "", CreatedAt: now, UpdatedAt: now, ExpiresAt: &exp}
 	in, _ := json.Marshal(map[string]any{"image_id": im.ID, "import_req": json.RawMessage(body), "backend": []string{storeID}})
 	task.Input = string(in)
-	_, err = s.meta.UpdateImage(ctx, im.ID, func(im *store.Image) error {
+	_, err = s.changeImage(ctx, im.ID, func(im *store.Image) error {
 		if im.ContainerFormat == nil {
 			return errorf(http.StatusConflict, "'container_format' needs to be set before import")
 		}
@@ -218,9 +193,6 @@ func (s *Server) importImage(w http.ResponseWriter, r *http.Request) error {
 		im.Status, im.UpdatedAt = store.StatusImporting, now
 		return nil
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundImage(im.ID)
-	}
 	if err != nil {
 		return err
 	}
@@ -228,19 +200,9 @@ func (s *Server) importImage(w http.ResponseWriter, r *http.Request) error {
 		s.revert(im.ID, store.StatusImporting, store.StatusQueued)
 		return err
 	}
-	s.mu.Lock()
-	closed := s.closed
-	if !closed {
-		s.bg.Add(1)
+	if err := s.background(func(ctx context.Context) { s.runImport(ctx, task, method, src) }); err != nil {
+		return err
 	}
-	s.mu.Unlock()
-	if closed {
-		return errorf(http.StatusServiceUnavailable, "The service is shutting down.")
-	}
-	go func() {
-		defer s.bg.Done()
-		s.runImport(s.bgCtx, task, method, src)
-	}()
 	w.WriteHeader(http.StatusAccepted)
 	return nil
 }
@@ -379,12 +341,7 @@ func (s *Server) imageTasks(w http.ResponseWriter, r *http.Request) error {
 			RequestID: t.RequestID, UserID: t.UserID, Input: jsonOrNull(t.Input), Result: jsonOrNull(t.Result),
 			Message: t.Message})
 	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, b)
-	return nil
+	return writeValue(w, http.StatusOK, out)
 }
 
 type taskView struct {
@@ -421,12 +378,19 @@ func viewTask(t *store.Task, full bool) taskView {
 	return v
 }
 
+// tasksAccess is the tasks_api_access policy: admin only by default.
+func tasksAccess(r *http.Request) error {
+	if !callerFrom(r.Context()).Admin {
+		return errorf(http.StatusForbidden, "You are not authorized to complete tasks_api_access action.")
+	}
+	return nil
+}
+
 // listTasks is GET /v2/tasks: admin only, as tasks_api_access is by
 // default. Tasks are few, so filtering and paging happen here.
 func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) error {
-	c := callerFrom(r.Context())
-	if !c.Admin {
-		return errorf(http.StatusForbidden, "You are not authorized to complete tasks_api_access action.")
+	if err := tasksAccess(r); err != nil {
+		return err
 	}
 	pairs, err := parseQueryOrdered(r.URL.RawQuery)
 	if err != nil {
@@ -436,14 +400,9 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) error {
 	for _, p := range pairs {
 		switch p.k {
 		case "limit":
-			n, err := strconv.Atoi(p.v)
-			if err != nil {
-				return errorf(http.StatusBadRequest, "limit param must be an integer")
+			if limit, err = parseLimit(p.v); err != nil {
+				return err
 			}
-			if n < 0 {
-				return errorf(http.StatusBadRequest, "limit param must be positive")
-			}
-			limit = min(n, maxLimit)
 		case "marker":
 			marker = p.v
 		case "status":
@@ -457,8 +416,8 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) error {
 			}
 			typ = p.v
 		case "sort_dir":
-			if p.v != "asc" && p.v != "desc" {
-				return errorf(http.StatusBadRequest, "Invalid sort direction: %s", p.v)
+			if err := checkSortDir(p.v); err != nil {
+				return err
 			}
 			asc = p.v == "asc"
 		case "sort_key":
@@ -490,41 +449,29 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) error {
 	if len(tasks) > limit {
 		tasks = tasks[:limit]
 	}
-	var rest []queryPair
-	for _, p := range pairs {
-		if p.k != "marker" {
-			rest = append(rest, p)
-		}
+	last := ""
+	if len(tasks) > 0 && len(tasks) == limit {
+		last = tasks[len(tasks)-1].ID
 	}
 	out := struct {
 		Tasks  []taskView `json:"tasks"`
 		First  string     `json:"first"`
 		Schema string     `json:"schema"`
 		Next   string     `json:"next,omitempty"`
-	}{Tasks: []taskView{}, First: "/v2/tasks", Schema: "/v2/schemas/tasks"}
-	if len(rest) > 0 {
-		out.First += "?" + encodeQuery(rest)
-	}
+	}{Tasks: []taskView{}, Schema: "/v2/schemas/tasks"}
+	out.First, out.Next = pageLinks("/v2/tasks", pairs, last)
 	for _, t := range tasks {
 		out.Tasks = append(out.Tasks, viewTask(t, false))
 	}
-	if len(tasks) > 0 && len(tasks) == limit {
-		out.Next = "/v2/tasks?" + encodeQuery(append(rest, queryPair{"marker", tasks[len(tasks)-1].ID}))
-	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, b)
-	return nil
+	return writeValue(w, http.StatusOK, out)
 }
 
 // createTask is POST /v2/tasks, the legacy (admin-only) "import" task: make
 // an image from input.image_properties and fill it from input.import_from.
 func (s *Server) createTask(w http.ResponseWriter, r *http.Request) error {
 	c := callerFrom(r.Context())
-	if !c.Admin {
-		return errorf(http.StatusForbidden, "You are not authorized to complete tasks_api_access action.")
+	if err := tasksAccess(r); err != nil {
+		return err
 	}
 	body, err := readBody(r, 1<<20)
 	if err != nil {
@@ -555,12 +502,7 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request) error {
 	}
 	props, _ := input["image_properties"].(map[string]any)
 	now := time.Now().UTC()
-	im := &store.Image{ID: newUUID(), Status: store.StatusQueued, Visibility: "shared", CreatedAt: now, UpdatedAt: now,
-		Tags: []string{}, Properties: map[string]string{}}
-	if c.ProjectID != "" {
-		owner := c.ProjectID
-		im.Owner = &owner
-	}
+	im := newImage(c, now)
 	for k, v := range props {
 		if readOnly[k] || reserved(k) {
 			return errorf(http.StatusBadRequest, "Task input image_properties may not set '%s'.", k)
@@ -580,19 +522,9 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	closed := s.closed
-	if !closed {
-		s.bg.Add(1)
+	if err := s.background(func(ctx context.Context) { s.runTaskImport(ctx, task, im, src) }); err != nil {
+		return err
 	}
-	s.mu.Unlock()
-	if closed {
-		return errorf(http.StatusServiceUnavailable, "The service is shutting down.")
-	}
-	go func() {
-		defer s.bg.Done()
-		s.runTaskImport(s.bgCtx, task, im, src)
-	}()
 	w.Header().Set("Location", s.baseURL(r)+"/v2/tasks/"+task.ID)
 	writeJSON(w, http.StatusCreated, resp)
 	return nil
@@ -639,9 +571,8 @@ func (s *Server) runTaskImport(ctx context.Context, t *store.Task, im *store.Ima
 }
 
 func (s *Server) showTask(w http.ResponseWriter, r *http.Request) error {
-	c := callerFrom(r.Context())
-	if !c.Admin {
-		return errorf(http.StatusForbidden, "You are not authorized to complete tasks_api_access action.")
+	if err := tasksAccess(r); err != nil {
+		return err
 	}
 	t, err := s.meta.GetTask(r.Context(), r.PathValue("id"))
 	if errors.Is(err, store.ErrNotFound) {
@@ -650,10 +581,5 @@ func (s *Server) showTask(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	b, err := json.Marshal(viewTask(t, true))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, b)
-	return nil
+	return writeValue(w, http.StatusOK, viewTask(t, true))
 }

@@ -85,6 +85,45 @@ func parseBoolFilter(key, v string) (bool, error) {
 	return false, errorf(http.StatusBadRequest, "Invalid value '%s' for '%s' filter. Valid values are 'true' or 'false'.", v, key)
 }
 
+// parseLimit parses the limit of a listing, capped at maxLimit.
+func parseLimit(v string) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, errorf(http.StatusBadRequest, "limit param must be an integer")
+	}
+	if n < 0 {
+		return 0, errorf(http.StatusBadRequest, "limit param must be positive")
+	}
+	return min(n, maxLimit), nil
+}
+
+func checkSortDir(d string) error {
+	if d != "asc" && d != "desc" {
+		return errorf(http.StatusBadRequest, "Invalid sort direction: %s", d)
+	}
+	return nil
+}
+
+// pageLinks returns the first and next links of a page listed at path: the
+// query without its marker, and, when lastID is set (the page is full), with
+// lastID as the marker.
+func pageLinks(path string, pairs []queryPair, lastID string) (first, next string) {
+	var rest []queryPair
+	for _, p := range pairs {
+		if p.k != "marker" {
+			rest = append(rest, p)
+		}
+	}
+	first = path
+	if len(rest) > 0 {
+		first += "?" + encodeQuery(rest)
+	}
+	if lastID != "" {
+		next = path + "?" + encodeQuery(append(rest, queryPair{"marker", lastID}))
+	}
+	return first, next
+}
+
 var intColumns = map[string]bool{"size": true, "virtual_size": true, "min_ram": true, "min_disk": true}
 
 // buildListQuery turns GET /v2/images parameters into a store query, with
@@ -101,14 +140,11 @@ func buildListQuery(c *caller, pairs []queryPair) (store.ListQuery, int, error) 
 		k, v := p.k, p.v
 		switch {
 		case k == "limit":
-			n, err := strconv.Atoi(v)
+			n, err := parseLimit(v)
 			if err != nil {
-				return bad("limit param must be an integer")
+				return q, 0, err
 			}
-			if n < 0 {
-				return bad("limit param must be positive")
-			}
-			q.Limit = min(n, maxLimit)
+			q.Limit = n
 		case k == "marker":
 			q.Marker = v
 		case k == "sort_key":
@@ -204,12 +240,6 @@ func buildListQuery(c *caller, pairs []queryPair) (store.ListQuery, int, error) 
 		}
 		return nil
 	}
-	validDir := func(d string) error {
-		if d != "asc" && d != "desc" {
-			return errorf(http.StatusBadRequest, "Invalid sort direction: %s", d)
-		}
-		return nil
-	}
 	if newSort != "" {
 		for _, part := range strings.Split(newSort, ",") {
 			k, d, hasDir := strings.Cut(strings.TrimSpace(part), ":")
@@ -219,14 +249,14 @@ func buildListQuery(c *caller, pairs []queryPair) (store.ListQuery, int, error) 
 			if err := validKey(k); err != nil {
 				return q, 0, err
 			}
-			if err := validDir(d); err != nil {
+			if err := checkSortDir(d); err != nil {
 				return q, 0, err
 			}
 			q.Sort = append(q.Sort, store.SortKey{Key: k, Desc: d == "desc"})
 		}
 	} else {
 		for _, d := range sortD {
-			if err := validDir(d); err != nil {
+			if err := checkSortDir(d); err != nil {
 				return q, 0, err
 			}
 		}
@@ -302,21 +332,15 @@ func (s *Server) listImages(w http.ResponseWriter, r *http.Request) error {
 		}
 		b = appendImage(b, im)
 	}
-	var rest []queryPair
-	for _, p := range pairs {
-		if p.k != "marker" {
-			rest = append(rest, p)
-		}
+	last := ""
+	if len(imgs) > 0 && len(imgs) == limit {
+		last = imgs[len(imgs)-1].ID
 	}
-	first := "/v2/images"
-	if len(rest) > 0 {
-		first += "?" + encodeQuery(rest)
-	}
+	first, next := pageLinks("/v2/images", pairs, last)
 	b = append(b, `], "first": `...)
 	b = appendJSONString(b, first)
 	b = append(b, `, "schema": "/v2/schemas/images"`...)
-	if len(imgs) > 0 && len(imgs) == limit {
-		next := "/v2/images?" + encodeQuery(append(rest, queryPair{"marker", imgs[len(imgs)-1].ID}))
+	if next != "" {
 		b = append(b, `, "next": `...)
 		b = appendJSONString(b, next)
 	}

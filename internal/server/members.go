@@ -60,17 +60,13 @@ func (s *Server) listMembers(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) addMember(w http.ResponseWriter, r *http.Request) error {
-	c := callerFrom(r.Context())
 	ctx := r.Context()
 	body, err := readBody(r, 64<<10)
 	if err != nil {
 		return err
 	}
-	im, err := s.getImage(ctx, c, r.PathValue("id"))
+	im, err := s.modifiableImage(r, "add_member")
 	if err != nil {
-		return err
-	}
-	if err := mayModify(c, im, "add_member"); err != nil {
 		return err
 	}
 	obj, _ := body.(map[string]any)

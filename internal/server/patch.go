@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"mime"
 	"net/http"
 	"strings"
@@ -107,14 +106,11 @@ func (s *Server) updateImage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	cur, err := s.getImage(ctx, c, r.PathValue("id"))
+	cur, err := s.modifiableImage(r, "modify_image")
 	if err != nil {
 		return err
 	}
-	if err := mayModify(c, cur, "modify_image"); err != nil {
-		return err
-	}
-	im, err := s.meta.UpdateImage(ctx, cur.ID, func(im *store.Image) error {
+	im, err := s.changeImage(ctx, cur.ID, func(im *store.Image) error {
 		for _, op := range ops {
 			if err := applyPatch(c, im, op, mt == patchV20); err != nil {
 				return err
@@ -123,9 +119,6 @@ func (s *Server) updateImage(w http.ResponseWriter, r *http.Request) error {
 		im.UpdatedAt = time.Now().UTC()
 		return nil
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return notFoundImage(cur.ID)
-	}
 	if err != nil {
 		return err
 	}

@@ -207,17 +207,8 @@ func (s *Server) recover(ctx context.Context) error {
 			return err
 		}
 	}
-	keys, err := s.blobs.List(ctx)
-	if err != nil {
+	if err := s.removeOrphans(ctx, s.blobs, keep, "recovery: removing orphaned image data"); err != nil {
 		return err
-	}
-	for _, k := range keys {
-		if !keep[k] {
-			s.log.Warn("recovery: removing orphaned image data", "key", k)
-			if err := s.blobs.Delete(ctx, k); err != nil {
-				return err
-			}
-		}
 	}
 	staged, err := s.meta.ImagesByStatus(ctx, store.StatusUploading)
 	if err != nil {
@@ -227,17 +218,8 @@ func (s *Server) recover(ctx context.Context) error {
 	for _, im := range staged {
 		keepStaged[im.ID] = true
 	}
-	keys, err = s.staging.List(ctx)
-	if err != nil {
+	if err := s.removeOrphans(ctx, s.staging, keepStaged, "recovery: removing orphaned staged data"); err != nil {
 		return err
-	}
-	for _, k := range keys {
-		if !keepStaged[k] {
-			s.log.Warn("recovery: removing orphaned staged data", "key", k)
-			if err := s.staging.Delete(ctx, k); err != nil {
-				return err
-			}
-		}
 	}
 	// An uploading image whose staged data vanished can only be staged again.
 	for _, im := range staged {
@@ -246,6 +228,23 @@ func (s *Server) recover(ctx context.Context) error {
 				im.Status, im.UpdatedAt = store.StatusQueued, now
 				return nil
 			}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// removeOrphans deletes the blobs of bs not in keep, logging each with msg.
+func (s *Server) removeOrphans(ctx context.Context, bs store.Blobs, keep map[string]bool, msg string) error {
+	keys, err := bs.List(ctx)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if !keep[k] {
+			s.log.Warn(msg, "key", k)
+			if err := bs.Delete(ctx, k); err != nil {
 				return err
 			}
 		}
@@ -288,6 +287,22 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	return nil
+}
+
+// background runs fn (an import task) on its own until Close, unless the
+// server is already closing.
+func (s *Server) background(fn func(ctx context.Context)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errorf(http.StatusServiceUnavailable, "The service is shutting down.")
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		fn(s.bgCtx)
+	}()
 	return nil
 }
 
