@@ -15,21 +15,20 @@ import (
 	"github.com/go-glance/glance"
 )
 
-// cacheClient connects and checks, as python-glanceclient does before every
-// cache call, that the server offers the cache API.
-func (a *app) cacheClient(ctx context.Context) (*glance.Client, error) {
-	c, err := a.imageClient(ctx)
-	if err != nil {
-		return nil, err
-	}
-	ok, err := c.HasVersion(ctx, glance.CacheAPIVersion)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, errors.New("Glance does not support image caching API (v2.14)")
-	}
-	return c, nil
+// runCache is run for the cache commands: it checks first, as
+// python-glanceclient does before every cache call, that the server offers
+// the cache API.
+func (a *app) runCache(cmd *cobra.Command, do func(ctx context.Context, c *glance.Client) error) error {
+	return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
+		ok, err := c.HasVersion(ctx, glance.CacheAPIVersion)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errors.New("Glance does not support image caching API (v2.14)")
+		}
+		return do(ctx, c)
+	})
 }
 
 // cacheTime prints a cache timestamp as python-glanceclient does: UTC ISO
@@ -50,49 +49,43 @@ func (a *app) cmdCacheList() *cobra.Command {
 		Use:   "cache-list",
 		Short: "Get cache state.",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := p.checkFormat(); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			c, err := a.cacheClient(ctx)
-			if err != nil {
-				return err
-			}
-			st, err := c.ListCache(ctx)
-			if err != nil {
-				return err
-			}
-			cols := []column{{"ID", "id"}, {"State", "state"}, {"Last Accessed (UTC)", "last_accessed"},
-				{"Last Modified (UTC)", "last_modified"}, {"Size", "size"}, {"Hits", "hits"}}
-			recs := make([]map[string]any, 0, len(st.Cached)+len(st.Queued))
-			for _, ci := range st.Cached {
-				recs = append(recs, map[string]any{"id": ci.ImageID, "state": "cached",
-					"last_accessed": cacheTime(ci.LastAccessed), "last_modified": cacheTime(ci.LastModified),
-					"size": ci.Size, "hits": ci.Hits})
-			}
-			for _, id := range st.Queued {
-				recs = append(recs, map[string]any{"id": id, "state": "queued",
-					"last_accessed": "N/A", "last_modified": "N/A", "size": "N/A", "hits": "N/A"})
-			}
-			text := func(_ string, v any) string {
-				if n, ok := v.(int64); ok {
-					return strconv.FormatInt(n, 10)
+			return a.runCache(cmd, func(ctx context.Context, c *glance.Client) error {
+				st, err := c.ListCache(ctx)
+				if err != nil {
+					return err
 				}
-				return fmt.Sprint(v)
-			}
-			if p.Format != "table" {
-				return printRecords(a.io.Out, &p, cols, recs, text)
-			}
-			// python-glanceclient prints this table centred.
-			var b bytes.Buffer
-			if err := printRecords(&b, &p, cols, recs, text); err != nil {
+				cols := []column{{"ID", "id"}, {"State", "state"}, {"Last Accessed (UTC)", "last_accessed"},
+					{"Last Modified (UTC)", "last_modified"}, {"Size", "size"}, {"Hits", "hits"}}
+				recs := make([]map[string]any, 0, len(st.Cached)+len(st.Queued))
+				for _, ci := range st.Cached {
+					recs = append(recs, map[string]any{"id": ci.ImageID, "state": "cached",
+						"last_accessed": cacheTime(ci.LastAccessed), "last_modified": cacheTime(ci.LastModified),
+						"size": ci.Size, "hits": ci.Hits})
+				}
+				for _, id := range st.Queued {
+					recs = append(recs, map[string]any{"id": id, "state": "queued",
+						"last_accessed": "N/A", "last_modified": "N/A", "size": "N/A", "hits": "N/A"})
+				}
+				text := func(_ string, v any) string {
+					if n, ok := v.(int64); ok {
+						return strconv.FormatInt(n, 10)
+					}
+					return fmt.Sprint(v)
+				}
+				if p.Format != "table" {
+					return printRecords(a.io.Out, &p, cols, recs, text)
+				}
+				// python-glanceclient prints this table centred.
+				var b bytes.Buffer
+				if err := printRecords(&b, &p, cols, recs, text); err != nil {
+					return err
+				}
+				_, err = a.io.Out.Write(centre(b.Bytes()))
 				return err
-			}
-			_, err = a.io.Out.Write(centre(b.Bytes()))
-			return err
+			})
 		},
 	}
-	addPrintFlags(c.Flags(), &p)
+	addPrintFlags(c, &p)
 	return c
 }
 
@@ -122,59 +115,46 @@ func centre(tbl []byte) []byte {
 	return []byte(b.String())
 }
 
-// cacheEach runs do on each image, reporting failures on stderr the way
-// python-glanceclient does, which still exits 0.
-func (a *app) cacheEach(cmd *cobra.Command, args []string, forbidden, failed string, do func(ctx context.Context, c *glance.Client, id string) error) error {
-	ctx := cmd.Context()
-	c, err := a.cacheClient(ctx)
-	if err != nil {
-		return err
+// cacheEachCommand builds a command that runs do on each image it is given,
+// reporting failures on stderr the way python-glanceclient does, which
+// still exits 0.
+func (a *app) cacheEachCommand(name, short, argHelp, forbidden, failed string, do func(ctx context.Context, c *glance.Client, id string) error) *cobra.Command {
+	c := &cobra.Command{
+		Use:   name + " <IMAGE_ID> [<IMAGE_ID> ...]",
+		Short: short,
+		Args:  minArgs("<IMAGE_ID>"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runCache(cmd, func(ctx context.Context, c *glance.Client) error {
+				for _, ref := range args {
+					err := resolveID(ctx, c, ref, func(id string) error { return do(ctx, c, id) })
+					switch {
+					case err == nil:
+					case ctx.Err() != nil:
+						return ctx.Err()
+					case errors.Is(err, glance.ErrForbidden):
+						fmt.Fprintf(a.io.Err, forbidden+"\n", ref)
+					default:
+						fmt.Fprintf(a.io.Err, failed+"\n", describe(err), ref)
+					}
+				}
+				return nil
+			})
+		},
 	}
-	for _, ref := range args {
-		err := resolveID(ctx, c, ref, func(id string) error { return do(ctx, c, id) })
-		switch {
-		case err == nil:
-		case ctx.Err() != nil:
-			return ctx.Err()
-		case errors.Is(err, glance.ErrForbidden):
-			fmt.Fprintf(a.io.Err, forbidden+"\n", ref)
-		default:
-			fmt.Fprintf(a.io.Err, failed+"\n", describe(err), ref)
-		}
-	}
-	return nil
+	c.Annotations = map[string]string{"args": "  <IMAGE_ID>  " + argHelp + "\n"}
+	return c
 }
 
 func (a *app) cmdCacheQueue() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "cache-queue <IMAGE_ID> [<IMAGE_ID> ...]",
-		Short: "Queue image(s) for caching.",
-		Args:  minArgs("<IMAGE_ID>"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.cacheEach(cmd, args, "You are not permitted to queue the image '%s' for caching.",
-				"'%s': Unable to queue image '%s' for caching.", func(ctx context.Context, c *glance.Client, id string) error {
-					return c.QueueCache(ctx, id)
-				})
-		},
-	}
-	c.Annotations = map[string]string{"args": "  <IMAGE_ID>  ID or name of image(s) to queue for caching.\n"}
-	return c
+	return a.cacheEachCommand("cache-queue", "Queue image(s) for caching.", "ID or name of image(s) to queue for caching.",
+		"You are not permitted to queue the image '%s' for caching.", "'%s': Unable to queue image '%s' for caching.",
+		func(ctx context.Context, c *glance.Client, id string) error { return c.QueueCache(ctx, id) })
 }
 
 func (a *app) cmdCacheDelete() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "cache-delete <IMAGE_ID> [<IMAGE_ID> ...]",
-		Short: "Delete image from cache/caching queue.",
-		Args:  minArgs("<IMAGE_ID>"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.cacheEach(cmd, args, "You are not permitted to delete the image '%s' from cache.",
-				"'%s': Unable to delete image '%s' from cache.", func(ctx context.Context, c *glance.Client, id string) error {
-					return c.DeleteCache(ctx, id)
-				})
-		},
-	}
-	c.Annotations = map[string]string{"args": "  <IMAGE_ID>  ID or name of image(s) to delete from cache/queue.\n"}
-	return c
+	return a.cacheEachCommand("cache-delete", "Delete image from cache/caching queue.", "ID or name of image(s) to delete from cache/queue.",
+		"You are not permitted to delete the image '%s' from cache.", "'%s': Unable to delete image '%s' from cache.",
+		func(ctx context.Context, c *glance.Client, id string) error { return c.DeleteCache(ctx, id) })
 }
 
 func (a *app) cmdCacheClear() *cobra.Command {
@@ -183,22 +163,19 @@ func (a *app) cmdCacheClear() *cobra.Command {
 		Use:   "cache-clear [--target {both,cache,queue}]",
 		Short: "Clear all images from cache, queue or both",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			c, err := a.cacheClient(ctx)
-			if err != nil {
-				return err
-			}
-			err = c.ClearCache(ctx, target)
-			switch {
-			case err == nil:
-			case errors.Is(err, glance.ErrForbidden):
-				fmt.Fprintln(a.io.Err, "You are not permitted to delete image(s) from cache.")
-			case ctx.Err() != nil:
-				return ctx.Err()
-			default:
-				fmt.Fprintf(a.io.Err, "'%s': Unable to delete image(s) from cache.\n", describe(err))
-			}
-			return nil
+			return a.runCache(cmd, func(ctx context.Context, c *glance.Client) error {
+				err := c.ClearCache(ctx, target)
+				switch {
+				case err == nil:
+				case errors.Is(err, glance.ErrForbidden):
+					fmt.Fprintln(a.io.Err, "You are not permitted to delete image(s) from cache.")
+				case ctx.Err() != nil:
+					return ctx.Err()
+				default:
+					fmt.Fprintf(a.io.Err, "'%s': Unable to delete image(s) from cache.\n", describe(err))
+				}
+				return nil
+			})
 		},
 	}
 	c.Flags().Var(&choice{v: &target, choices: []string{glance.CacheBoth, glance.CacheOnly, glance.CacheQueue}}, "target", "Specify which target you want to clear")

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/go-glance/glance"
 	"github.com/go-glance/glance/auth"
 )
@@ -98,6 +100,24 @@ func (a *app) imageClient(ctx context.Context) (*glance.Client, error) {
 	}
 	a.session, a.client = s, c
 	return c, nil
+}
+
+// run is how a command reaches the server: it builds the client, once the
+// command has checked its options, and hands it to do.
+func (a *app) run(cmd *cobra.Command, do func(ctx context.Context, c *glance.Client) error) error {
+	ctx := cmd.Context()
+	c, err := a.imageClient(ctx)
+	if err != nil {
+		return err
+	}
+	return do(ctx, c)
+}
+
+// runImage is run for a command on one image, which ref names by ID or name.
+func (a *app) runImage(cmd *cobra.Command, ref string, do func(ctx context.Context, c *glance.Client, id string) error) error {
+	return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
+		return resolveID(ctx, c, ref, func(id string) error { return do(ctx, c, id) })
+	})
 }
 
 // promptPassword arranges for the password to be asked on a terminal when

@@ -191,25 +191,19 @@ func (a *app) cmdImageShow() *cobra.Command {
 		Short: "Describe a specific image.",
 		Args:  exactArgs("<IMAGE_ID>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := p.checkFormat(); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			c, err := a.imageClient(ctx)
-			if err != nil {
-				return err
-			}
-			img, err := findImage(ctx, c, args[0])
-			if err != nil {
-				return err
-			}
-			return a.printImage(p, img)
+			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
+				img, err := findImage(ctx, c, args[0])
+				if err != nil {
+					return err
+				}
+				return a.printImage(p, img)
+			})
 		},
 	}
 	c.Annotations = map[string]string{"args": "  <IMAGE_ID>            ID or name of image to describe.\n"}
 	c.Flags().BoolVar(&p.HumanReadable, "human-readable", false, "Print image size in a human-friendly format.")
 	c.Flags().IntVar(&p.MaxColumnWidth, "max-column-width", 80, "The max column width of the printed table.")
-	addPrintFlags(c.Flags(), p)
+	addPrintFlags(c, p)
 	return c
 }
 
@@ -227,9 +221,6 @@ func (a *app) cmdImageList() *cobra.Command {
 		Use:   "image-list",
 		Short: "List images you can access.",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := p.checkFormat(); err != nil {
-				return err
-			}
 			props, err := parseKeyValues(propertyFilters, "--property-filter")
 			if err != nil {
 				return err
@@ -247,11 +238,6 @@ func (a *app) cmdImageList() *cobra.Command {
 			if limit < 0 || pageSize < 0 {
 				return usageErrorf("--limit and --page-size must not be negative")
 			}
-			ctx := cmd.Context()
-			c, err := a.imageClient(ctx)
-			if err != nil {
-				return err
-			}
 			cols := []column{{"ID", "id"}, {"Name", "name"}}
 			if a.g.verbose {
 				cols = append(cols, column{"Disk_format", "disk_format"}, column{"Container_format", "container_format"},
@@ -260,14 +246,16 @@ func (a *app) cmdImageList() *cobra.Command {
 			if includeStores.v != nil && *includeStores.v {
 				cols = append(cols, column{"Stores", "stores"})
 			}
-			var recs []map[string]any
-			for img, err := range c.ListImages(ctx, opts) {
-				if err != nil {
-					return err
+			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
+				var recs []map[string]any
+				for img, err := range c.ListImages(ctx, opts) {
+					if err != nil {
+						return err
+					}
+					recs = append(recs, img.Fields)
 				}
-				recs = append(recs, img.Fields)
-			}
-			return printRecords(a.io.Out, &p, cols, recs, nil)
+				return printRecords(a.io.Out, &p, cols, recs, nil)
+			})
 		},
 	}
 	f := c.Flags()
@@ -290,7 +278,7 @@ func (a *app) cmdImageList() *cobra.Command {
 	f.Lookup("include-stores").NoOptDefVal = "True"
 	f.StringVar(&name, "name", "", "Display images with this name (or in:a,b).")
 	f.StringVar(&status, "status", "", "Display images with this status.")
-	addPrintFlags(f, &p)
+	addPrintFlags(c, &p)
 	return c
 }
 
@@ -382,9 +370,6 @@ func (a *app) cmdImageCreate() *cobra.Command {
 		Use:   "image-create [options]",
 		Short: "Create a new image.",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := p.checkFormat(); err != nil {
-				return err
-			}
 			vals, err := o.values(cmd.Flags())
 			if err != nil {
 				return err
@@ -405,23 +390,20 @@ func (a *app) cmdImageCreate() *cobra.Command {
 			} else if store != "" {
 				return usageErrorf("--store option should only be provided with --file option or stdin.")
 			}
-			ctx := cmd.Context()
-			c, err := a.imageClient(ctx)
-			if err != nil {
-				return err
-			}
-			img, err := c.CreateImage(ctx, createOptions(vals))
-			if err != nil {
-				return err
-			}
-			if data != nil {
-				res, err := a.upload(ctx, c, img.ID, data, size, store, progress, false)
+			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
+				img, err := c.CreateImage(ctx, createOptions(vals))
 				if err != nil {
-					return failed(err, "Image %s was created but uploading its data failed (the image is left in place)", img.ID)
+					return err
 				}
-				img = res.Image
-			}
-			return a.printImage(&p, img)
+				if data != nil {
+					res, err := a.upload(ctx, c, img.ID, data, size, store, progress, false)
+					if err != nil {
+						return failed(err, "Image %s was created but uploading its data failed (the image is left in place)", img.ID)
+					}
+					img = res.Image
+				}
+				return a.printImage(&p, img)
+			})
 		},
 	}
 	f := c.Flags()
@@ -430,7 +412,7 @@ func (a *app) cmdImageCreate() *cobra.Command {
 	f.BoolVar(&progress, "progress", false, "Show upload progress bar.")
 	f.StringVar(&store, "store", a.getenv("OS_IMAGE_STORE"), "Backend store to upload image to. Defaults to env[OS_IMAGE_STORE].")
 	f.BoolVar(&p.HumanReadable, "human-readable", false, "Print image size in a human-friendly format.")
-	addPrintFlags(f, &p)
+	addPrintFlags(c, &p)
 	return c
 }
 
@@ -444,38 +426,32 @@ func (a *app) cmdImageUpdate() *cobra.Command {
 		Short: "Update an existing image.",
 		Args:  exactArgs("<IMAGE_ID>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := p.checkFormat(); err != nil {
-				return err
-			}
 			vals, err := o.values(cmd.Flags())
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			c, err := a.imageClient(ctx)
-			if err != nil {
-				return err
-			}
-			img, err := findImage(ctx, c, args[0])
-			if err != nil {
-				return err
-			}
-			ops, err := glance.UpdateOps(img, vals, o.removeProperties)
-			if err != nil {
-				return err
-			}
-			if len(ops) > 0 {
-				if img, err = c.UpdateImage(ctx, img.ID, ops...); err != nil {
+			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
+				img, err := findImage(ctx, c, args[0])
+				if err != nil {
 					return err
 				}
-			}
-			return a.printImage(&p, img)
+				ops, err := glance.UpdateOps(img, vals, o.removeProperties)
+				if err != nil {
+					return err
+				}
+				if len(ops) > 0 {
+					if img, err = c.UpdateImage(ctx, img.ID, ops...); err != nil {
+						return err
+					}
+				}
+				return a.printImage(&p, img)
+			})
 		},
 	}
 	c.Annotations = map[string]string{"args": "  <IMAGE_ID>            ID or name of image to update.\n"}
 	addImageFieldFlags(c.Flags(), &o, false)
 	c.Flags().BoolVar(&p.HumanReadable, "human-readable", false, "Print image size in a human-friendly format.")
-	addPrintFlags(c.Flags(), &p)
+	addPrintFlags(c, &p)
 	return c
 }
 
@@ -521,12 +497,7 @@ func (a *app) sendData(cmd *cobra.Command, ref, file string, size int64, store s
 		}
 		known = size
 	}
-	ctx := cmd.Context()
-	c, err := a.imageClient(ctx)
-	if err != nil {
-		return err
-	}
-	return resolveID(ctx, c, ref, func(id string) error {
+	return a.runImage(cmd, ref, func(ctx context.Context, c *glance.Client, id string) error {
 		_, err := a.upload(ctx, c, id, data, known, store, progress, stage)
 		return err
 	})
@@ -545,20 +516,17 @@ func (a *app) cmdImageDownload() *cobra.Command {
 			if file == "" && a.io.OutTTY {
 				return errors.New("No redirection or local file specified for downloaded image data. Please specify a local file with --file to save downloaded image or redirect output to another source.")
 			}
-			ctx := cmd.Context()
-			c, err := a.imageClient(ctx)
-			if err != nil {
-				return err
-			}
-			img, err := findImage(ctx, c, args[0])
-			if err != nil {
-				return err
-			}
-			err = a.download(ctx, c, img, file, progress, md5)
-			if errors.Is(err, glance.ErrNoData) {
-				return fmt.Errorf("Image %s has no data.", img.ID)
-			}
-			return failed(err, "Unable to download image '%s'", img.ID)
+			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
+				img, err := findImage(ctx, c, args[0])
+				if err != nil {
+					return err
+				}
+				err = a.download(ctx, c, img, file, progress, md5)
+				if errors.Is(err, glance.ErrNoData) {
+					return fmt.Errorf("Image %s has no data.", img.ID)
+				}
+				return failed(err, "Unable to download image '%s'", img.ID)
+			})
 		},
 	}
 	c.Annotations = map[string]string{"args": "  <IMAGE_ID>            ID or name of image to download.\n"}
@@ -607,37 +575,34 @@ func (a *app) cmdImageDelete() *cobra.Command {
 		Short: "Delete specified image.",
 		Args:  minArgs("<IMAGE_ID>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			c, err := a.imageClient(ctx)
-			if err != nil {
-				return err
-			}
-			failures := 0
-			for _, ref := range args {
-				err := resolveID(ctx, c, ref, func(id string) error { return c.DeleteImage(ctx, id) })
-				if err == nil {
-					continue
+			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
+				failures := 0
+				for _, ref := range args {
+					err := resolveID(ctx, c, ref, func(id string) error { return c.DeleteImage(ctx, id) })
+					if err == nil {
+						continue
+					}
+					if ctx.Err() != nil {
+						return ctx.Err()
+					}
+					failures++
+					var nf *notFoundError
+					switch {
+					case errors.Is(err, glance.ErrForbidden):
+						fmt.Fprintf(a.io.Err, "You are not permitted to delete the image '%s'.\n", ref)
+					case errors.Is(err, glance.ErrNotFound) || errors.As(err, &nf):
+						fmt.Fprintf(a.io.Err, "No image with an ID of '%s' exists.\n", ref)
+					case errors.Is(err, glance.ErrConflict):
+						fmt.Fprintf(a.io.Err, "Unable to delete image '%s' because it is in use.\n", ref)
+					default:
+						fmt.Fprintf(a.io.Err, "'%s': Unable to delete image '%s'\n", describe(err), ref)
+					}
 				}
-				if ctx.Err() != nil {
-					return ctx.Err()
+				if failures > 0 {
+					return silentError{}
 				}
-				failures++
-				var nf *notFoundError
-				switch {
-				case errors.Is(err, glance.ErrForbidden):
-					fmt.Fprintf(a.io.Err, "You are not permitted to delete the image '%s'.\n", ref)
-				case errors.Is(err, glance.ErrNotFound) || errors.As(err, &nf):
-					fmt.Fprintf(a.io.Err, "No image with an ID of '%s' exists.\n", ref)
-				case errors.Is(err, glance.ErrConflict):
-					fmt.Fprintf(a.io.Err, "Unable to delete image '%s' because it is in use.\n", ref)
-				default:
-					fmt.Fprintf(a.io.Err, "'%s': Unable to delete image '%s'\n", describe(err), ref)
-				}
-			}
-			if failures > 0 {
-				return silentError{}
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 	c.Annotations = map[string]string{"args": "  <IMAGE_ID>  ID or name of image(s) to delete.\n"}
@@ -651,12 +616,9 @@ func (a *app) simpleImageCommand(name, short, argHelp string, run func(ctx conte
 		Short: short,
 		Args:  exactArgs("<IMAGE_ID>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			c, err := a.imageClient(ctx)
-			if err != nil {
-				return err
-			}
-			return resolveID(ctx, c, args[0], func(id string) error { return run(ctx, c, id) })
+			return a.runImage(cmd, args[0], func(ctx context.Context, c *glance.Client, id string) error {
+				return run(ctx, c, id)
+			})
 		},
 	}
 	c.Annotations = map[string]string{"args": "  <IMAGE_ID>  " + argHelp + "\n"}
@@ -680,31 +642,21 @@ func (a *app) cmdImageTagUpdate() *cobra.Command {
 		Short: "Update an image with the given tag.",
 		Args:  exactArgs("<IMAGE_ID>", "<TAG_VALUE>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := p.checkFormat(); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			c, err := a.imageClient(ctx)
-			if err != nil {
-				return err
-			}
-			var img *glance.Image
-			err = resolveID(ctx, c, args[0], func(id string) error {
+			return a.runImage(cmd, args[0], func(ctx context.Context, c *glance.Client, id string) error {
 				if err := c.AddTag(ctx, id, args[1]); err != nil {
 					return err
 				}
-				img, err = c.GetImage(ctx, id)
-				return err
+				img, err := c.GetImage(ctx, id)
+				if err != nil {
+					return err
+				}
+				rec := map[string]any{"id": img.ID, "tags": img.Fields["tags"]}
+				return printRecords(a.io.Out, &p, []column{{"ID", "id"}, {"Tags", "tags"}}, []map[string]any{rec}, nil)
 			})
-			if err != nil {
-				return err
-			}
-			rec := map[string]any{"id": img.ID, "tags": img.Fields["tags"]}
-			return printRecords(a.io.Out, &p, []column{{"ID", "id"}, {"Tags", "tags"}}, []map[string]any{rec}, nil)
 		},
 	}
 	c.Annotations = map[string]string{"args": "  <IMAGE_ID>   Image to be updated with the given tag.\n  <TAG_VALUE>  Value of the tag.\n"}
-	addPrintFlags(c.Flags(), &p)
+	addPrintFlags(c, &p)
 	return c
 }
 
@@ -714,12 +666,9 @@ func (a *app) cmdImageTagDelete() *cobra.Command {
 		Short: "Delete the tag associated with the given image.",
 		Args:  exactArgs("<IMAGE_ID>", "<TAG_VALUE>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			c, err := a.imageClient(ctx)
-			if err != nil {
-				return err
-			}
-			return resolveID(ctx, c, args[0], func(id string) error { return c.DeleteTag(ctx, id, args[1]) })
+			return a.runImage(cmd, args[0], func(ctx context.Context, c *glance.Client, id string) error {
+				return c.DeleteTag(ctx, id, args[1])
+			})
 		},
 	}
 	c.Annotations = map[string]string{"args": "  <IMAGE_ID>   ID or name of the image from which to delete tag.\n  <TAG_VALUE>  Value of the tag.\n"}

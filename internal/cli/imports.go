@@ -140,44 +140,38 @@ func (a *app) cmdImageImport() *cobra.Command {
 		Short: "Initiate the image import taskflow.",
 		Args:  exactArgs("<IMAGE_ID>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := p.checkFormat(); err != nil {
-				return err
-			}
 			opts, err := o.options(false)
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			c, err := a.imageClient(ctx)
-			if err != nil {
-				return err
-			}
-			if err := checkMethod(ctx, c, o.method); err != nil {
-				return err
-			}
-			img, err := findImage(ctx, c, args[0])
-			if err != nil {
-				return err
-			}
-			if img.DiskFormat == "" || img.ContainerFormat == "" {
-				return fmt.Errorf("The 'disk_format' and 'container_format' properties must be set on an image before it can be imported.")
-			}
-			want := map[string]string{"glance-direct": "uploading", "web-download": "queued", "glance-download": "queued", "copy-image": "active"}[o.method]
-			if want != "" && img.Status != want {
-				return fmt.Errorf("The '%s' import method can only be applied on an image in status '%s'", o.method, want)
-			}
-			if _, err := c.ImportImage(ctx, img.ID, opts); err != nil {
-				return err
-			}
-			if img, err = c.GetImage(ctx, img.ID); err != nil {
-				return err
-			}
-			return a.printImage(&p, img)
+			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
+				if err := checkMethod(ctx, c, o.method); err != nil {
+					return err
+				}
+				img, err := findImage(ctx, c, args[0])
+				if err != nil {
+					return err
+				}
+				if img.DiskFormat == "" || img.ContainerFormat == "" {
+					return fmt.Errorf("The 'disk_format' and 'container_format' properties must be set on an image before it can be imported.")
+				}
+				want := map[string]string{"glance-direct": "uploading", "web-download": "queued", "glance-download": "queued", "copy-image": "active"}[o.method]
+				if want != "" && img.Status != want {
+					return fmt.Errorf("The '%s' import method can only be applied on an image in status '%s'", o.method, want)
+				}
+				if _, err := c.ImportImage(ctx, img.ID, opts); err != nil {
+					return err
+				}
+				if img, err = c.GetImage(ctx, img.ID); err != nil {
+					return err
+				}
+				return a.printImage(&p, img)
+			})
 		},
 	}
 	c.Annotations = map[string]string{"args": "  <IMAGE_ID>            ID or name of image to import.\n"}
 	a.addImportFlags(c.Flags(), &o, "glance-direct")
-	addPrintFlags(c.Flags(), &p)
+	addPrintFlags(c, &p)
 	return c
 }
 
@@ -196,9 +190,6 @@ func (a *app) cmdImageCreateViaImport() *cobra.Command {
 			"(--file or stdin for glance-direct, --uri for web-download). Without a method, data given by --file or stdin is imported " +
 			"with glance-direct, and without data only the image record is created (status queued).",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := p.checkFormat(); err != nil {
-				return err
-			}
 			vals, err := o.values(cmd.Flags())
 			if err != nil {
 				return err
@@ -228,35 +219,32 @@ func (a *app) cmdImageCreateViaImport() *cobra.Command {
 					}
 				}
 			}
-			ctx := cmd.Context()
-			c, err := a.imageClient(ctx)
-			if err != nil {
-				return err
-			}
-			if io.method != "" {
-				if err := checkMethod(ctx, c, io.method); err != nil {
+			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
+				if io.method != "" {
+					if err := checkMethod(ctx, c, io.method); err != nil {
+						return err
+					}
+				}
+				img, err := c.CreateImage(ctx, createOptions(vals))
+				if err != nil {
 					return err
 				}
-			}
-			img, err := c.CreateImage(ctx, createOptions(vals))
-			if err != nil {
-				return err
-			}
-			if io.method == "" {
-				return a.printImage(&p, img)
-			}
-			if data != nil {
-				if _, err := a.upload(ctx, c, img.ID, data, size, "", progress, true); err != nil {
-					return failed(err, "Image %s was created but staging its data failed (the image is left in place)", img.ID)
+				if io.method == "" {
+					return a.printImage(&p, img)
 				}
-			}
-			if _, err := c.ImportImage(ctx, img.ID, opts); err != nil {
-				return failed(err, "Image %s was created but its import could not start", img.ID)
-			}
-			if img, err = c.GetImage(ctx, img.ID); err != nil {
-				return err
-			}
-			return a.printImage(&p, img)
+				if data != nil {
+					if _, err := a.upload(ctx, c, img.ID, data, size, "", progress, true); err != nil {
+						return failed(err, "Image %s was created but staging its data failed (the image is left in place)", img.ID)
+					}
+				}
+				if _, err := c.ImportImage(ctx, img.ID, opts); err != nil {
+					return failed(err, "Image %s was created but its import could not start", img.ID)
+				}
+				if img, err = c.GetImage(ctx, img.ID); err != nil {
+					return err
+				}
+				return a.printImage(&p, img)
+			})
 		},
 	}
 	f := c.Flags()
@@ -264,6 +252,6 @@ func (a *app) cmdImageCreateViaImport() *cobra.Command {
 	f.StringVar(&file, "file", "", "Local file that contains disk image to be uploaded during creation. Alternatively, the image data can be passed to the client via stdin.")
 	f.BoolVar(&progress, "progress", false, "Show upload progress bar.")
 	a.addImportFlags(f, &io, a.getenv("OS_IMAGE_IMPORT_METHOD"))
-	addPrintFlags(f, &p)
+	addPrintFlags(c, &p)
 	return c
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,39 +19,33 @@ func (a *app) cmdImportInfo() *cobra.Command {
 		Use:   "import-info",
 		Short: "Print import methods available from Glance.",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := p.checkFormat(); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			c, err := a.imageClient(ctx)
-			if err != nil {
-				return err
-			}
-			raw, err := c.ImportInfoDocument(ctx)
-			if errors.Is(err, glance.ErrNotFound) {
-				return fmt.Errorf("Target Glance does not support Image Import workflow")
-			}
-			if err != nil {
-				return err
-			}
-			var doc map[string]json.RawMessage
-			if err := json.Unmarshal(raw, &doc); err != nil {
-				return fmt.Errorf("decoding import info: %w", err)
-			}
-			rec := make(map[string]any, len(doc))
-			for k, v := range doc {
-				rec[k] = decodeNumbers(v)
-			}
-			// The whole document, nested objects in the server's key order.
-			return printRecord(a.io.Out, &p, rec, func(k string, v any) string {
-				if _, ok := v.(string); ok {
-					return pyStr(v)
+			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
+				raw, err := c.ImportInfoDocument(ctx)
+				if errors.Is(err, glance.ErrNotFound) {
+					return fmt.Errorf("Target Glance does not support Image Import workflow")
 				}
-				return pyJSONRaw(doc[k])
+				if err != nil {
+					return err
+				}
+				var doc map[string]json.RawMessage
+				if err := json.Unmarshal(raw, &doc); err != nil {
+					return fmt.Errorf("decoding import info: %w", err)
+				}
+				rec := make(map[string]any, len(doc))
+				for k, v := range doc {
+					rec[k] = decodeNumbers(v)
+				}
+				// The whole document, nested objects in the server's key order.
+				return printRecord(a.io.Out, &p, rec, func(k string, v any) string {
+					if _, ok := v.(string); ok {
+						return pyStr(v)
+					}
+					return pyJSONRaw(doc[k])
+				})
 			})
 		},
 	}
-	addPrintFlags(c.Flags(), &p)
+	addPrintFlags(c, &p)
 	return c
 }
 
@@ -122,61 +117,55 @@ func (a *app) cmdStoresInfo() *cobra.Command {
 		Use:   "stores-info [--detail]",
 		Short: "Print available backends from Glance.",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := p.checkFormat(); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			c, err := a.imageClient(ctx)
-			if err != nil {
-				return err
-			}
-			var list []any
-			var text []string
-			if detail {
-				stores, err := c.StoresDetail(ctx)
-				if errors.Is(err, glance.ErrNotFound) {
-					return fmt.Errorf("Multi Backend support is not enabled")
-				}
-				if err != nil {
-					return err
-				}
-				for _, s := range stores {
-					list = append(list, decodeNumbers(s.Raw))
-					text = append(text, pyJSONRaw(s.Raw))
-				}
-			} else {
-				stores, err := c.Stores(ctx)
-				if errors.Is(err, glance.ErrNotFound) {
-					return fmt.Errorf("Multi Backend support is not enabled")
-				}
-				if err != nil {
-					return err
-				}
-				for _, s := range stores {
-					m := map[string]any{"id": s.ID, "description": s.Description}
-					// The server's key order, as python-glanceclient prints it.
-					t := fmt.Sprintf(`{"id": %s, "description": %s`, pyJSON(s.ID), pyJSON(s.Description))
-					if s.Default {
-						m["default"] = "true"
-						t += `, "default": "true"`
+			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
+				var list []any
+				var text []string
+				if detail {
+					stores, err := c.StoresDetail(ctx)
+					if errors.Is(err, glance.ErrNotFound) {
+						return fmt.Errorf("Multi Backend support is not enabled")
 					}
-					if s.ReadOnly {
-						m["read-only"] = "true"
-						t += `, "read-only": "true"`
+					if err != nil {
+						return err
 					}
-					list, text = append(list, m), append(text, t+"}")
+					for _, s := range stores {
+						list = append(list, decodeNumbers(s.Raw))
+						text = append(text, pyJSONRaw(s.Raw))
+					}
+				} else {
+					stores, err := c.Stores(ctx)
+					if errors.Is(err, glance.ErrNotFound) {
+						return fmt.Errorf("Multi Backend support is not enabled")
+					}
+					if err != nil {
+						return err
+					}
+					for _, s := range stores {
+						m := map[string]any{"id": s.ID, "description": s.Description}
+						// The server's key order, as python-glanceclient prints it.
+						t := fmt.Sprintf(`{"id": %s, "description": %s`, pyJSON(s.ID), pyJSON(s.Description))
+						if s.Default {
+							m["default"] = "true"
+							t += `, "default": "true"`
+						}
+						if s.ReadOnly {
+							m["read-only"] = "true"
+							t += `, "read-only": "true"`
+						}
+						list, text = append(list, m), append(text, t+"}")
+					}
 				}
-			}
-			if list == nil {
-				list = []any{}
-			}
-			return printRecord(a.io.Out, &p, map[string]any{"stores": list}, func(string, any) string {
-				return "[" + strings.Join(text, ", ") + "]"
+				if list == nil {
+					list = []any{}
+				}
+				return printRecord(a.io.Out, &p, map[string]any{"stores": list}, func(string, any) string {
+					return "[" + strings.Join(text, ", ") + "]"
+				})
 			})
 		},
 	}
 	c.Flags().BoolVar(&detail, "detail", false, "Shows details of stores. Admin only.")
-	addPrintFlags(c.Flags(), &p)
+	addPrintFlags(c, &p)
 	return c
 }
 
@@ -186,28 +175,22 @@ func (a *app) cmdUsage() *cobra.Command {
 		Use:   "usage",
 		Short: "Get quota usage information.",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := p.checkFormat(); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			c, err := a.imageClient(ctx)
-			if err != nil {
-				return err
-			}
-			quotas, err := c.Usage(ctx)
-			if err != nil {
-				return err
-			}
-			recs := make([]map[string]any, len(quotas))
-			for i, q := range quotas {
-				recs[i] = map[string]any{"quota": q.Name, "limit": q.Limit, "usage": q.Usage}
-			}
-			cols := []column{{"Quota", "quota"}, {"Limit", "limit"}, {"Usage", "usage"}}
-			// Every value is printed, zeros included (print_dict_list).
-			return printRecords(a.io.Out, &p, cols, recs, func(_ string, v any) string { return fmt.Sprint(v) })
+			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
+				quotas, err := c.Usage(ctx)
+				if err != nil {
+					return err
+				}
+				recs := make([]map[string]any, len(quotas))
+				for i, q := range quotas {
+					recs[i] = map[string]any{"quota": q.Name, "limit": q.Limit, "usage": q.Usage}
+				}
+				cols := []column{{"Quota", "quota"}, {"Limit", "limit"}, {"Usage", "usage"}}
+				// Every value is printed, zeros included (print_dict_list).
+				return printRecords(a.io.Out, &p, cols, recs, func(_ string, v any) string { return fmt.Sprint(v) })
+			})
 		},
 	}
-	addPrintFlags(c.Flags(), &p)
+	addPrintFlags(c, &p)
 	return c
 }
 
@@ -221,12 +204,9 @@ func (a *app) cmdStoresDelete() *cobra.Command {
 			if store == "" {
 				return usageErrorf("the following arguments are required: --store")
 			}
-			ctx := cmd.Context()
-			c, err := a.imageClient(ctx)
-			if err != nil {
-				return err
-			}
-			return resolveID(ctx, c, args[0], func(id string) error { return c.DeleteFromStore(ctx, store, id) })
+			return a.runImage(cmd, args[0], func(ctx context.Context, c *glance.Client, id string) error {
+				return c.DeleteFromStore(ctx, store, id)
+			})
 		},
 	}
 	c.Annotations = map[string]string{"args": "  <IMAGE_ID>          ID or name of image to update.\n"}
@@ -241,35 +221,29 @@ func (a *app) cmdExplain() *cobra.Command {
 		Short: "Describe a specific model.",
 		Args:  exactArgs("<MODEL>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := p.checkFormat(); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			c, err := a.imageClient(ctx)
-			if err != nil {
-				return err
-			}
-			s, err := c.GetSchema(ctx, args[0])
-			if err != nil {
-				return fmt.Errorf("Unable to find requested model '%s': %w", args[0], err)
-			}
-			names, err := orderedKeys(s.Raw, "properties")
-			if err != nil {
-				return err
-			}
-			recs := make([]map[string]any, 0, len(names))
-			for _, n := range names {
-				var prop struct {
-					Description string `json:"description"`
+			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
+				s, err := c.GetSchema(ctx, args[0])
+				if err != nil {
+					return fmt.Errorf("Unable to find requested model '%s': %w", args[0], err)
 				}
-				json.Unmarshal(s.Properties[n], &prop)
-				recs = append(recs, map[string]any{"name": n, "description": prop.Description})
-			}
-			return printRecords(a.io.Out, &p, []column{{"Attribute", "name"}, {"Description", "description"}}, recs, nil)
+				names, err := orderedKeys(s.Raw, "properties")
+				if err != nil {
+					return err
+				}
+				recs := make([]map[string]any, 0, len(names))
+				for _, n := range names {
+					var prop struct {
+						Description string `json:"description"`
+					}
+					json.Unmarshal(s.Properties[n], &prop)
+					recs = append(recs, map[string]any{"name": n, "description": prop.Description})
+				}
+				return printRecords(a.io.Out, &p, []column{{"Attribute", "name"}, {"Description", "description"}}, recs, nil)
+			})
 		},
 	}
 	c.Annotations = map[string]string{"args": "  <MODEL>  Name of model to describe.\n"}
-	addPrintFlags(c.Flags(), &p)
+	addPrintFlags(c, &p)
 	return c
 }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +29,22 @@ func jsonObject(s, bad string) (map[string]any, error) {
 	return m, nil
 }
 
+// requireURL refuses a missing --url once the positional arguments are
+// checked, before -f is.
+func requireURL(c *cobra.Command, given func() bool) *cobra.Command {
+	check := c.Args
+	c.Args = func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return err
+		}
+		if !given() {
+			return usageErrorf("the following arguments are required: --url")
+		}
+		return nil
+	}
+	return c
+}
+
 func (a *app) cmdLocationAdd() *cobra.Command {
 	var (
 		p                                        = printOptions{MaxColumnWidth: 80} // print_dict's width
@@ -38,12 +55,6 @@ func (a *app) cmdLocationAdd() *cobra.Command {
 		Short: "Add a location (and related metadata) to an image.",
 		Args:  exactArgs("<IMAGE_ID>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if url == "" {
-				return usageErrorf("the following arguments are required: --url")
-			}
-			if err := p.checkFormat(); err != nil {
-				return err
-			}
 			md, err := jsonObject(metadata, "Metadata is not a valid JSON object.")
 			if err != nil {
 				return err
@@ -54,12 +65,7 @@ func (a *app) cmdLocationAdd() *cobra.Command {
 					validation[k] = v
 				}
 			}
-			ctx := cmd.Context()
-			c, err := a.imageClient(ctx)
-			if err != nil {
-				return err
-			}
-			return resolveID(ctx, c, args[0], func(id string) error {
+			return a.runImage(cmd, args[0], func(ctx context.Context, c *glance.Client, id string) error {
 				img, err := c.AddLocation(ctx, id, url, md, validation)
 				if err != nil {
 					return err
@@ -75,8 +81,8 @@ func (a *app) cmdLocationAdd() *cobra.Command {
 	f.StringVar(&checksum, "checksum", "", "md5 checksum of image contents")
 	f.StringVar(&algo, "hash-algo", "", "Multihash algorithm")
 	f.StringVar(&hashValue, "hash-value", "", "Multihash value")
-	addPrintFlags(f, &p)
-	return c
+	addPrintFlags(c, &p)
+	return requireURL(c, func() bool { return url != "" })
 }
 
 func (a *app) cmdLocationDelete() *cobra.Command {
@@ -86,15 +92,7 @@ func (a *app) cmdLocationDelete() *cobra.Command {
 		Short: "Remove locations (and related metadata) from an image.",
 		Args:  exactArgs("<IMAGE_ID>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(urls) == 0 {
-				return usageErrorf("the following arguments are required: --url")
-			}
-			ctx := cmd.Context()
-			c, err := a.imageClient(ctx)
-			if err != nil {
-				return err
-			}
-			return locationErr(resolveID(ctx, c, args[0], func(id string) error {
+			return locationErr(a.runImage(cmd, args[0], func(ctx context.Context, c *glance.Client, id string) error {
 				_, err := c.DeleteLocations(ctx, id, slices.Compact(slices.Sorted(slices.Values(urls)))...)
 				return err
 			}))
@@ -102,7 +100,7 @@ func (a *app) cmdLocationDelete() *cobra.Command {
 	}
 	c.Annotations = map[string]string{"args": "  <IMAGE_ID>   ID or name of image whose locations are to be removed.\n"}
 	c.Flags().StringArrayVar(&urls, "url", nil, "URL of location to remove. May be used multiple times. (required)")
-	return c
+	return requireURL(c, func() bool { return len(urls) > 0 })
 }
 
 func (a *app) cmdLocationUpdate() *cobra.Command {
@@ -115,12 +113,6 @@ func (a *app) cmdLocationUpdate() *cobra.Command {
 		Short: "Update metadata of an image's location.",
 		Args:  exactArgs("<IMAGE_ID>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if url == "" {
-				return usageErrorf("the following arguments are required: --url")
-			}
-			if err := p.checkFormat(); err != nil {
-				return err
-			}
 			md, err := jsonObject(metadata, "Metadata is not a valid JSON object.")
 			if err != nil {
 				return err
@@ -128,12 +120,7 @@ func (a *app) cmdLocationUpdate() *cobra.Command {
 			if len(md) == 0 {
 				fmt.Fprintln(a.io.Out, "WARNING -- The location's metadata will be updated to an empty JSON object.")
 			}
-			ctx := cmd.Context()
-			c, err := a.imageClient(ctx)
-			if err != nil {
-				return err
-			}
-			return locationErr(resolveID(ctx, c, args[0], func(id string) error {
+			return locationErr(a.runImage(cmd, args[0], func(ctx context.Context, c *glance.Client, id string) error {
 				img, err := c.UpdateLocation(ctx, id, url, md)
 				if err != nil {
 					return err
@@ -146,8 +133,8 @@ func (a *app) cmdLocationUpdate() *cobra.Command {
 	f := c.Flags()
 	f.StringVar(&url, "url", "", "URL of location to update. (required)")
 	f.StringVar(&metadata, "metadata", "{}", "Metadata associated with the location. Must be a valid JSON object")
-	addPrintFlags(f, &p)
-	return c
+	addPrintFlags(c, &p)
+	return requireURL(c, func() bool { return url != "" })
 }
 
 // hashAlgos are the algorithms add-location accepts, as python-glanceclient lists them.
@@ -165,12 +152,6 @@ func (a *app) cmdAddLocation() *cobra.Command {
 			"(Glance 2024.2 and later), which does not require image locations to be visible.",
 		Args: exactArgs("<IMAGE_ID>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if url == "" {
-				return usageErrorf("the following arguments are required: --url")
-			}
-			if err := p.checkFormat(); err != nil {
-				return err
-			}
 			vd, err := jsonObject(validationData, "validation-data is not a valid JSON object.")
 			if err != nil {
 				return err
@@ -189,27 +170,24 @@ func (a *app) cmdAddLocation() *cobra.Command {
 			if len(validation) > 0 && !slices.Contains(hashAlgos, validation["os_hash_algo"]) {
 				return fmt.Errorf("os_hash_algo: `%s` is incorrect, allowed hashing algorithms: %s", validation["os_hash_algo"], pyRepr(hashAlgos))
 			}
-			ctx := cmd.Context()
-			c, err := a.imageClient(ctx)
-			if err != nil {
-				return err
-			}
-			ok, err := c.HasVersion(ctx, glance.LocationsAPIVersion)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return errors.New("Glance does not support the locations API (v2.17)")
-			}
-			return resolveID(ctx, c, args[0], func(id string) error {
-				if err := c.AddImageLocation(ctx, id, url, validation); err != nil {
-					return err
-				}
-				img, err := c.GetImage(ctx, id)
+			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
+				ok, err := c.HasVersion(ctx, glance.LocationsAPIVersion)
 				if err != nil {
 					return err
 				}
-				return a.printImage(&p, img)
+				if !ok {
+					return errors.New("Glance does not support the locations API (v2.17)")
+				}
+				return resolveID(ctx, c, args[0], func(id string) error {
+					if err := c.AddImageLocation(ctx, id, url, validation); err != nil {
+						return err
+					}
+					img, err := c.GetImage(ctx, id)
+					if err != nil {
+						return err
+					}
+					return a.printImage(&p, img)
+				})
 			})
 		},
 	}
@@ -217,6 +195,6 @@ func (a *app) cmdAddLocation() *cobra.Command {
 	f := c.Flags()
 	f.StringVar(&url, "url", "", "URL of location to add. (required)")
 	f.StringVar(&validationData, "validation-data", "{}", "Validation data containing os_hash_algo and os_hash_value only associated to the image. Must be a valid JSON object")
-	addPrintFlags(f, &p)
-	return c
+	addPrintFlags(c, &p)
+	return requireURL(c, func() bool { return url != "" })
 }

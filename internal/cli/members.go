@@ -38,22 +38,14 @@ func (a *app) memberCommand(use, short, args string, n int, run func(ctx context
 		Short: short,
 		Args:  exactArgs(names...),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			if prints {
-				if err := p.checkFormat(); err != nil {
-					return err
-				}
-			}
-			ctx := cmd.Context()
-			c, err := a.imageClient(ctx)
-			if err != nil {
-				return err
-			}
-			return resolveID(ctx, c, argv[0], func(id string) error { return run(ctx, c, p, id, argv[1:]) })
+			return a.runImage(cmd, argv[0], func(ctx context.Context, c *glance.Client, id string) error {
+				return run(ctx, c, p, id, argv[1:])
+			})
 		},
 	}
 	c.Annotations = map[string]string{"args": args}
 	if prints {
-		addPrintFlags(c.Flags(), p)
+		addPrintFlags(c, p)
 	}
 	return c
 }
@@ -123,18 +115,10 @@ func (a *app) cmdMemberList() *cobra.Command {
 		Use:   "member-list --image-id <IMAGE_ID>",
 		Short: "Describe sharing permissions by image.",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := p.checkFormat(); err != nil {
-				return err
-			}
 			if image == "" {
 				return usageErrorf("the following arguments are required: --image-id")
 			}
-			ctx := cmd.Context()
-			c, err := a.imageClient(ctx)
-			if err != nil {
-				return err
-			}
-			return resolveID(ctx, c, image, func(id string) error {
+			return a.runImage(cmd, image, func(ctx context.Context, c *glance.Client, id string) error {
 				ms, err := c.ListMembers(ctx, id)
 				if err != nil {
 					return err
@@ -148,6 +132,6 @@ func (a *app) cmdMemberList() *cobra.Command {
 		},
 	}
 	c.Flags().StringVar(&image, "image-id", "", "Image to display members of (ID or name).")
-	addPrintFlags(c.Flags(), &p)
+	addPrintFlags(c, &p)
 	return c
 }

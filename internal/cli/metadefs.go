@@ -38,13 +38,7 @@ func newView(v any) (*view, error) {
 	}
 	w.rec = make(map[string]any, len(w.raw))
 	for k, r := range w.raw {
-		dec := json.NewDecoder(bytes.NewReader(r))
-		dec.UseNumber()
-		var x any
-		if err := dec.Decode(&x); err != nil {
-			return nil, err
-		}
-		w.rec[k] = x
+		w.rec[k] = decodeNumbers(r) // r is valid JSON: it was just encoded
 	}
 	delete(w.rec, "self")
 	delete(w.raw, "self")
@@ -199,24 +193,16 @@ func (a *app) mdCommand(use, short, args string, names []string, p *printOptions
 		Short: short,
 		Args:  exactArgs(names...),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			if p != nil {
-				if err := p.checkFormat(); err != nil {
-					return err
-				}
-			}
-			ctx := cmd.Context()
-			c, err := a.imageClient(ctx)
-			if err != nil {
-				return err
-			}
-			return run(ctx, c, argv)
+			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
+				return run(ctx, c, argv)
+			})
 		},
 	}
 	if args != "" {
 		c.Annotations = map[string]string{"args": args}
 	}
 	if p != nil {
-		addPrintFlags(c.Flags(), p)
+		addPrintFlags(c, p)
 	}
 	return c
 }

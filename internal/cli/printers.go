@@ -260,23 +260,9 @@ func pyJSON(v any) string {
 func writePyJSON(b *bytes.Buffer, v any) {
 	switch v := v.(type) {
 	case []any:
-		b.WriteByte('[')
-		for i, e := range v {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			writePyJSON(b, e)
-		}
-		b.WriteByte(']')
+		writePyList(b, v)
 	case []string:
-		b.WriteByte('[')
-		for i, e := range v {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			writePyJSON(b, e)
-		}
-		b.WriteByte(']')
+		writePyList(b, v)
 	case map[string]any:
 		keys := make([]string, 0, len(v))
 		for k := range v {
@@ -301,6 +287,17 @@ func writePyJSON(b *bytes.Buffer, v any) {
 		}
 		b.Write(data)
 	}
+}
+
+func writePyList[T any](b *bytes.Buffer, s []T) {
+	b.WriteByte('[')
+	for i, e := range s {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		writePyJSON(b, e)
+	}
+	b.WriteByte(']')
 }
 
 // pyRepr renders a list of strings as Python's repr: ['a', 'b'].

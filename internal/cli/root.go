@@ -180,10 +180,13 @@ func minArgs(name string) cobra.PositionalArgs {
 	}
 }
 
-// addPrintFlags adds -f/--format and -c/--column.
-func addPrintFlags(f *pflag.FlagSet, p *printOptions) {
+// addPrintFlags adds -f/--format and -c/--column to a printing command,
+// and checks -f once its arguments are parsed, before it makes any request.
+func addPrintFlags(c *cobra.Command, p *printOptions) {
+	f := c.Flags()
 	f.StringVarP(&p.Format, "format", "f", "table", "Output format: table, json, yaml or value.")
 	f.StringArrayVarP(&p.Columns, "column", "c", nil, "Print only this column or field (repeatable).")
+	c.PreRunE = func(*cobra.Command, []string) error { return p.checkFormat() }
 }
 
 // help prints a command's help in the layout of python-glanceclient.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 
@@ -45,23 +46,17 @@ func (a *app) cmdTaskShow() *cobra.Command {
 		Short: "Describe a specific task.",
 		Args:  exactArgs("<TASK_ID>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := p.checkFormat(); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			c, err := a.imageClient(ctx)
-			if err != nil {
-				return err
-			}
-			t, err := c.GetTask(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			return a.printTask(&p, t)
+			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
+				t, err := c.GetTask(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				return a.printTask(&p, t)
+			})
 		},
 	}
 	c.Annotations = map[string]string{"args": "  <TASK_ID>  ID of task to describe.\n"}
-	addPrintFlags(c.Flags(), &p)
+	addPrintFlags(c, &p)
 	return c
 }
 
@@ -72,21 +67,13 @@ func (a *app) cmdImageTasks() *cobra.Command {
 		Short: "Get tasks associated with image",
 		Args:  exactArgs("<IMAGE_ID>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := p.checkFormat(); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			c, err := a.imageClient(ctx)
-			if err != nil {
-				return err
-			}
 			cols := []column{{"Message", "message"}, {"Status", "status"}, {"Updated at", "updated_at"}}
 			if a.g.verbose {
 				cols = []column{{"Image Id", "image_id"}, {"Task Id", "id"}, {"Message", "message"}, {"Status", "status"},
 					{"Updated at", "updated_at"}, {"User Id", "user_id"}, {"Request Id", "request_id"}, {"Result", "result"},
 					{"Owner", "owner"}, {"Input", "input"}, {"Expires at", "expires_at"}}
 			}
-			return resolveID(ctx, c, args[0], func(id string) error {
+			return a.runImage(cmd, args[0], func(ctx context.Context, c *glance.Client, id string) error {
 				tasks, err := c.ImageTasks(ctx, id)
 				if err != nil {
 					return err
@@ -105,7 +92,7 @@ func (a *app) cmdImageTasks() *cobra.Command {
 		},
 	}
 	c.Annotations = map[string]string{"args": "  <IMAGE_ID>  ID or name of image to get tasks.\n"}
-	addPrintFlags(c.Flags(), &p)
+	addPrintFlags(c, &p)
 	return c
 }
 
@@ -119,28 +106,22 @@ func (a *app) cmdTaskList() *cobra.Command {
 		Use:   "task-list [--sort-key {id,type,status}] [--sort-dir {asc,desc}] [--page-size <SIZE>] [--type <TYPE>] [--status <STATUS>]",
 		Short: "List tasks you can access.",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := p.checkFormat(); err != nil {
-				return err
-			}
 			if o.PageSize < 0 {
 				return usageErrorf("argument --page-size: invalid value: %d", o.PageSize)
 			}
 			o.SortKey, o.SortDir = sortKey, sortDir
-			ctx := cmd.Context()
-			c, err := a.imageClient(ctx)
-			if err != nil {
-				return err
-			}
-			var recs []map[string]any
-			for t, err := range c.ListTasks(ctx, &o) {
-				if err != nil {
-					return err
+			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
+				var recs []map[string]any
+				for t, err := range c.ListTasks(ctx, &o) {
+					if err != nil {
+						return err
+					}
+					rec, _ := taskRecord(t)
+					recs = append(recs, rec)
 				}
-				rec, _ := taskRecord(t)
-				recs = append(recs, rec)
-			}
-			cols := []column{{"ID", "id"}, {"Type", "type"}, {"Status", "status"}, {"Owner", "owner"}}
-			return printRecords(a.io.Out, &p, cols, recs, nil)
+				cols := []column{{"ID", "id"}, {"Type", "type"}, {"Status", "status"}, {"Owner", "owner"}}
+				return printRecords(a.io.Out, &p, cols, recs, nil)
+			})
 		},
 	}
 	f := c.Flags()
@@ -149,7 +130,7 @@ func (a *app) cmdTaskList() *cobra.Command {
 	f.IntVar(&o.PageSize, "page-size", 0, "Number of tasks to request in each paginated request.")
 	f.StringVar(&o.Type, "type", "", "Filter tasks to those that have this type.")
 	f.StringVar(&o.Status, "status", "", "Filter tasks to those that have this status.")
-	addPrintFlags(f, &p)
+	addPrintFlags(c, &p)
 	return c
 }
 
@@ -162,9 +143,6 @@ func (a *app) cmdTaskCreate() *cobra.Command {
 		Use:   "task-create [--type <TYPE>] [--input <STRING>]",
 		Short: "Create a new task.",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := p.checkFormat(); err != nil {
-				return err
-			}
 			if taskType == "" || input == "" {
 				return errors.New("Unable to create task. Specify task type and input.")
 			}
@@ -172,21 +150,18 @@ func (a *app) cmdTaskCreate() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			c, err := a.imageClient(ctx)
-			if err != nil {
-				return err
-			}
-			t, err := c.CreateTask(ctx, taskType, in)
-			if err != nil {
-				return err
-			}
-			return a.printTask(&p, t)
+			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
+				t, err := c.CreateTask(ctx, taskType, in)
+				if err != nil {
+					return err
+				}
+				return a.printTask(&p, t)
+			})
 		},
 	}
 	f := c.Flags()
 	f.StringVar(&taskType, "type", "", "Type of Task. Please refer to Glance schema or documentation to see which tasks are supported.")
 	f.StringVar(&input, "input", "{}", "Parameters of the task to be launched")
-	addPrintFlags(f, &p)
+	addPrintFlags(c, &p)
 	return c
 }
