@@ -60,52 +60,11 @@ func decodeNumbers(raw json.RawMessage) any {
 
 // pyJSONRaw is Python's json.dumps of a JSON document, keeping its key order.
 func pyJSONRaw(raw json.RawMessage) string {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
 	var b bytes.Buffer
-	if err := writeRawPy(&b, dec); err != nil {
+	if err := pyDump(&b, json.NewDecoder(bytes.NewReader(raw))); err != nil {
 		return string(raw)
 	}
 	return b.String()
-}
-
-func writeRawPy(b *bytes.Buffer, dec *json.Decoder) error {
-	t, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	switch t := t.(type) {
-	case json.Delim:
-		b.WriteByte(byte(t))
-		for i := 0; dec.More(); i++ {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			if t == '{' {
-				k, err := dec.Token()
-				if err != nil {
-					return err
-				}
-				writePyJSON(b, k)
-				b.WriteString(": ")
-			}
-			if err := writeRawPy(b, dec); err != nil {
-				return err
-			}
-		}
-		end, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		b.WriteByte(byte(end.(json.Delim)))
-	case nil:
-		b.WriteString("null")
-	case json.Number:
-		b.WriteString(t.String())
-	default:
-		writePyJSON(b, t)
-	}
-	return nil
 }
 
 func (a *app) cmdStoresInfo() *cobra.Command {

@@ -279,6 +279,8 @@ func writePyJSON(b *bytes.Buffer, v any) {
 			writePyJSON(b, v[k])
 		}
 		b.WriteByte('}')
+	case string:
+		pyString(b, v) // non-ASCII escaped, <>& not: json.dumps, not json.Marshal
 	default:
 		data, err := json.Marshal(v)
 		if err != nil {

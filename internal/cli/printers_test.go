@@ -124,3 +124,15 @@ func TestYAMLNumbersUnquoted(t *testing.T) {
 		t.Errorf("got %q", out.String())
 	}
 }
+
+// Python's json.dumps escapes non-ASCII and leaves <, > and & alone; so must
+// every nested value this CLI prints.
+func TestPyJSONLikeJSONDumps(t *testing.T) {
+	const want = `{"a": ["caf\u00e9", "<b>&"], "n": null, "x": 1.5}`
+	if got := pyJSONRaw(json.RawMessage(`{"a": ["café", "<b>&"], "n": null, "x": 1.5}`)); got != want {
+		t.Errorf("pyJSONRaw: %s, want %s", got, want)
+	}
+	if got := pyJSON(map[string]any{"a": []any{"café", "<b>&"}, "n": nil, "x": json.Number("1.5")}); got != want {
+		t.Errorf("pyJSON: %s, want %s", got, want)
+	}
+}
