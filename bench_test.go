@@ -2,11 +2,15 @@ package glance_test
 
 import (
 	"context"
+	"crypto/sha512"
+	"encoding/hex"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/go-glance/glance"
@@ -34,8 +38,14 @@ func (z *zeroReader) Read(p []byte) (int, error) {
 func BenchmarkTransfer(b *testing.B) {
 	for _, mib := range []int64{16, 256} {
 		size := mib << 20
+		sum := sha512.New()
+		io.Copy(sum, &zeroReader{size})
+		record := fmt.Sprintf(`{"id": %q, "status": "active", "size": %d, "os_hash_algo": "sha512", "os_hash_value": %q}`,
+			imageID, size, hex.EncodeToString(sum.Sum(nil)))
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			switch {
+			case r.Method == http.MethodGet && !strings.HasSuffix(r.URL.Path, "/file"):
+				io.WriteString(w, record)
 			case r.Method == http.MethodPut:
 				io.Copy(io.Discard, r.Body)
 				w.WriteHeader(http.StatusNoContent)
@@ -67,6 +77,22 @@ func BenchmarkTransfer(b *testing.B) {
 				}
 				if _, err := io.CopyBuffer(io.Discard, d, buf); err != nil {
 					b.Fatal(err)
+				}
+				d.Close()
+			}
+			reportHeap(b)
+		})
+		b.Run("download-verified/"+strconv.FormatInt(mib, 10)+"MiB", func(b *testing.B) {
+			b.SetBytes(size)
+			b.ReportAllocs()
+			buf := make([]byte, 1<<20)
+			for b.Loop() {
+				d, err := c.Download(ctx, imageID, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := io.CopyBuffer(io.Discard, d, buf); err != nil || !d.Verified() {
+					b.Fatal(err, d.Verified())
 				}
 				d.Close()
 			}

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // UploadOptions tune Upload and Stage.
@@ -37,26 +38,51 @@ type UploadResult struct {
 	Image  *Image // the image after the upload (nil when NoVerify)
 }
 
-// hashingReader hashes what it reads.
+// hashingReader hashes what it reads: MD5 in the reading goroutine and
+// SHA-512 beside it, so the two digests cost the time of the slower one.
 type hashingReader struct {
 	r      io.Reader
 	n      int64
 	md5    hash.Hash
-	sha512 hash.Hash
+	sha512 *hashPipe
 }
 
 func newHashingReader(r io.Reader) *hashingReader {
-	return &hashingReader{r: r, md5: md5.New(), sha512: sha512.New()}
+	h := &hashingReader{r: r}
+	h.reset()
+	return h
+}
+
+// reset starts the digests afresh, for a replayed upload.
+func (h *hashingReader) reset() {
+	if h.sha512 != nil {
+		h.sha512.Close()
+	}
+	h.n, h.md5, h.sha512 = 0, md5.New(), newHashPipe(sha512.New())
 }
 
 func (h *hashingReader) Read(p []byte) (int, error) {
 	n, err := h.r.Read(p)
 	if n > 0 {
 		h.n += int64(n)
-		h.md5.Write(p[:n])
 		h.sha512.Write(p[:n])
+		h.md5.Write(p[:n])
 	}
 	return n, err
+}
+
+// bodyGate is a request body that reports when the transport closed it.
+type bodyGate struct {
+	io.Reader
+	closed chan struct{}
+	once   sync.Once
+}
+
+func newBodyGate(r io.Reader) *bodyGate { return &bodyGate{Reader: r, closed: make(chan struct{})} }
+
+func (g *bodyGate) Close() error {
+	g.once.Do(func() { close(g.closed) })
+	return nil
 }
 
 // Upload streams image data to a queued image (PUT /images/{id}/file). It
@@ -95,11 +121,15 @@ func (c *Client) putData(ctx context.Context, id, what string, r io.Reader, opts
 		}
 	}
 	hr := newHashingReader(r)
+	gate := newBodyGate(hr)
 	req := &request{
 		method: http.MethodPut,
 		path:   "/images/" + escape(id) + "/" + what,
-		header: http.Header{"Content-Type": {"application/octet-stream"}},
-		body:   hr,
+		// The server may refuse the upload (expired token, wrong status,
+		// missing formats) before reading it: 100-continue lets it say so
+		// before the data goes out, instead of mid-stream or by a reset.
+		header: http.Header{"Content-Type": {"application/octet-stream"}, "Expect": {"100-continue"}},
+		body:   gate,
 		size:   o.Size,
 	}
 	if o.Size >= 0 {
@@ -108,23 +138,30 @@ func (c *Client) putData(ctx context.Context, id, what string, r io.Reader, opts
 	if o.Store != "" {
 		req.header.Set("X-Image-Meta-Store", o.Store)
 	}
-	if s, ok := r.(io.Seeker); ok {
+	if s, ok := r.(io.Seeker); ok && o.Size != 0 {
 		// Remember where the data starts, so that a replay (after a token
 		// expired mid-upload) starts there again with fresh digests.
 		if start, err := s.Seek(0, io.SeekCurrent); err == nil {
 			req.getBody = func() (io.ReadCloser, error) {
+				// The transport may still be sending the first attempt's
+				// body after its answer came; wait until it let go.
+				select {
+				case <-gate.closed:
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				}
 				if _, err := s.Seek(start, io.SeekStart); err != nil {
 					return nil, err
 				}
-				hr.n = 0
-				hr.md5.Reset()
-				hr.sha512.Reset()
-				return io.NopCloser(hr), nil
+				hr.reset()
+				gate = newBodyGate(hr)
+				return gate, nil
 			}
 		}
 	}
 	resp, err := c.do(ctx, req)
 	if err != nil {
+		hr.sha512.Close()
 		return nil, err
 	}
 	io.Copy(io.Discard, resp.Body)
@@ -132,7 +169,7 @@ func (c *Client) putData(ctx context.Context, id, what string, r io.Reader, opts
 	res := &UploadResult{
 		Size:   hr.n,
 		MD5:    hex.EncodeToString(hr.md5.Sum(nil)),
-		SHA512: hex.EncodeToString(hr.sha512.Sum(nil)),
+		SHA512: hex.EncodeToString(hr.sha512.Sum()),
 	}
 	if o.Size >= 0 && hr.n != o.Size {
 		return res, fmt.Errorf("glance: upload of image %s: read %d bytes, expected %d", id, hr.n, o.Size)
@@ -191,7 +228,8 @@ type Download struct {
 	ContentRange string
 
 	body io.ReadCloser
-	h    hash.Hash
+	h    hash.Hash // the chosen hash, fed through pipe once reading starts
+	pipe *hashPipe
 	n    int64
 	err  error
 }
@@ -201,11 +239,14 @@ func (d *Download) Read(p []byte) (int, error) {
 	if d.err != nil {
 		return 0, d.err
 	}
+	if d.h != nil && d.pipe == nil {
+		d.pipe = newHashPipe(d.h)
+	}
 	n, err := d.body.Read(p)
 	if n > 0 {
 		d.n += int64(n)
-		if d.h != nil {
-			d.h.Write(p[:n])
+		if d.pipe != nil {
+			d.pipe.Write(p[:n])
 		}
 	}
 	if err == io.EOF {
@@ -221,8 +262,8 @@ func (d *Download) finish() error {
 	if d.Size >= 0 && d.n != d.Size {
 		return fmt.Errorf("glance: image data truncated after %d of %d bytes: %w", d.n, d.Size, io.ErrUnexpectedEOF)
 	}
-	if d.h != nil {
-		if got := hex.EncodeToString(d.h.Sum(nil)); !strings.EqualFold(got, d.Expected) {
+	if d.pipe != nil {
+		if got := hex.EncodeToString(d.pipe.Sum()); !strings.EqualFold(got, d.Expected) {
 			return &ChecksumError{Algorithm: d.Algorithm, Expected: d.Expected, Actual: got}
 		}
 	}
@@ -230,7 +271,12 @@ func (d *Download) finish() error {
 }
 
 // Close releases the connection.
-func (d *Download) Close() error { return d.body.Close() }
+func (d *Download) Close() error {
+	if d.pipe != nil {
+		d.pipe.Close()
+	}
+	return d.body.Close()
+}
 
 // Verified reports whether the data read so far was checked against a hash;
 // true only after Read returned io.EOF.

@@ -468,3 +468,83 @@ func TestIntegrationPrefixedEndpoint(t *testing.T) {
 		t.Fatalf("versions %v %v", vs, err)
 	}
 }
+
+// revoke makes Keystone refuse tok from now on.
+func revoke(t *testing.T, cloud *testenv.Cloud, tok string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodDelete, cloud.KeystoneURL+"/auth/tokens", nil)
+	req.Header.Set("X-Auth-Token", cloud.Token(t, cloud.Admin))
+	req.Header.Set("X-Subject-Token", tok)
+	req.Close = true
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("revoking a token: %s", resp.Status)
+	}
+}
+
+// A token revoked before an upload: Glance answers 401 while the data is
+// still going out. A file is sent again after a fresh login, with fresh
+// digests; a pipe cannot be, and the error says so.
+func TestIntegrationUploadAfterRevokedToken(t *testing.T) {
+	cloud := testenv.Peer(t)
+	c, _, _ := login(t, cloud, cloud.AlphaMember, "")
+	ctx := context.Background()
+	const size = 8 << 20
+	path := filepath.Join(t.TempDir(), "disk.raw")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(f, &pattern{n: size})
+	f.Close()
+
+	for _, seekable := range []bool{true, false} {
+		img, err := c.CreateImage(ctx, &glance.CreateOptions{Name: uniq(t), DiskFormat: "raw", ContainerFormat: "bare"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cleanupImage(t, c, img.ID)
+		// A session whose token Glance never saw: Glance remembers the
+		// tokens it validated for minutes and would still take a revoked one.
+		c, s, cnt := login(t, cloud, cloud.AlphaMember, "")
+		tok, err := s.Token(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		revoke(t, cloud, tok)
+		logins := cnt.count("POST /v3/auth/tokens")
+		f, _ := os.Open(path)
+		var r io.Reader = f
+		if !seekable {
+			r = io.MultiReader(f) // hides Seek
+		}
+		res, err := c.Upload(ctx, img.ID, r, &glance.UploadOptions{Size: size})
+		f.Close()
+		if !seekable {
+			if !errors.Is(err, auth.ErrBodyNotReplayable) {
+				t.Fatalf("upload from a pipe after a 401: %v", err)
+			}
+			// Nothing was stored, and the next request logs in afresh.
+			got, err := c.GetImage(ctx, img.ID)
+			if err != nil || got.Status != "queued" || cnt.count("POST /v3/auth/tokens") != logins+1 {
+				t.Fatalf("after the refused upload: %v, %+v, %d logins", err, got, cnt.count("POST /v3/auth/tokens")-logins)
+			}
+			continue
+		}
+		if cnt.count("POST /v3/auth/tokens") != logins+1 {
+			t.Fatalf("%d logins after the 401, want 1", cnt.count("POST /v3/auth/tokens")-logins)
+		}
+		if err != nil {
+			t.Fatalf("upload after a 401: %v", err)
+		}
+		want := sha512.New()
+		io.Copy(want, &pattern{n: size})
+		if res.Size != size || res.SHA512 != hex.EncodeToString(want.Sum(nil)) || res.Image.Status != "active" {
+			t.Fatalf("replayed upload: %+v", res)
+		}
+	}
+}
