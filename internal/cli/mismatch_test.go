@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -23,6 +24,7 @@ func TestUploadMismatchDeactivates(t *testing.T) {
 			w.WriteHeader(http.StatusCreated)
 			w.Write([]byte(`{"id":"` + id + `","name":"x","status":"queued"}`))
 		case r.Method == http.MethodPut && r.URL.Path == "/v2/images/"+id+"/file":
+			io.Copy(io.Discard, r.Body) // as Glance does; it also lets 100-continue go on
 			w.WriteHeader(http.StatusNoContent)
 		case r.Method == http.MethodGet && r.URL.Path == "/v2/images/"+id:
 			w.Write([]byte(`{"id":"` + id + `","name":"x","status":"active","size":5,` +
@@ -44,7 +46,7 @@ func TestUploadMismatchDeactivates(t *testing.T) {
 		t.Fatalf("exit %d, want 1; stderr %q", code, stderr)
 	}
 	if !deactivated.Load() {
-		t.Fatal("the mismatched image was not deactivated")
+		t.Fatalf("the mismatched image was not deactivated; stderr %q", stderr)
 	}
 	if !strings.Contains(stderr, "md5") || !strings.Contains(stderr, "deactivated") {
 		t.Fatalf("error does not say what happened: %q", stderr)
