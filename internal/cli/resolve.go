@@ -41,7 +41,13 @@ func imageByName(ctx context.Context, c *glance.Client, name string) ([]*glance.
 			break // hidden images are looked at only when no other matches
 		}
 		h := hidden
-		opts := &glance.ListOptions{Filters: map[string][]string{"name": {name}}, Hidden: &h, PageSize: 20}
+		// Glance reads "a:b" as operator a; "in:" with the name quoted
+		// matches it literally.
+		filter := name
+		if strings.ContainsAny(name, ":,\"") {
+			filter = glance.In(name)
+		}
+		opts := &glance.ListOptions{Filters: map[string][]string{"name": {filter}}, Hidden: &h, PageSize: 20}
 		for img, err := range c.ListImages(ctx, opts) {
 			if err != nil {
 				return nil, err
