@@ -305,7 +305,9 @@ func UpdateOps(img *Image, set map[string]any, remove []string) ([]PatchOp, erro
 // ListOptions select, order and page an image list. Text filters take a plain
 // value or an operator form the server understands ("in:a,b" for name, id,
 // status and formats; "gt:2024-01-01T00:00:00Z" and gte, lt, lte, eq, neq for
-// CreatedAt and UpdatedAt). See In for quoting.
+// CreatedAt and UpdatedAt). Glance reads a value with a colon as an
+// operator and its operand, so a literal "debian:12" must be given as
+// In("debian:12"); In also quotes commas.
 type ListOptions struct {
 	Name, ID, Status, Visibility, MemberStatus, Owner string
 	ContainerFormat, DiskFormat, Checksum, HashValue  string
