@@ -1,20 +1,36 @@
 package cli
 
 import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
 	"os"
-	"path/filepath"
+	"os/exec"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
 
-// The help of python-glanceclient 4.1 (`glance help` and `glance help CMD`)
-// is kept in testdata/glanceclient-4.1; these tests compare its command and
-// option names with ours.
+// The command and option names of python-glanceclient 4.1 (image API v2) are
+// kept in namesFixture, one line per command: "NAME: OPTION OPTION ...", with
+// the global options under globalKey. The tests below compare them with ours;
+// TestPythonGlanceclientNamesDrift checks the fixture against /usr/bin/glance.
+
+const (
+	namesFixture = "testdata/glanceclient-4.1.names"
+	globalKey    = "(global)"
+	pyGlance     = "/usr/bin/glance"
+)
+
+var updateNames = flag.Bool("update", false, "rewrite "+namesFixture+" from "+pyGlance)
 
 // notImplemented are python-glanceclient commands this client does not
 // have yet (the library has no API for them).
@@ -53,15 +69,10 @@ var ourOptions = map[string][]string{
 
 var optionRE = regexp.MustCompile(`(?:^|[\s\[,])(--?[a-zA-Z][a-zA-Z0-9_-]*)`)
 
-// usageOptions extracts the option names from the usage block of a help text.
-func usageOptions(t *testing.T, file string) []string {
-	t.Helper()
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The usage block, and the option lines of the sections below it.
-	block, rest, _ := strings.Cut(string(data), "\n\n")
+// helpOptions extracts the option names from an argparse help text: its
+// usage block and the option lines of the sections below it.
+func helpOptions(help string) []string {
+	block, rest, _ := strings.Cut(help, "\n\n")
 	for _, line := range strings.Split(rest, "\n") {
 		if trimmed := strings.TrimLeft(line, " "); strings.HasPrefix(trimmed, "-") && len(line) > len(trimmed) {
 			block += "\n" + trimmed
@@ -76,13 +87,9 @@ func usageOptions(t *testing.T, file string) []string {
 	return opts
 }
 
-func pyCommands(t *testing.T) []string {
-	t.Helper()
-	data, err := os.ReadFile("testdata/glanceclient-4.1/help.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, rest, _ := strings.Cut(string(data), "<subcommand>\n")
+// helpCommands extracts the subcommand names listed by `glance help`.
+func helpCommands(help string) ([]string, error) {
+	_, rest, _ := strings.Cut(help, "<subcommand>\n")
 	section, _, _ := strings.Cut(rest, "\nOptions:")
 	var cmds []string
 	for _, line := range strings.Split(section, "\n") {
@@ -90,10 +97,191 @@ func pyCommands(t *testing.T) []string {
 			cmds = append(cmds, strings.Fields(line)[0])
 		}
 	}
+	// Fewer means the help layout changed and the parse is wrong.
 	if len(cmds) < 60 {
-		t.Fatalf("parsed only %d commands from help.txt", len(cmds))
+		return nil, fmt.Errorf("parsed only %d commands from `glance help`", len(cmds))
 	}
-	return cmds
+	return cmds, nil
+}
+
+// pyNames are the command and option names of one python-glanceclient.
+type pyNames struct {
+	commands []string            // in help order, without globalKey
+	options  map[string][]string // by command, globalKey for global options
+}
+
+// namesFromHelp builds pyNames from the top-level help and a source of
+// per-command help texts.
+func namesFromHelp(top string, cmdHelp func(cmd string) (string, error)) (*pyNames, error) {
+	cmds, err := helpCommands(top)
+	if err != nil {
+		return nil, err
+	}
+	n := &pyNames{commands: cmds, options: map[string][]string{globalKey: helpOptions(top)}}
+	for _, c := range cmds {
+		help, err := cmdHelp(c)
+		if err != nil {
+			return nil, fmt.Errorf("help %s: %w", c, err)
+		}
+		n.options[c] = helpOptions(help)
+	}
+	return n, nil
+}
+
+// format renders n in the fixture's format.
+func (n *pyNames) format() []byte {
+	var b bytes.Buffer
+	b.WriteString("# Command and option names of python-glanceclient 4.1, image API v2.\n")
+	b.WriteString("# Regenerate: go test -run NamesDrift -update ./internal/cli\n")
+	for _, c := range append([]string{globalKey}, n.commands...) {
+		b.WriteString(strings.TrimRight(c+": "+strings.Join(n.options[c], " "), " ") + "\n")
+	}
+	return b.Bytes()
+}
+
+// parseNames reads the fixture's format.
+func parseNames(data []byte) (*pyNames, error) {
+	n := &pyNames{options: map[string][]string{}}
+	for i, line := range strings.Split(string(data), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		cmd, opts, ok := strings.Cut(line, ":")
+		if !ok || cmd == "" || strings.ContainsAny(cmd, " \t") {
+			return nil, fmt.Errorf("line %d: want \"COMMAND: OPTION ...\", got %q", i+1, line)
+		}
+		if _, dup := n.options[cmd]; dup {
+			return nil, fmt.Errorf("line %d: %s listed twice", i+1, cmd)
+		}
+		n.options[cmd] = strings.Fields(opts)
+		if cmd != globalKey {
+			n.commands = append(n.commands, cmd)
+		}
+	}
+	if _, ok := n.options[globalKey]; !ok {
+		return nil, fmt.Errorf("no %s line", globalKey)
+	}
+	if len(n.commands) < 60 {
+		return nil, fmt.Errorf("only %d commands", len(n.commands))
+	}
+	return n, nil
+}
+
+func loadNames(t *testing.T) *pyNames {
+	t.Helper()
+	data, err := os.ReadFile(namesFixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := parseNames(data)
+	if err != nil {
+		t.Fatalf("%s: %v", namesFixture, err)
+	}
+	return n
+}
+
+// livePyNames runs python-glanceclient's `glance help` and `glance help CMD`
+// for every command, with a fresh HOME (so no cached ~/.glanceclient schemas)
+// and no OS_AUTH_URL, so that it uses its bundled image API v2 schemas.
+func livePyNames(ctx context.Context, t *testing.T) (*pyNames, error) {
+	env := []string{
+		"HOME=" + t.TempDir(),
+		"PATH=" + os.Getenv("PATH"),
+		"LANG=C.UTF-8",
+		"COLUMNS=80",
+		"OS_IMAGE_API_VERSION=2",
+	}
+	help := func(args ...string) (string, error) {
+		cmd := exec.CommandContext(ctx, pyGlance, append([]string{"help"}, args...)...)
+		cmd.Env = env
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return "", fmt.Errorf("%s help %s: %w: %s", pyGlance, strings.Join(args, " "), err, stderr.String())
+		}
+		return string(out), nil
+	}
+	top, err := help()
+	if err != nil {
+		return nil, err
+	}
+	cmds, err := helpCommands(top)
+	if err != nil {
+		return nil, err
+	}
+	// Each run starts a Python interpreter (most of a second): run a few at once.
+	texts := make(map[string]string, len(cmds))
+	var (
+		mu       sync.Mutex
+		wg       sync.WaitGroup
+		firstErr error
+		sem      = make(chan struct{}, max(2, runtime.NumCPU()))
+	)
+	for _, c := range cmds {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			text, err := help(c)
+			mu.Lock()
+			defer mu.Unlock()
+			texts[c] = text
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return namesFromHelp(top, func(c string) (string, error) { return texts[c], nil })
+}
+
+func TestPythonGlanceclientNamesDrift(t *testing.T) {
+	t.Parallel() // tens of seconds of Python start-ups
+	if _, err := os.Stat(pyGlance); err != nil {
+		t.Skipf("python-glanceclient (%s) is NOT installed: %s is not checked against it, the compatibility tests rely on it as is", pyGlance, namesFixture)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	live, err := livePyNames(ctx, t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := live.format()
+	if *updateNames {
+		if err := os.WriteFile(namesFixture, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote %s", namesFixture)
+		return
+	}
+	want, err := os.ReadFile(namesFixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s (another python-glanceclient version?) differs from %s; review, then regenerate with -update:\n%s",
+			pyGlance, namesFixture, lineDiff(string(want), string(got)))
+	}
+}
+
+// lineDiff lists the lines only in want (-) and only in got (+).
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	for _, l := range w {
+		if !slices.Contains(g, l) {
+			b.WriteString("- " + l + "\n")
+		}
+	}
+	for _, l := range g {
+		if !slices.Contains(w, l) {
+			b.WriteString("+ " + l + "\n")
+		}
+	}
+	return b.String()
 }
 
 func testRoot() *cobra.Command {
@@ -124,7 +312,7 @@ func TestCommandNamesMatchPythonGlanceclient(t *testing.T) {
 			ours[al] = c
 		}
 	}
-	py := pyCommands(t)
+	py := loadNames(t).commands
 	for _, name := range py {
 		if _, ok := ours[name]; !ok && !notImplemented[name] {
 			t.Errorf("python-glanceclient command %s is missing", name)
@@ -145,10 +333,12 @@ func TestCommandNamesMatchPythonGlanceclient(t *testing.T) {
 
 func TestOptionNamesMatchPythonGlanceclient(t *testing.T) {
 	root := testRoot()
+	names := loadNames(t)
 	global := flagNames(root.PersistentFlags())
 	global = append(global, "--help", "-h", "--version")
 	// Global options.
-	for _, opt := range usageOptions(t, "testdata/glanceclient-4.1/help.txt") {
+	pyGlobal := names.options[globalKey]
+	for _, opt := range pyGlobal {
 		// -f is --force before the command (see rewriteArgs).
 		if opt == "-f" {
 			continue
@@ -157,19 +347,13 @@ func TestOptionNamesMatchPythonGlanceclient(t *testing.T) {
 			t.Errorf("global option %s of python-glanceclient is missing", opt)
 		}
 	}
-	pyGlobal := usageOptions(t, "testdata/glanceclient-4.1/help.txt")
 	for _, opt := range flagNames(root.PersistentFlags()) {
 		if !slices.Contains(pyGlobal, opt) && !slices.Contains(ourOptions[""], opt) && !isHiddenAlias(root.PersistentFlags(), opt) {
 			t.Errorf("global option %s is not python-glanceclient's and not listed as an addition", opt)
 		}
 	}
 	// Command options.
-	files, _ := filepath.Glob("testdata/glanceclient-4.1/cmd-*.txt")
-	if len(files) < 60 {
-		t.Fatalf("only %d command help files", len(files))
-	}
-	for _, file := range files {
-		name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(file), "cmd-"), ".txt")
+	for _, name := range names.commands {
 		if notImplemented[name] || name == "help" || name == "bash-completion" {
 			continue
 		}
@@ -179,7 +363,7 @@ func TestOptionNamesMatchPythonGlanceclient(t *testing.T) {
 			continue
 		}
 		have := flagNames(cmd.LocalFlags())
-		py := usageOptions(t, file)
+		py := names.options[name]
 		for _, opt := range py {
 			if !slices.Contains(have, opt) {
 				t.Errorf("%s: option %s of python-glanceclient is missing", name, opt)
