@@ -47,7 +47,7 @@ func (a *app) cmdCacheList() *cobra.Command {
 	var p printOptions
 	c := &cobra.Command{
 		Use:   "cache-list",
-		Short: "Get cache state.",
+		Short: "List the images in the image cache and in its queue.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runCache(cmd, func(ctx context.Context, c *glance.Client) error {
 				st, err := c.ListCache(ctx)
@@ -146,13 +146,13 @@ func (a *app) cacheEachCommand(name, short, argHelp, forbidden, failed string, d
 }
 
 func (a *app) cmdCacheQueue() *cobra.Command {
-	return a.cacheEachCommand("cache-queue", "Queue image(s) for caching.", "ID or name of image(s) to queue for caching.",
+	return a.cacheEachCommand("cache-queue", "Ask for images to be cached.", "Images to cache, by ID or name.",
 		"You are not permitted to queue the image '%s' for caching.", "'%s': Unable to queue image '%s' for caching.",
 		func(ctx context.Context, c *glance.Client, id string) error { return c.QueueCache(ctx, id) })
 }
 
 func (a *app) cmdCacheDelete() *cobra.Command {
-	return a.cacheEachCommand("cache-delete", "Delete image from cache/caching queue.", "ID or name of image(s) to delete from cache/queue.",
+	return a.cacheEachCommand("cache-delete", "Remove images from the cache or its queue.", "Images to remove, by ID or name.",
 		"You are not permitted to delete the image '%s' from cache.", "'%s': Unable to delete image '%s' from cache.",
 		func(ctx context.Context, c *glance.Client, id string) error { return c.DeleteCache(ctx, id) })
 }
@@ -161,7 +161,7 @@ func (a *app) cmdCacheClear() *cobra.Command {
 	target := glance.CacheBoth
 	c := &cobra.Command{
 		Use:   "cache-clear [--target {both,cache,queue}]",
-		Short: "Clear all images from cache, queue or both",
+		Short: "Remove every image from the cache, the queue or both.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runCache(cmd, func(ctx context.Context, c *glance.Client) error {
 				err := c.ClearCache(ctx, target)
@@ -178,6 +178,6 @@ func (a *app) cmdCacheClear() *cobra.Command {
 			})
 		},
 	}
-	c.Flags().Var(&choice{v: &target, choices: []string{glance.CacheBoth, glance.CacheOnly, glance.CacheQueue}}, "target", "Specify which target you want to clear")
+	c.Flags().Var(&choice{v: &target, choices: []string{glance.CacheBoth, glance.CacheOnly, glance.CacheQueue}}, "target", "What to empty. Valid values: both, cache, queue.")
 	return c
 }

@@ -16,7 +16,7 @@ func (a *app) cmdBashCompletion() *cobra.Command {
 	return &cobra.Command{
 		Use:     "bash-completion",
 		Aliases: []string{"bash_completion"},
-		Short:   "Prints arguments for bash_completion.",
+		Short:   "Print every command and option name, for bash completion scripts.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			words := map[string]bool{}
 			for _, c := range cmd.Root().Commands() {

@@ -32,30 +32,30 @@ type imageFields struct {
 // addImageFieldFlags adds the schema options; create also has --id and --tags.
 func addImageFieldFlags(f *pflag.FlagSet, o *imageFields, create bool) {
 	f.SortFlags = false
-	f.StringVar(&o.architecture, "architecture", "", "Operating system architecture as specified in https://docs.openstack.org/python-glanceclient/latest/cli/property-keys.html")
-	f.Var(&o.protected, "protected", "If true, image will not be deletable.")
-	f.StringVar(&o.name, "name", "", "Descriptive name for the image")
-	f.StringVar(&o.instanceUUID, "instance-uuid", "", "Metadata which can be used to record which instance this image is associated with. (Informational only, does not create an instance snapshot.)")
-	f.IntVar(&o.minDisk, "min-disk", 0, "Amount of disk space (in GB) required to boot image.")
-	f.StringVar(&o.visibility, "visibility", "", "Scope of image accessibility Valid values: public, private, community, shared")
-	f.StringVar(&o.kernelID, "kernel-id", "", "ID of image stored in Glance that should be used as the kernel when booting an AMI-style image.")
+	f.StringVar(&o.architecture, "architecture", "", "CPU architecture the image needs, e.g. x86_64 or aarch64 (names: https://docs.openstack.org/python-glanceclient/latest/cli/property-keys.html).")
+	f.Var(&o.protected, "protected", "True: the image cannot be deleted until this is set back to False.")
+	f.StringVar(&o.name, "name", "", "Name of the image; names need not be unique.")
+	f.StringVar(&o.instanceUUID, "instance-uuid", "", "ID of the server the image was made from. A label only: it takes no snapshot.")
+	f.IntVar(&o.minDisk, "min-disk", 0, "Smallest root disk, in GB, that a server needs to boot the image.")
+	f.StringVar(&o.visibility, "visibility", "", "Who can see the image. Valid values: public, private, community, shared")
+	f.StringVar(&o.kernelID, "kernel-id", "", "ID of the image that holds the kernel to boot this AMI-style image with.")
 	if create {
-		f.Var(&nargs{&o.tags}, "tags", "List of strings related to the image (several words, or repeated)")
+		f.Var(&nargs{&o.tags}, "tags", "Tags to put on the image (several words, or repeated).")
 	}
-	f.StringVar(&o.osVersion, "os-version", "", "Operating system version as specified by the distributor")
-	f.StringVar(&o.diskFormat, "disk-format", "", "Format of the disk Valid values: None, ami, ari, aki, vhd, vhdx, vmdk, raw, qcow2, vdi, iso, ploop")
-	f.StringVar(&o.osDistro, "os-distro", "", "Common name of operating system distribution as specified in https://docs.openstack.org/python-glanceclient/latest/cli/property-keys.html")
+	f.StringVar(&o.osVersion, "os-version", "", "Version of the operating system, as its vendor numbers it.")
+	f.StringVar(&o.diskFormat, "disk-format", "", "Disk format of the image data; None sets it to null. Valid values: None, ami, ari, aki, vhd, vhdx, vmdk, raw, qcow2, vdi, iso, ploop")
+	f.StringVar(&o.osDistro, "os-distro", "", "Operating system distribution in lower case, e.g. ubuntu or fedora (names: https://docs.openstack.org/python-glanceclient/latest/cli/property-keys.html).")
 	if create {
-		f.StringVar(&o.id, "id", "", "An identifier for the image")
+		f.StringVar(&o.id, "id", "", "ID (a UUID) for the new image; the server picks one when it is not given.")
 	}
-	f.StringVar(&o.owner, "owner", "", "Owner of the image")
-	f.StringVar(&o.ramdiskID, "ramdisk-id", "", "ID of image stored in Glance that should be used as the ramdisk when booting an AMI-style image.")
-	f.IntVar(&o.minRAM, "min-ram", 0, "Amount of ram (in MB) required to boot image.")
-	f.StringVar(&o.containerFormat, "container-format", "", "Format of the container Valid values: None, ami, ari, aki, bare, ovf, ova, docker")
-	f.Var(&o.hidden, "hidden", "If true, image will not appear in default image list response.")
-	f.StringArrayVar(&o.properties, "property", nil, "Arbitrary property to associate with image. May be used multiple times. <key=value>")
+	f.StringVar(&o.owner, "owner", "", "ID of the project that owns the image.")
+	f.StringVar(&o.ramdiskID, "ramdisk-id", "", "ID of the image that holds the ramdisk to boot this AMI-style image with.")
+	f.IntVar(&o.minRAM, "min-ram", 0, "Smallest amount of RAM, in MB, that a server needs to boot the image.")
+	f.StringVar(&o.containerFormat, "container-format", "", "Container format of the image data; None sets it to null. Valid values: None, ami, ari, aki, bare, ovf, ova, docker")
+	f.Var(&o.hidden, "hidden", "True: image lists leave the image out unless they ask for hidden images.")
+	f.StringArrayVar(&o.properties, "property", nil, "Set a custom property, given as key=value (repeatable).")
 	if !create {
-		f.StringArrayVar(&o.removeProperties, "remove-property", nil, "Name of arbitrary property to remove from the image.")
+		f.StringArrayVar(&o.removeProperties, "remove-property", nil, "Remove the custom property of this name (repeatable).")
 	}
 }
 
@@ -188,7 +188,7 @@ func (a *app) cmdImageShow() *cobra.Command {
 	p := &printOptions{}
 	c := &cobra.Command{
 		Use:   "image-show [--human-readable] [--max-column-width <integer>] <IMAGE_ID>",
-		Short: "Describe a specific image.",
+		Short: "Show the details of an image.",
 		Args:  exactArgs("<IMAGE_ID>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
@@ -200,9 +200,9 @@ func (a *app) cmdImageShow() *cobra.Command {
 			})
 		},
 	}
-	c.Annotations = map[string]string{"args": "  <IMAGE_ID>            ID or name of image to describe.\n"}
-	c.Flags().BoolVar(&p.HumanReadable, "human-readable", false, "Print image size in a human-friendly format.")
-	c.Flags().IntVar(&p.MaxColumnWidth, "max-column-width", 80, "The max column width of the printed table.")
+	c.Annotations = map[string]string{"args": "  <IMAGE_ID>            Image to show, by ID or name.\n"}
+	c.Flags().BoolVar(&p.HumanReadable, "human-readable", false, "Print the size in units of 1024 (e.g. 1.5GB) instead of bytes.")
+	c.Flags().IntVar(&p.MaxColumnWidth, "max-column-width", 80, "Wrap table cells wider than this many characters.")
 	addPrintFlags(c, p)
 	return c
 }
@@ -219,7 +219,7 @@ func (a *app) cmdImageList() *cobra.Command {
 	)
 	c := &cobra.Command{
 		Use:   "image-list",
-		Short: "List images you can access.",
+		Short: "List the images visible to you.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			props, err := parseKeyValues(propertyFilters, "--property-filter")
 			if err != nil {
@@ -260,24 +260,24 @@ func (a *app) cmdImageList() *cobra.Command {
 	}
 	f := c.Flags()
 	f.SortFlags = false
-	f.IntVar(&limit, "limit", 0, "Maximum number of images to get.")
-	f.IntVar(&pageSize, "page-size", 200, "Number of images to request in each paginated request.")
-	f.StringVar(&visibility, "visibility", "", "The visibility of the images to display.")
-	f.StringVar(&memberStatus, "member-status", "", "The status of images to display.")
-	f.StringVar(&owner, "owner", "", "Display images owned by <OWNER>.")
-	f.StringArrayVar(&propertyFilters, "property-filter", nil, "Filter images by a user-defined image property. <KEY=VALUE>")
-	f.StringVar(&checksum, "checksum", "", "Displays images that match the MD5 checksum.")
-	f.StringVar(&hash, "hash", "", "Displays images that match the specified hash value.")
-	f.StringArrayVar(&tags, "tag", nil, "Filter images by a user-defined tag.")
-	f.Var(&choices{&sortKeys, glance.SortKeys}, "sort-key", "Sort image list by specified fields. May be used multiple times. {"+strings.Join(glance.SortKeys, ",")+"}")
-	f.Var(&choices{&sortDirs, []string{"asc", "desc"}}, "sort-dir", "Sort image list in specified directions. {asc,desc}")
-	f.StringVar(&sort, "sort", "", "Comma-separated list of sort keys and directions in the form of <key>[:<asc|desc>]. Valid keys: "+strings.Join(glance.SortKeys, ", ")+".")
-	f.Var(&hidden, "hidden", "Filters results by hidden status.")
+	f.IntVar(&limit, "limit", 0, "Stop after this many images (0: no limit).")
+	f.IntVar(&pageSize, "page-size", 200, "How many images to ask the server for in each request.")
+	f.StringVar(&visibility, "visibility", "", "Only images with this visibility: public, private, community, shared or all.")
+	f.StringVar(&memberStatus, "member-status", "", "Only images shared with you whose membership is in this status: pending, accepted, rejected or all.")
+	f.StringVar(&owner, "owner", "", "Only images owned by this project ID.")
+	f.StringArrayVar(&propertyFilters, "property-filter", nil, "Only images whose property KEY has VALUE, given as KEY=VALUE (repeatable).")
+	f.StringVar(&checksum, "checksum", "", "Only images whose MD5 checksum is this.")
+	f.StringVar(&hash, "hash", "", "Only images whose os_hash_value is this.")
+	f.StringArrayVar(&tags, "tag", nil, "Only images with this tag (repeatable: images must have them all).")
+	f.Var(&choices{&sortKeys, glance.SortKeys}, "sort-key", "Field to sort by (repeatable; the first one sorts first). Valid values: "+strings.Join(glance.SortKeys, ", ")+".")
+	f.Var(&choices{&sortDirs, []string{"asc", "desc"}}, "sort-dir", "Direction for each --sort-key, in the same order. Valid values: asc, desc.")
+	f.StringVar(&sort, "sort", "", "The whole sort order in one option, as <key>[:<asc|desc>],...; not with --sort-key or --sort-dir. Valid keys: "+strings.Join(glance.SortKeys, ", ")+".")
+	f.Var(&hidden, "hidden", "List only hidden images (True) or only the others (False).")
 	f.Lookup("hidden").NoOptDefVal = "True"
-	f.Var(&includeStores, "include-stores", "Print backend store id.")
+	f.Var(&includeStores, "include-stores", "Add a Stores column: the stores holding each image's data.")
 	f.Lookup("include-stores").NoOptDefVal = "True"
-	f.StringVar(&name, "name", "", "Display images with this name (or in:a,b).")
-	f.StringVar(&status, "status", "", "Display images with this status.")
+	f.StringVar(&name, "name", "", "Only images with this name (in:a,b for any of several).")
+	f.StringVar(&status, "status", "", "Only images in this status, e.g. active or queued.")
 	addPrintFlags(c, &p)
 	return c
 }
@@ -368,7 +368,7 @@ func (a *app) cmdImageCreate() *cobra.Command {
 	)
 	c := &cobra.Command{
 		Use:   "image-create [options]",
-		Short: "Create a new image.",
+		Short: "Create an image, and upload its data if some is given.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			vals, err := o.values(cmd.Flags())
 			if err != nil {
@@ -408,10 +408,10 @@ func (a *app) cmdImageCreate() *cobra.Command {
 	}
 	f := c.Flags()
 	addImageFieldFlags(f, &o, true)
-	f.StringVar(&file, "file", "", "Local file that contains disk image to be uploaded during creation. Alternatively, the image data can be passed to the client via stdin.")
-	f.BoolVar(&progress, "progress", false, "Show upload progress bar.")
-	f.StringVar(&store, "store", a.getenv("OS_IMAGE_STORE"), "Backend store to upload image to. Defaults to env[OS_IMAGE_STORE].")
-	f.BoolVar(&p.HumanReadable, "human-readable", false, "Print image size in a human-friendly format.")
+	f.StringVar(&file, "file", "", "File with the data to upload once the image exists; without it, data piped to stdin is uploaded.")
+	f.BoolVar(&progress, "progress", false, "Draw a progress bar on stderr, when that is a terminal, during the upload.")
+	f.StringVar(&store, "store", a.getenv("OS_IMAGE_STORE"), "Store (backend) to put the data in. Defaults to env[OS_IMAGE_STORE].")
+	f.BoolVar(&p.HumanReadable, "human-readable", false, "Print the size in units of 1024 (e.g. 1.5GB) instead of bytes.")
 	addPrintFlags(c, &p)
 	return c
 }
@@ -423,7 +423,7 @@ func (a *app) cmdImageUpdate() *cobra.Command {
 	)
 	c := &cobra.Command{
 		Use:   "image-update [options] <IMAGE_ID>",
-		Short: "Update an existing image.",
+		Short: "Change the properties of an image.",
 		Args:  exactArgs("<IMAGE_ID>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			vals, err := o.values(cmd.Flags())
@@ -448,9 +448,9 @@ func (a *app) cmdImageUpdate() *cobra.Command {
 			})
 		},
 	}
-	c.Annotations = map[string]string{"args": "  <IMAGE_ID>            ID or name of image to update.\n"}
+	c.Annotations = map[string]string{"args": "  <IMAGE_ID>            Image to change, by ID or name.\n"}
 	addImageFieldFlags(c.Flags(), &o, false)
-	c.Flags().BoolVar(&p.HumanReadable, "human-readable", false, "Print image size in a human-friendly format.")
+	c.Flags().BoolVar(&p.HumanReadable, "human-readable", false, "Print the size in units of 1024 (e.g. 1.5GB) instead of bytes.")
 	addPrintFlags(c, &p)
 	return c
 }
@@ -463,18 +463,18 @@ func (a *app) cmdImageUpload() *cobra.Command {
 	)
 	c := &cobra.Command{
 		Use:   "image-upload [--file <FILE>] [--size <IMAGE_SIZE>] [--progress] [--store <STORE>] <IMAGE_ID>",
-		Short: "Upload data for a specific image.",
+		Short: "Upload the data of an image that has none yet.",
 		Args:  exactArgs("<IMAGE_ID>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.sendData(cmd, args[0], file, size, store, progress, false)
 		},
 	}
-	c.Annotations = map[string]string{"args": "  <IMAGE_ID>           ID or name of image to upload data to.\n"}
+	c.Annotations = map[string]string{"args": "  <IMAGE_ID>           Image to upload to, by ID or name.\n"}
 	f := c.Flags()
-	f.StringVar(&file, "file", "", "Local file that contains disk image to be uploaded. Alternatively, images can be passed to the client via stdin.")
-	f.Int64Var(&size, "size", 0, "Size in bytes of image to be uploaded. Default is to get size from provided data object but this is supported in case where size cannot be inferred.")
-	f.BoolVar(&progress, "progress", false, "Show upload progress bar.")
-	f.StringVar(&store, "store", a.getenv("OS_IMAGE_STORE"), "Backend store to upload image to. Defaults to env[OS_IMAGE_STORE].")
+	f.StringVar(&file, "file", "", "File to upload; without it, data piped to stdin is uploaded.")
+	f.Int64Var(&size, "size", 0, "Size of the data in bytes, for input whose size cannot be known in advance (a pipe); with a file it must match the file's size.")
+	f.BoolVar(&progress, "progress", false, "Draw a progress bar on stderr, when that is a terminal, during the upload.")
+	f.StringVar(&store, "store", a.getenv("OS_IMAGE_STORE"), "Store (backend) to put the data in. Defaults to env[OS_IMAGE_STORE].")
 	return c
 }
 
@@ -510,7 +510,7 @@ func (a *app) cmdImageDownload() *cobra.Command {
 	)
 	c := &cobra.Command{
 		Use:   "image-download [--allow-md5-fallback] [--file <FILE>] [--progress] <IMAGE_ID>",
-		Short: "Download a specific image.",
+		Short: "Download the data of an image, checking it against the image's hash.",
 		Args:  exactArgs("<IMAGE_ID>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if file == "" && a.io.OutTTY {
@@ -529,11 +529,11 @@ func (a *app) cmdImageDownload() *cobra.Command {
 			})
 		},
 	}
-	c.Annotations = map[string]string{"args": "  <IMAGE_ID>            ID or name of image to download.\n"}
+	c.Annotations = map[string]string{"args": "  <IMAGE_ID>            Image to download, by ID or name.\n"}
 	f := c.Flags()
 	f.BoolVar(&md5, "allow-md5-fallback", a.getenv("OS_IMAGE_ALLOW_MD5_FALLBACK") != "", "If the image's os_hash_algo is not available here, verify with the legacy MD5 checksum instead of failing. Defaults to env[OS_IMAGE_ALLOW_MD5_FALLBACK] being set.")
-	f.StringVar(&file, "file", "", "Local file to save downloaded image data to. If this is not specified and there is no redirection the image data will not be saved.")
-	f.BoolVar(&progress, "progress", false, "Show download progress bar.")
+	f.StringVar(&file, "file", "", "File to write the data to; without it, the data goes to stdout, which must then not be a terminal.")
+	f.BoolVar(&progress, "progress", false, "Draw a progress bar on stderr, when that is a terminal, during the download.")
 	return c
 }
 
@@ -572,7 +572,7 @@ func (a *app) download(ctx context.Context, c *glance.Client, img *glance.Image,
 func (a *app) cmdImageDelete() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "image-delete <IMAGE_ID> [<IMAGE_ID> ...]",
-		Short: "Delete specified image.",
+		Short: "Delete one or more images.",
 		Args:  minArgs("<IMAGE_ID>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
@@ -605,7 +605,7 @@ func (a *app) cmdImageDelete() *cobra.Command {
 			})
 		},
 	}
-	c.Annotations = map[string]string{"args": "  <IMAGE_ID>  ID or name of image(s) to delete.\n"}
+	c.Annotations = map[string]string{"args": "  <IMAGE_ID>  Images to delete, by ID or name.\n"}
 	return c
 }
 
@@ -626,12 +626,12 @@ func (a *app) simpleImageCommand(name, short, argHelp string, run func(ctx conte
 }
 
 func (a *app) cmdImageDeactivate() *cobra.Command {
-	return a.simpleImageCommand("image-deactivate", "Deactivate specified image.", "ID or name of image to deactivate.",
+	return a.simpleImageCommand("image-deactivate", "Block downloads of an image's data until it is reactivated.", "Image to deactivate, by ID or name.",
 		func(ctx context.Context, c *glance.Client, id string) error { return c.DeactivateImage(ctx, id) })
 }
 
 func (a *app) cmdImageReactivate() *cobra.Command {
-	return a.simpleImageCommand("image-reactivate", "Reactivate specified image.", "ID or name of image to reactivate.",
+	return a.simpleImageCommand("image-reactivate", "Allow downloads of a deactivated image again.", "Image to reactivate, by ID or name.",
 		func(ctx context.Context, c *glance.Client, id string) error { return c.ReactivateImage(ctx, id) })
 }
 
@@ -639,7 +639,7 @@ func (a *app) cmdImageTagUpdate() *cobra.Command {
 	var p printOptions
 	c := &cobra.Command{
 		Use:   "image-tag-update <IMAGE_ID> <TAG_VALUE>",
-		Short: "Update an image with the given tag.",
+		Short: "Add a tag to an image.",
 		Args:  exactArgs("<IMAGE_ID>", "<TAG_VALUE>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runImage(cmd, args[0], func(ctx context.Context, c *glance.Client, id string) error {
@@ -655,7 +655,7 @@ func (a *app) cmdImageTagUpdate() *cobra.Command {
 			})
 		},
 	}
-	c.Annotations = map[string]string{"args": "  <IMAGE_ID>   Image to be updated with the given tag.\n  <TAG_VALUE>  Value of the tag.\n"}
+	c.Annotations = map[string]string{"args": "  <IMAGE_ID>   Image to tag, by ID or name.\n  <TAG_VALUE>  The tag to add.\n"}
 	addPrintFlags(c, &p)
 	return c
 }
@@ -663,7 +663,7 @@ func (a *app) cmdImageTagUpdate() *cobra.Command {
 func (a *app) cmdImageTagDelete() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "image-tag-delete <IMAGE_ID> <TAG_VALUE>",
-		Short: "Delete the tag associated with the given image.",
+		Short: "Remove a tag from an image.",
 		Args:  exactArgs("<IMAGE_ID>", "<TAG_VALUE>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runImage(cmd, args[0], func(ctx context.Context, c *glance.Client, id string) error {
@@ -671,6 +671,6 @@ func (a *app) cmdImageTagDelete() *cobra.Command {
 			})
 		},
 	}
-	c.Annotations = map[string]string{"args": "  <IMAGE_ID>   ID or name of the image from which to delete tag.\n  <TAG_VALUE>  Value of the tag.\n"}
+	c.Annotations = map[string]string{"args": "  <IMAGE_ID>   Image to untag, by ID or name.\n  <TAG_VALUE>  The tag to remove.\n"}
 	return c
 }

@@ -23,15 +23,15 @@ type importFlags struct {
 }
 
 func (a *app) addImportFlags(f *pflag.FlagSet, o *importFlags, methodDefault string) {
-	f.StringVar(&o.method, "import-method", methodDefault, "Import method used for Image Import workflow. Valid values can be retrieved with import-info command.")
-	f.StringVar(&o.uri, "uri", "", "URI to download the external image.")
+	f.StringVar(&o.method, "import-method", methodDefault, "How the server gets the data: glance-direct, web-download, glance-download or copy-image (import-info lists what the cloud offers).")
+	f.StringVar(&o.uri, "uri", "", "URL the server downloads the data from (web-download).")
 	f.StringVar(&o.remoteRegion, "remote-region", "", "Region of the remote Glance to download the image from (glance-download).")
 	f.StringVar(&o.remoteImageID, "remote-image-id", "", "ID of the image in the remote Glance (glance-download).")
 	f.StringVar(&o.remoteServiceInterface, "remote-service-interface", "public", "Interface of the remote Glance service (glance-download).")
-	f.StringVar(&o.store, "store", a.getenv("OS_IMAGE_STORE"), "Backend store to upload image to. Defaults to env[OS_IMAGE_STORE].")
-	f.StringVar(&o.stores, "stores", a.getenv("OS_IMAGE_STORES"), "Stores to upload image to if multi-stores import available. Comma separated list. Defaults to env[OS_IMAGE_STORES].")
-	f.Var(&o.allStores, "all-stores", "Import the image into all available stores.")
-	f.Var(&o.allowFailure, "allow-failure", "Whether some stores may fail (default True); only with --stores or --all-stores.")
+	f.StringVar(&o.store, "store", a.getenv("OS_IMAGE_STORE"), "Store (backend) to put the data in. Defaults to env[OS_IMAGE_STORE].")
+	f.StringVar(&o.stores, "stores", a.getenv("OS_IMAGE_STORES"), "Comma-separated stores to import into, on clouds with several stores. Defaults to env[OS_IMAGE_STORES].")
+	f.Var(&o.allStores, "all-stores", "Import into every store the cloud has.")
+	f.Var(&o.allowFailure, "allow-failure", "Whether the import may succeed with some stores failing (default True); only with --stores or --all-stores. Defaults to env[OS_IMAGE_ALLOW_FAILURE].")
 	if v := a.getenv("OS_IMAGE_ALLOW_FAILURE"); v != "" {
 		o.allowFailure.Set(v)
 	}
@@ -116,17 +116,17 @@ func (a *app) cmdImageStage() *cobra.Command {
 	)
 	c := &cobra.Command{
 		Use:   "image-stage [--file <FILE>] [--size <IMAGE_SIZE>] [--progress] <IMAGE_ID>",
-		Short: "Upload data for a specific image to staging.",
+		Short: "Upload the data of an image to the staging area, for a glance-direct import.",
 		Args:  exactArgs("<IMAGE_ID>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.sendData(cmd, args[0], file, size, "", progress, true)
 		},
 	}
-	c.Annotations = map[string]string{"args": "  <IMAGE_ID>           ID or name of image to upload data to.\n"}
+	c.Annotations = map[string]string{"args": "  <IMAGE_ID>           Image to stage data for, by ID or name.\n"}
 	f := c.Flags()
-	f.StringVar(&file, "file", "", "Local file that contains disk image to be uploaded. Alternatively, images can be passed to the client via stdin.")
-	f.Int64Var(&size, "size", 0, "Size in bytes of image to be uploaded.")
-	f.BoolVar(&progress, "progress", false, "Show upload progress bar.")
+	f.StringVar(&file, "file", "", "File to stage; without it, data piped to stdin is staged.")
+	f.Int64Var(&size, "size", 0, "Size of the data in bytes, for input whose size cannot be known in advance (a pipe); with a file it must match the file's size.")
+	f.BoolVar(&progress, "progress", false, "Draw a progress bar on stderr, when that is a terminal, during the upload.")
 	return c
 }
 
@@ -137,7 +137,7 @@ func (a *app) cmdImageImport() *cobra.Command {
 	)
 	c := &cobra.Command{
 		Use:   "image-import [options] <IMAGE_ID>",
-		Short: "Initiate the image import taskflow.",
+		Short: "Start importing data into an existing image.",
 		Args:  exactArgs("<IMAGE_ID>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts, err := o.options(false)
@@ -169,7 +169,7 @@ func (a *app) cmdImageImport() *cobra.Command {
 			})
 		},
 	}
-	c.Annotations = map[string]string{"args": "  <IMAGE_ID>            ID or name of image to import.\n"}
+	c.Annotations = map[string]string{"args": "  <IMAGE_ID>            Image to import into, by ID or name.\n"}
 	a.addImportFlags(c.Flags(), &o, "glance-direct")
 	addPrintFlags(c, &p)
 	return c
@@ -185,8 +185,8 @@ func (a *app) cmdImageCreateViaImport() *cobra.Command {
 	)
 	c := &cobra.Command{
 		Use:   "image-create-via-import [options]",
-		Short: "EXPERIMENTAL: Create a new image via image import.",
-		Long: "Create a new image via image import. With --import-method (or env[OS_IMAGE_IMPORT_METHOD]) the data source must suit the method " +
+		Short: "EXPERIMENTAL: create an image and import its data in one step.",
+		Long: "Create an image and import its data in one step. With --import-method (or env[OS_IMAGE_IMPORT_METHOD]) the data source must suit the method " +
 			"(--file or stdin for glance-direct, --uri for web-download). Without a method, data given by --file or stdin is imported " +
 			"with glance-direct, and without data only the image record is created (status queued).",
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -249,9 +249,10 @@ func (a *app) cmdImageCreateViaImport() *cobra.Command {
 	}
 	f := c.Flags()
 	addImageFieldFlags(f, &o, true)
-	f.StringVar(&file, "file", "", "Local file that contains disk image to be uploaded during creation. Alternatively, the image data can be passed to the client via stdin.")
-	f.BoolVar(&progress, "progress", false, "Show upload progress bar.")
+	f.StringVar(&file, "file", "", "File with the data to stage and import once the image exists; without it, data piped to stdin is used.")
+	f.BoolVar(&progress, "progress", false, "Draw a progress bar on stderr, when that is a terminal, during the upload.")
 	a.addImportFlags(f, &io, a.getenv("OS_IMAGE_IMPORT_METHOD"))
+	f.Lookup("import-method").Usage += " Defaults to env[OS_IMAGE_IMPORT_METHOD]; without a method, data given is imported with glance-direct."
 	addPrintFlags(c, &p)
 	return c
 }

@@ -17,7 +17,7 @@ func (a *app) cmdImportInfo() *cobra.Command {
 	p := printOptions{MaxColumnWidth: 80} // print_dict's width
 	c := &cobra.Command{
 		Use:   "import-info",
-		Short: "Print import methods available from Glance.",
+		Short: "Show the import methods the cloud offers.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
 				raw, err := c.ImportInfoDocument(ctx)
@@ -74,7 +74,7 @@ func (a *app) cmdStoresInfo() *cobra.Command {
 	)
 	c := &cobra.Command{
 		Use:   "stores-info [--detail]",
-		Short: "Print available backends from Glance.",
+		Short: "List the stores (backends) the cloud offers.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
 				var list []any
@@ -123,7 +123,7 @@ func (a *app) cmdStoresInfo() *cobra.Command {
 			})
 		},
 	}
-	c.Flags().BoolVar(&detail, "detail", false, "Shows details of stores. Admin only.")
+	c.Flags().BoolVar(&detail, "detail", false, "Include each store's type and settings (admin only).")
 	addPrintFlags(c, &p)
 	return c
 }
@@ -132,7 +132,7 @@ func (a *app) cmdUsage() *cobra.Command {
 	var p printOptions
 	c := &cobra.Command{
 		Use:   "usage",
-		Short: "Get quota usage information.",
+		Short: "Show your project's image quotas and how much of each is used.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
 				quotas, err := c.Usage(ctx)
@@ -157,7 +157,7 @@ func (a *app) cmdStoresDelete() *cobra.Command {
 	var store string
 	c := &cobra.Command{
 		Use:   "stores-delete --store <STORE_ID> <IMAGE_ID>",
-		Short: "Delete image from specific store.",
+		Short: "Remove an image's data from one store.",
 		Args:  exactArgs("<IMAGE_ID>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if store == "" {
@@ -168,8 +168,8 @@ func (a *app) cmdStoresDelete() *cobra.Command {
 			})
 		},
 	}
-	c.Annotations = map[string]string{"args": "  <IMAGE_ID>          ID or name of image to update.\n"}
-	c.Flags().StringVar(&store, "store", "", "Store to delete image from.")
+	c.Annotations = map[string]string{"args": "  <IMAGE_ID>          Image whose data to remove, by ID or name.\n"}
+	c.Flags().StringVar(&store, "store", "", "ID of the store to remove the data from.")
 	return c
 }
 
@@ -177,7 +177,7 @@ func (a *app) cmdExplain() *cobra.Command {
 	var p printOptions
 	c := &cobra.Command{
 		Use:   "explain <MODEL>",
-		Short: "Describe a specific model.",
+		Short: "List the attributes of an API schema and what they mean.",
 		Args:  exactArgs("<MODEL>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
@@ -201,7 +201,7 @@ func (a *app) cmdExplain() *cobra.Command {
 			})
 		},
 	}
-	c.Annotations = map[string]string{"args": "  <MODEL>  Name of model to describe.\n"}
+	c.Annotations = map[string]string{"args": "  <MODEL>  Schema name, e.g. image, member or task.\n"}
 	addPrintFlags(c, &p)
 	return c
 }

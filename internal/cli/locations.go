@@ -52,7 +52,7 @@ func (a *app) cmdLocationAdd() *cobra.Command {
 	)
 	c := &cobra.Command{
 		Use:   "location-add --url <URL> [--metadata <STRING>] [--checksum <STRING>] [--hash-algo <STRING>] [--hash-value <STRING>] <IMAGE_ID>",
-		Short: "Add a location (and related metadata) to an image.",
+		Short: "Attach a storage URL, with its metadata, to an image.",
 		Args:  exactArgs("<IMAGE_ID>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			md, err := jsonObject(metadata, "Metadata is not a valid JSON object.")
@@ -74,13 +74,13 @@ func (a *app) cmdLocationAdd() *cobra.Command {
 			})
 		},
 	}
-	c.Annotations = map[string]string{"args": "  <IMAGE_ID>            ID or name of image to which the location is to be added.\n"}
+	c.Annotations = map[string]string{"args": "  <IMAGE_ID>            Image to add the location to, by ID or name.\n"}
 	f := c.Flags()
-	f.StringVar(&url, "url", "", "URL of location to add. (required)")
-	f.StringVar(&metadata, "metadata", "{}", "Metadata associated with the location. Must be a valid JSON object")
-	f.StringVar(&checksum, "checksum", "", "md5 checksum of image contents")
-	f.StringVar(&algo, "hash-algo", "", "Multihash algorithm")
-	f.StringVar(&hashValue, "hash-value", "", "Multihash value")
+	f.StringVar(&url, "url", "", "Storage URL of the image data (required).")
+	f.StringVar(&metadata, "metadata", "{}", "Metadata of the location, as a JSON object.")
+	f.StringVar(&checksum, "checksum", "", "MD5 checksum of the data at the URL.")
+	f.StringVar(&algo, "hash-algo", "", "Algorithm of --hash-value, e.g. sha512.")
+	f.StringVar(&hashValue, "hash-value", "", "Hash of the data at the URL, in hex.")
 	addPrintFlags(c, &p)
 	return requireURL(c, func() bool { return url != "" })
 }
@@ -89,7 +89,7 @@ func (a *app) cmdLocationDelete() *cobra.Command {
 	var urls []string
 	c := &cobra.Command{
 		Use:   "location-delete --url <URL> <IMAGE_ID>",
-		Short: "Remove locations (and related metadata) from an image.",
+		Short: "Detach storage URLs, with their metadata, from an image.",
 		Args:  exactArgs("<IMAGE_ID>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return locationErr(a.runImage(cmd, args[0], func(ctx context.Context, c *glance.Client, id string) error {
@@ -98,8 +98,8 @@ func (a *app) cmdLocationDelete() *cobra.Command {
 			}))
 		},
 	}
-	c.Annotations = map[string]string{"args": "  <IMAGE_ID>   ID or name of image whose locations are to be removed.\n"}
-	c.Flags().StringArrayVar(&urls, "url", nil, "URL of location to remove. May be used multiple times. (required)")
+	c.Annotations = map[string]string{"args": "  <IMAGE_ID>   Image to detach them from, by ID or name.\n"}
+	c.Flags().StringArrayVar(&urls, "url", nil, "Storage URL to detach (repeatable, required).")
 	return requireURL(c, func() bool { return len(urls) > 0 })
 }
 
@@ -110,7 +110,7 @@ func (a *app) cmdLocationUpdate() *cobra.Command {
 	)
 	c := &cobra.Command{
 		Use:   "location-update --url <URL> [--metadata <STRING>] <IMAGE_ID>",
-		Short: "Update metadata of an image's location.",
+		Short: "Replace the metadata of one of an image's locations.",
 		Args:  exactArgs("<IMAGE_ID>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			md, err := jsonObject(metadata, "Metadata is not a valid JSON object.")
@@ -129,10 +129,10 @@ func (a *app) cmdLocationUpdate() *cobra.Command {
 			}))
 		},
 	}
-	c.Annotations = map[string]string{"args": "  <IMAGE_ID>           ID or name of image whose location is to be updated.\n"}
+	c.Annotations = map[string]string{"args": "  <IMAGE_ID>           Image whose location to change, by ID or name.\n"}
 	f := c.Flags()
-	f.StringVar(&url, "url", "", "URL of location to update. (required)")
-	f.StringVar(&metadata, "metadata", "{}", "Metadata associated with the location. Must be a valid JSON object")
+	f.StringVar(&url, "url", "", "Storage URL whose metadata to replace (required).")
+	f.StringVar(&metadata, "metadata", "{}", "New metadata of the location, as a JSON object; it replaces the old.")
 	addPrintFlags(c, &p)
 	return requireURL(c, func() bool { return url != "" })
 }
@@ -147,8 +147,8 @@ func (a *app) cmdAddLocation() *cobra.Command {
 	)
 	c := &cobra.Command{
 		Use:   "add-location --url <URL> [--validation-data <STRING>] <IMAGE_ID>",
-		Short: "Add location to an image which is in `queued` state only.",
-		Long: "Add location to an image which is in `queued` state only. Needs image API v2.17 " +
+		Short: "Give a queued image its data by pointing it at a storage URL.",
+		Long: "Give an image in status queued its data by pointing it at a storage URL. Needs image API v2.17 " +
 			"(Glance 2024.2 and later), which does not require image locations to be visible.",
 		Args: exactArgs("<IMAGE_ID>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -191,10 +191,10 @@ func (a *app) cmdAddLocation() *cobra.Command {
 			})
 		},
 	}
-	c.Annotations = map[string]string{"args": "  <IMAGE_ID>            ID or name of image to which the location is to be added.\n"}
+	c.Annotations = map[string]string{"args": "  <IMAGE_ID>            Image to add the location to, by ID or name.\n"}
 	f := c.Flags()
-	f.StringVar(&url, "url", "", "URL of location to add. (required)")
-	f.StringVar(&validationData, "validation-data", "{}", "Validation data containing os_hash_algo and os_hash_value only associated to the image. Must be a valid JSON object")
+	f.StringVar(&url, "url", "", "Storage URL of the image data (required).")
+	f.StringVar(&validationData, "validation-data", "{}", "JSON object with just os_hash_algo and os_hash_value of the data, for the server to check it against.")
 	addPrintFlags(c, &p)
 	return requireURL(c, func() bool { return url != "" })
 }

@@ -51,8 +51,8 @@ func (a *app) memberCommand(use, short, args string, n int, run func(ctx context
 }
 
 func (a *app) cmdMemberCreate() *cobra.Command {
-	return a.memberCommand("member-create <IMAGE_ID> <MEMBER_ID>", "Create member for a given image.",
-		"  <IMAGE_ID>   Image with which to create member.\n  <MEMBER_ID>  Tenant to add as member.\n", 2,
+	return a.memberCommand("member-create <IMAGE_ID> <MEMBER_ID>", "Share an image with a project.",
+		"  <IMAGE_ID>   Image to share, by ID or name.\n  <MEMBER_ID>  ID of the project to share it with.\n", 2,
 		func(ctx context.Context, c *glance.Client, p *printOptions, id string, rest []string) error {
 			m, err := c.CreateMember(ctx, id, rest[0])
 			if err != nil {
@@ -63,8 +63,8 @@ func (a *app) cmdMemberCreate() *cobra.Command {
 }
 
 func (a *app) cmdMemberUpdate() *cobra.Command {
-	c := a.memberCommand("member-update <IMAGE_ID> <MEMBER_ID> <MEMBER_STATUS>", "Update the status of a member for a given image.",
-		"  <IMAGE_ID>       Image from which to update member.\n  <MEMBER_ID>      Tenant to update.\n  <MEMBER_STATUS>  Updated status of member. Valid Values: accepted, rejected, pending\n", 3,
+	c := a.memberCommand("member-update <IMAGE_ID> <MEMBER_ID> <MEMBER_STATUS>", "Accept or reject an image shared with a project, or set it back to pending.",
+		"  <IMAGE_ID>       Shared image, by ID or name.\n  <MEMBER_ID>      ID of the member project.\n  <MEMBER_STATUS>  New status of the share. Valid values: accepted, rejected, pending\n", 3,
 		func(ctx context.Context, c *glance.Client, p *printOptions, id string, rest []string) error {
 			m, err := c.UpdateMember(ctx, id, rest[0], rest[1])
 			if err != nil {
@@ -87,8 +87,8 @@ func (a *app) cmdMemberUpdate() *cobra.Command {
 }
 
 func (a *app) cmdMemberGet() *cobra.Command {
-	return a.memberCommand("member-get <IMAGE_ID> <MEMBER_ID>", "Show details of an image member",
-		"  <IMAGE_ID>   Image from which to display member.\n  <MEMBER_ID>  Project to display.\n", 2,
+	return a.memberCommand("member-get <IMAGE_ID> <MEMBER_ID>", "Show how an image is shared with one project.",
+		"  <IMAGE_ID>   Shared image, by ID or name.\n  <MEMBER_ID>  ID of the member project.\n", 2,
 		func(ctx context.Context, c *glance.Client, p *printOptions, id string, rest []string) error {
 			m, err := c.GetMember(ctx, id, rest[0])
 			if err != nil {
@@ -99,8 +99,8 @@ func (a *app) cmdMemberGet() *cobra.Command {
 }
 
 func (a *app) cmdMemberDelete() *cobra.Command {
-	return a.memberCommand("member-delete <IMAGE_ID> <MEMBER_ID>", "Delete image member.",
-		"  <IMAGE_ID>   Image from which to remove member.\n  <MEMBER_ID>  Tenant to remove as member.\n", 2,
+	return a.memberCommand("member-delete <IMAGE_ID> <MEMBER_ID>", "Stop sharing an image with a project.",
+		"  <IMAGE_ID>   Shared image, by ID or name.\n  <MEMBER_ID>  ID of the project to stop sharing with.\n", 2,
 		func(ctx context.Context, c *glance.Client, p *printOptions, id string, rest []string) error {
 			return c.DeleteMember(ctx, id, rest[0])
 		}, false)
@@ -113,7 +113,7 @@ func (a *app) cmdMemberList() *cobra.Command {
 	)
 	c := &cobra.Command{
 		Use:   "member-list --image-id <IMAGE_ID>",
-		Short: "Describe sharing permissions by image.",
+		Short: "List the projects an image is shared with.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if image == "" {
 				return usageErrorf("the following arguments are required: --image-id")
@@ -131,7 +131,7 @@ func (a *app) cmdMemberList() *cobra.Command {
 			})
 		},
 	}
-	c.Flags().StringVar(&image, "image-id", "", "Image to display members of (ID or name).")
+	c.Flags().StringVar(&image, "image-id", "", "Image whose members to list, by ID or name.")
 	addPrintFlags(c, &p)
 	return c
 }

@@ -209,7 +209,7 @@ func (a *app) mdCommand(use, short, args string, names []string, p *printOptions
 
 // showWidth adds --max-column-width, 80 as in print_dict.
 func showWidth(c *cobra.Command, p *printOptions) {
-	c.Flags().IntVar(&p.MaxColumnWidth, "max-column-width", 80, "The max column width of the printed table.")
+	c.Flags().IntVar(&p.MaxColumnWidth, "max-column-width", 80, "Wrap table cells wider than this many characters.")
 }
 
 func nsArg(help string) string { return fmt.Sprintf("  <NAMESPACE>  %s\n", help) }
@@ -254,19 +254,19 @@ type namespaceFlags struct {
 func (o *namespaceFlags) add(c *cobra.Command, update bool) {
 	f := c.Flags()
 	f.SortFlags = false
-	f.StringVar(&o.self, "self", "", "")
+	f.StringVar(&o.self, "self", "", "Ignored: the server sets it.")
 	if !update {
-		f.StringVar(&o.schema, "schema", "", "")
+		f.StringVar(&o.schema, "schema", "", "Ignored: the server sets it.")
 	}
-	f.StringVar(&o.updatedAt, "updated-at", "", "Date and time of the last namespace modification.")
-	f.StringVar(&o.createdAt, "created-at", "", "Date and time of namespace creation.")
-	f.StringVar(&o.owner, "owner", "", "Owner of the namespace.")
-	f.Var(&o.protected, "protected", "If true, namespace will not be deletable.")
-	f.Var(&choice{v: &o.visibility, choices: []string{"public", "private"}}, "visibility", "Scope of namespace accessibility. Valid values: public, private")
-	f.StringVar(&o.description, "description", "", "Provides a user friendly description of the namespace.")
-	f.StringVar(&o.displayName, "display-name", "", "The user friendly name for the namespace. Used by UI if available.")
+	f.StringVar(&o.updatedAt, "updated-at", "", "Ignored: the server sets it. Must be a date and time like 2024-01-31T12:00:00Z.")
+	f.StringVar(&o.createdAt, "created-at", "", "Ignored: the server sets it. Must be a date and time like 2024-01-31T12:00:00Z.")
+	f.StringVar(&o.owner, "owner", "", "ID of the project that owns the namespace.")
+	f.Var(&o.protected, "protected", "True: the namespace cannot be deleted.")
+	f.Var(&choice{v: &o.visibility, choices: []string{"public", "private"}}, "visibility", "Who can see the namespace. Valid values: public, private")
+	f.StringVar(&o.description, "description", "", "Free-text description of the namespace.")
+	f.StringVar(&o.displayName, "display-name", "", "Name that user interfaces show for the namespace.")
 	if update {
-		f.StringVar(&o.rename, "namespace", "", "The unique namespace text.")
+		f.StringVar(&o.rename, "namespace", "", "New name for the namespace (renames it).")
 	}
 }
 
@@ -309,8 +309,8 @@ func (a *app) cmdMdNamespaceCreate() *cobra.Command {
 		rta []string
 	)
 	var c *cobra.Command
-	c = a.mdCommand("md-namespace-create [options] <NAMESPACE>", "Create a new metadata definitions namespace.",
-		"  <NAMESPACE>           Name of the namespace.\n", []string{"<NAMESPACE>"}, &p,
+	c = a.mdCommand("md-namespace-create [options] <NAMESPACE>", "Create a metadata definitions namespace.",
+		"  <NAMESPACE>           Name of the new namespace.\n", []string{"<NAMESPACE>"}, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			ns := &glance.Namespace{Namespace: argv[0]}
 			if err := o.apply(c, ns); err != nil {
@@ -336,8 +336,8 @@ func (a *app) cmdMdNamespaceUpdate() *cobra.Command {
 		o namespaceFlags
 	)
 	var c *cobra.Command
-	c = a.mdCommand("md-namespace-update [options] <NAMESPACE>", "Update an existing metadata definitions namespace.",
-		"  <NAMESPACE>           Name of namespace to update.\n", []string{"<NAMESPACE>"}, &p,
+	c = a.mdCommand("md-namespace-update [options] <NAMESPACE>", "Change a metadata definitions namespace.",
+		"  <NAMESPACE>           Namespace to change.\n", []string{"<NAMESPACE>"}, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			ns, err := gc.GetNamespace(ctx, argv[0], "")
 			if err != nil {
@@ -364,7 +364,7 @@ func (a *app) cmdMdNamespaceImport() *cobra.Command {
 		p    printOptions
 		file string
 	)
-	c := a.mdCommand("md-namespace-import [--file <FILEPATH>]", "Import a metadata definitions namespace from file or standard input.",
+	c := a.mdCommand("md-namespace-import [--file <FILEPATH>]", "Create a namespace, with its contents, from a JSON document.",
 		"", nil, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			data, err := a.readNamespaceFile(file)
@@ -387,7 +387,7 @@ func (a *app) cmdMdNamespaceImport() *cobra.Command {
 			}
 			return a.printNamespace(&p, out)
 		})
-	c.Flags().StringVar(&file, "file", "", "Path to file with namespace schema to import. Alternatively, namespaces schema can be passed to the client via stdin.")
+	c.Flags().StringVar(&file, "file", "", "JSON file describing the namespace; without it, the document is read from stdin.")
 	return c
 }
 
@@ -421,8 +421,8 @@ func (a *app) cmdMdNamespaceShow() *cobra.Command {
 		rt string
 	)
 	c := a.mdCommand("md-namespace-show [--resource-type <RESOURCE_TYPE>] [--max-column-width <integer>] <NAMESPACE>",
-		"Describe a specific metadata definitions namespace.",
-		"  <NAMESPACE>           Name of namespace to describe.\n", []string{"<NAMESPACE>"}, &p,
+		"Show a metadata definitions namespace.",
+		"  <NAMESPACE>           Namespace to show.\n", []string{"<NAMESPACE>"}, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			ns, err := gc.GetNamespace(ctx, argv[0], rt)
 			if err != nil {
@@ -430,8 +430,8 @@ func (a *app) cmdMdNamespaceShow() *cobra.Command {
 			}
 			return a.printNamespace(&p, ns)
 		})
-	c.Long = "Describe a specific metadata definitions namespace.\n\nLists also the namespace properties, objects and resource type associations."
-	c.Flags().StringVar(&rt, "resource-type", "", "Applies prefix of given resource type associated to a namespace to all properties of a namespace.")
+	c.Long = "Show a metadata definitions namespace.\n\nThe names of its properties, objects, tags and resource type associations are listed too."
+	c.Flags().StringVar(&rt, "resource-type", "", "Show the property names with the prefix this resource type gives them in the namespace.")
 	showWidth(c, &p)
 	return c
 }
@@ -442,7 +442,7 @@ func (a *app) cmdMdNamespaceList() *cobra.Command {
 		opts glance.NamespaceListOptions
 	)
 	c := a.mdCommand("md-namespace-list [--resource-types <RESOURCE_TYPES>] [--visibility <VISIBILITY>] [--page-size <SIZE>]",
-		"List metadata definitions namespaces.", "", nil, &p,
+		"List the metadata definitions namespaces visible to you.", "", nil, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			var recs []map[string]any
 			for ns, err := range gc.ListNamespaces(ctx, &opts) {
@@ -454,15 +454,15 @@ func (a *app) cmdMdNamespaceList() *cobra.Command {
 			return printRecords(a.io.Out, &p, []column{{"namespace", "namespace"}}, recs, nil)
 		})
 	f := c.Flags()
-	f.StringArrayVar(&opts.ResourceTypes, "resource-types", nil, "Resource type to filter namespaces.")
-	f.StringVar(&opts.Visibility, "visibility", "", "Visibility parameter to filter namespaces.")
-	f.IntVar(&opts.PageSize, "page-size", 0, "Number of namespaces to request in each paginated request.")
+	f.StringArrayVar(&opts.ResourceTypes, "resource-types", nil, "Only namespaces associated with this resource type (repeatable).")
+	f.StringVar(&opts.Visibility, "visibility", "", "Only namespaces with this visibility: public or private.")
+	f.IntVar(&opts.PageSize, "page-size", 0, "How many namespaces to ask the server for in each request.")
 	return c
 }
 
 func (a *app) cmdMdNamespaceDelete() *cobra.Command {
-	return a.mdCommand("md-namespace-delete <NAMESPACE>", "Delete specified metadata definitions namespace with its contents.",
-		nsArg("Name of namespace to delete."), []string{"<NAMESPACE>"}, nil,
+	return a.mdCommand("md-namespace-delete <NAMESPACE>", "Delete a namespace and everything in it.",
+		nsArg("Namespace to delete."), []string{"<NAMESPACE>"}, nil,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			return gc.DeleteNamespace(ctx, argv[0])
 		})
@@ -470,11 +470,11 @@ func (a *app) cmdMdNamespaceDelete() *cobra.Command {
 
 func (a *app) cmdMdNamespaceContentsDelete(what string, del func(*glance.Client, context.Context, string) error) *cobra.Command {
 	help := map[string]string{
-		"objects":    "Delete all metadata definitions objects inside a specific namespace.",
-		"properties": "Delete all metadata definitions property inside a specific namespace.",
-		"tags":       "Delete all metadata definitions tags inside a specific namespace.",
+		"objects":    "Delete every object definition of a namespace.",
+		"properties": "Delete every property definition of a namespace.",
+		"tags":       "Delete every tag of a namespace.",
 	}[what]
-	return a.mdCommand("md-namespace-"+what+"-delete <NAMESPACE>", help, nsArg("Name of namespace."), []string{"<NAMESPACE>"}, nil,
+	return a.mdCommand("md-namespace-"+what+"-delete <NAMESPACE>", help, nsArg("Name of the namespace."), []string{"<NAMESPACE>"}, nil,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			return del(gc, ctx, argv[0])
 		})
@@ -498,7 +498,7 @@ func resourceTypeRecords(rts []glance.ResourceType, withTarget bool) []map[strin
 
 func (a *app) cmdMdResourceTypeList() *cobra.Command {
 	var p printOptions
-	return a.mdCommand("md-resource-type-list", "List available resource type names.", "", nil, &p,
+	return a.mdCommand("md-resource-type-list", "List the resource types that namespaces can be associated with.", "", nil, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			rts, err := gc.ListResourceTypes(ctx)
 			if err != nil {
@@ -510,8 +510,8 @@ func (a *app) cmdMdResourceTypeList() *cobra.Command {
 
 func (a *app) cmdMdNamespaceResourceTypeList() *cobra.Command {
 	var p printOptions
-	return a.mdCommand("md-namespace-resource-type-list <NAMESPACE>", "List resource types associated to specific namespace.",
-		nsArg("Name of namespace."), []string{"<NAMESPACE>"}, &p,
+	return a.mdCommand("md-namespace-resource-type-list <NAMESPACE>", "List the resource types of a namespace, with their prefixes.",
+		nsArg("Name of the namespace."), []string{"<NAMESPACE>"}, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			rts, err := gc.ListNamespaceResourceTypes(ctx, argv[0])
 			if err != nil {
@@ -528,8 +528,8 @@ func (a *app) cmdMdResourceTypeAssociate() *cobra.Command {
 		createdAt, updatedAt string
 	)
 	var c *cobra.Command
-	c = a.mdCommand("md-resource-type-associate [options] <NAMESPACE>", "Associate resource type with a metadata definitions namespace.",
-		"  <NAMESPACE>           Name of namespace.\n", []string{"<NAMESPACE>"}, &p,
+	c = a.mdCommand("md-resource-type-associate [options] <NAMESPACE>", "Associate a resource type with a namespace.",
+		"  <NAMESPACE>           Name of the namespace.\n", []string{"<NAMESPACE>"}, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			for _, t := range []struct{ flag, v string }{{"created-at", createdAt}, {"updated-at", updatedAt}} {
 				if c.Flags().Changed(t.flag) {
@@ -550,17 +550,17 @@ func (a *app) cmdMdResourceTypeAssociate() *cobra.Command {
 		})
 	f := c.Flags()
 	f.SortFlags = false
-	f.StringVar(&updatedAt, "updated-at", "", "Date and time of the last resource type association modification.")
-	f.StringVar(&createdAt, "created-at", "", "Date and time of resource type association.")
-	f.StringVar(&rt.PropertiesTarget, "properties-target", "", "Some resource types allow more than one key / value pair per instance. For example, Cinder allows user and image metadata on volumes. Only the image properties metadata is evaluated by Nova (scheduling or drivers). This property allows a namespace target to remove the ambiguity.")
-	f.StringVar(&rt.Prefix, "prefix", "", "Specifies the prefix to use for the given resource type. Any properties in the namespace should be prefixed with this prefix when being applied to the specified resource type. Must include prefix separator (e.g. a colon :).")
-	f.StringVar(&rt.Name, "name", "", "Resource type names should be aligned with Heat resource types whenever possible: https://docs.openstack.org/heat/latest/template_guide/openstack.html")
+	f.StringVar(&updatedAt, "updated-at", "", "Ignored: the server sets it. Must be a date and time like 2024-01-31T12:00:00Z.")
+	f.StringVar(&createdAt, "created-at", "", "Ignored: the server sets it. Must be a date and time like 2024-01-31T12:00:00Z.")
+	f.StringVar(&rt.PropertiesTarget, "properties-target", "", "For resource types with more than one set of key/value metadata (a Cinder volume has its own and its image's), the set the properties belong to, e.g. image.")
+	f.StringVar(&rt.Prefix, "prefix", "", "Prefix the namespace's property names take on this resource type, separator included, e.g. hw_ or hw:.")
+	f.StringVar(&rt.Name, "name", "", "Resource type, e.g. OS::Glance::Image or OS::Nova::Flavor (required; Heat's names: https://docs.openstack.org/heat/latest/template_guide/openstack.html).")
 	return c
 }
 
 func (a *app) cmdMdResourceTypeDeassociate() *cobra.Command {
-	return a.mdCommand("md-resource-type-deassociate <NAMESPACE> <RESOURCE_TYPE>", "Deassociate resource type with a metadata definitions namespace.",
-		"  <NAMESPACE>      Name of namespace.\n  <RESOURCE_TYPE>  Name of resource type.\n", []string{"<NAMESPACE>", "<RESOURCE_TYPE>"}, nil,
+	return a.mdCommand("md-resource-type-deassociate <NAMESPACE> <RESOURCE_TYPE>", "End the association of a resource type with a namespace.",
+		"  <NAMESPACE>      Name of the namespace.\n  <RESOURCE_TYPE>  Name of the resource type.\n", []string{"<NAMESPACE>", "<RESOURCE_TYPE>"}, nil,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			return gc.DeassociateResourceType(ctx, argv[0], argv[1])
 		})
@@ -595,8 +595,8 @@ func (a *app) cmdMdPropertyCreate() *cobra.Command {
 	)
 	var c *cobra.Command
 	c = a.mdCommand("md-property-create --name <NAME> --title <TITLE> --schema <SCHEMA> <NAMESPACE>",
-		"Create a new metadata definitions property inside a namespace.",
-		nsArg("Name of namespace the property will belong."), []string{"<NAMESPACE>"}, &p,
+		"Add a property definition to a namespace.",
+		nsArg("Namespace to add the property to."), []string{"<NAMESPACE>"}, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			prop := &glance.MetadefProperty{Name: name, Title: title}
 			if err := mergeSchema(schema, prop); err != nil {
@@ -612,7 +612,7 @@ func (a *app) cmdMdPropertyCreate() *cobra.Command {
 			p.MaxColumnWidth = 80
 			return a.printProperty(&p, out)
 		})
-	required(c, "Internal name of a property.", &name, "name", "Property name displayed to the user.", &title, "title", "Valid JSON schema of a property.", &schema, "schema")
+	required(c, "Name (key) of the property.", &name, "name", "Title that users are shown.", &title, "title", "JSON object with the property's definition: type, description, enum...", &schema, "schema")
 	return c
 }
 
@@ -645,8 +645,8 @@ func (a *app) cmdMdPropertyUpdate() *cobra.Command {
 		name, title, schema string
 	)
 	c := a.mdCommand("md-property-update [--name <NAME>] [--title <TITLE>] [--schema <SCHEMA>] <NAMESPACE> <PROPERTY>",
-		"Update metadata definitions property inside a namespace.",
-		"  <NAMESPACE>        Name of namespace the property belongs.\n  <PROPERTY>         Name of a property.\n",
+		"Change a property definition of a namespace.",
+		"  <NAMESPACE>        Namespace of the property.\n  <PROPERTY>         Property to change.\n",
 		[]string{"<NAMESPACE>", "<PROPERTY>"}, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			if schema != "" {
@@ -680,17 +680,17 @@ func (a *app) cmdMdPropertyUpdate() *cobra.Command {
 			return a.printProperty(&p, prop)
 		})
 	f := c.Flags()
-	f.StringVar(&name, "name", "", "New name of a property.")
-	f.StringVar(&title, "title", "", "Property name displayed to the user.")
-	f.StringVar(&schema, "schema", "", "Valid JSON schema of a property.")
+	f.StringVar(&name, "name", "", "New name for the property.")
+	f.StringVar(&title, "title", "", "Title that users are shown.")
+	f.StringVar(&schema, "schema", "", "JSON object whose keys replace those of the property's definition.")
 	return c
 }
 
 func (a *app) cmdMdPropertyShow() *cobra.Command {
 	var p printOptions
 	c := a.mdCommand("md-property-show [--max-column-width <integer>] <NAMESPACE> <PROPERTY>",
-		"Describe a specific metadata definitions property inside a namespace.",
-		"  <NAMESPACE>           Name of namespace the property belongs.\n  <PROPERTY>            Name of a property.\n",
+		"Show a property definition of a namespace.",
+		"  <NAMESPACE>           Namespace of the property.\n  <PROPERTY>            Property to show.\n",
 		[]string{"<NAMESPACE>", "<PROPERTY>"}, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			prop, err := gc.GetMetadefProperty(ctx, argv[0], argv[1])
@@ -705,8 +705,8 @@ func (a *app) cmdMdPropertyShow() *cobra.Command {
 }
 
 func (a *app) cmdMdPropertyDelete() *cobra.Command {
-	return a.mdCommand("md-property-delete <NAMESPACE> <PROPERTY>", "Delete a specific metadata definitions property inside a namespace.",
-		"  <NAMESPACE>  Name of namespace the property belongs.\n  <PROPERTY>   Name of a property.\n",
+	return a.mdCommand("md-property-delete <NAMESPACE> <PROPERTY>", "Delete a property definition from a namespace.",
+		"  <NAMESPACE>  Namespace of the property.\n  <PROPERTY>   Property to delete.\n",
 		[]string{"<NAMESPACE>", "<PROPERTY>"}, nil,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			return gc.DeleteMetadefProperty(ctx, argv[0], argv[1])
@@ -715,8 +715,8 @@ func (a *app) cmdMdPropertyDelete() *cobra.Command {
 
 func (a *app) cmdMdPropertyList() *cobra.Command {
 	var p printOptions
-	return a.mdCommand("md-property-list <NAMESPACE>", "List metadata definitions properties inside a specific namespace.",
-		nsArg("Name of namespace."), []string{"<NAMESPACE>"}, &p,
+	return a.mdCommand("md-property-list <NAMESPACE>", "List the property definitions of a namespace.",
+		nsArg("Name of the namespace."), []string{"<NAMESPACE>"}, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			props, err := gc.ListMetadefProperties(ctx, argv[0])
 			if err != nil {
@@ -752,8 +752,8 @@ func (a *app) cmdMdObjectCreate() *cobra.Command {
 		name, schema string
 	)
 	c := a.mdCommand("md-object-create --name <NAME> --schema <SCHEMA> <NAMESPACE>",
-		"Create a new metadata definitions object inside a namespace.",
-		"  <NAMESPACE>        Name of namespace the object will belong.\n", []string{"<NAMESPACE>"}, &p,
+		"Add an object definition to a namespace.",
+		"  <NAMESPACE>        Namespace to add the object to.\n", []string{"<NAMESPACE>"}, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			obj := &glance.MetadefObject{Name: name}
 			if err := mergeSchema(schema, obj); err != nil {
@@ -765,7 +765,7 @@ func (a *app) cmdMdObjectCreate() *cobra.Command {
 			}
 			return a.printObject(&p, out)
 		})
-	required(c, "Internal name of an object.", &name, "name", "Valid JSON schema of an object.", &schema, "schema")
+	required(c, "Name of the object.", &name, "name", "JSON object with the object's definition: description, properties, required...", &schema, "schema")
 	return c
 }
 
@@ -775,8 +775,8 @@ func (a *app) cmdMdObjectUpdate() *cobra.Command {
 		name, schema string
 	)
 	c := a.mdCommand("md-object-update [--name <NAME>] [--schema <SCHEMA>] <NAMESPACE> <OBJECT>",
-		"Update metadata definitions object inside a namespace.",
-		"  <NAMESPACE>        Name of namespace the object belongs.\n  <OBJECT>           Name of an object.\n",
+		"Change an object definition of a namespace.",
+		"  <NAMESPACE>        Namespace of the object.\n  <OBJECT>           Object to change.\n",
 		[]string{"<NAMESPACE>", "<OBJECT>"}, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			if schema != "" {
@@ -805,16 +805,16 @@ func (a *app) cmdMdObjectUpdate() *cobra.Command {
 			return a.printObject(&p, obj)
 		})
 	f := c.Flags()
-	f.StringVar(&name, "name", "", "New name of an object.")
-	f.StringVar(&schema, "schema", "", "Valid JSON schema of an object.")
+	f.StringVar(&name, "name", "", "New name for the object.")
+	f.StringVar(&schema, "schema", "", "JSON object whose keys replace those of the object's definition.")
 	return c
 }
 
 func (a *app) cmdMdObjectShow() *cobra.Command {
 	var p printOptions
 	c := a.mdCommand("md-object-show [--max-column-width <integer>] <NAMESPACE> <OBJECT>",
-		"Describe a specific metadata definitions object inside a namespace.",
-		"  <NAMESPACE>           Name of namespace the object belongs.\n  <OBJECT>              Name of an object.\n",
+		"Show an object definition of a namespace.",
+		"  <NAMESPACE>           Namespace of the object.\n  <OBJECT>              Object to show.\n",
 		[]string{"<NAMESPACE>", "<OBJECT>"}, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			obj, err := gc.GetMetadefObject(ctx, argv[0], argv[1])
@@ -830,8 +830,8 @@ func (a *app) cmdMdObjectShow() *cobra.Command {
 func (a *app) cmdMdObjectPropertyShow() *cobra.Command {
 	var p printOptions
 	c := a.mdCommand("md-object-property-show [--max-column-width <integer>] <NAMESPACE> <OBJECT> <PROPERTY>",
-		"Describe a specific metadata definitions property inside an object.",
-		"  <NAMESPACE>           Name of namespace the object belongs.\n  <OBJECT>              Name of an object.\n  <PROPERTY>            Name of a property.\n",
+		"Show one property of an object definition.",
+		"  <NAMESPACE>           Namespace of the object.\n  <OBJECT>              Object holding the property.\n  <PROPERTY>            Property to show.\n",
 		[]string{"<NAMESPACE>", "<OBJECT>", "<PROPERTY>"}, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			obj, err := gc.GetMetadefObject(ctx, argv[0], argv[1])
@@ -850,8 +850,8 @@ func (a *app) cmdMdObjectPropertyShow() *cobra.Command {
 }
 
 func (a *app) cmdMdObjectDelete() *cobra.Command {
-	return a.mdCommand("md-object-delete <NAMESPACE> <OBJECT>", "Delete a specific metadata definitions object inside a namespace.",
-		"  <NAMESPACE>  Name of namespace the object belongs.\n  <OBJECT>     Name of an object.\n",
+	return a.mdCommand("md-object-delete <NAMESPACE> <OBJECT>", "Delete an object definition from a namespace.",
+		"  <NAMESPACE>  Namespace of the object.\n  <OBJECT>     Object to delete.\n",
 		[]string{"<NAMESPACE>", "<OBJECT>"}, nil,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			return gc.DeleteMetadefObject(ctx, argv[0], argv[1])
@@ -860,8 +860,8 @@ func (a *app) cmdMdObjectDelete() *cobra.Command {
 
 func (a *app) cmdMdObjectList() *cobra.Command {
 	var p printOptions
-	return a.mdCommand("md-object-list <NAMESPACE>", "List metadata definitions objects inside a specific namespace.",
-		nsArg("Name of namespace."), []string{"<NAMESPACE>"}, &p,
+	return a.mdCommand("md-object-list <NAMESPACE>", "List the object definitions of a namespace.",
+		nsArg("Name of the namespace."), []string{"<NAMESPACE>"}, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			objs, err := gc.ListMetadefObjects(ctx, argv[0])
 			if err != nil {
@@ -908,8 +908,8 @@ func (a *app) cmdMdTagCreate() *cobra.Command {
 		p    printOptions
 		name string
 	)
-	c := a.mdCommand("md-tag-create --name <NAME> <NAMESPACE>", "Add a new metadata definitions tag inside a namespace.",
-		"  <NAMESPACE>    Name of the namespace the tag will belong to.\n", []string{"<NAMESPACE>"}, &p,
+	c := a.mdCommand("md-tag-create --name <NAME> <NAMESPACE>", "Add a tag to a namespace.",
+		"  <NAMESPACE>    Namespace to add the tag to.\n", []string{"<NAMESPACE>"}, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			name := strings.TrimSpace(name)
 			if name == "" {
@@ -921,7 +921,7 @@ func (a *app) cmdMdTagCreate() *cobra.Command {
 			}
 			return a.printTag(&p, t)
 		})
-	required(c, "The name of the new tag to add.", &name, "name")
+	required(c, "The tag to add.", &name, "name")
 	return c
 }
 
@@ -932,8 +932,8 @@ func (a *app) cmdMdTagCreateMultiple() *cobra.Command {
 		appending    bool
 	)
 	c := a.mdCommand("md-tag-create-multiple --names <NAMES> [--delim <DELIM>] [--append] <NAMESPACE>",
-		"Create new metadata definitions tags inside a namespace.",
-		"  <NAMESPACE>      Name of the namespace the tags will belong to.\n", []string{"<NAMESPACE>"}, &p,
+		"Add several tags to a namespace at once.",
+		"  <NAMESPACE>      Namespace to add the tags to.\n", []string{"<NAMESPACE>"}, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			if delim == "" {
 				delim = ","
@@ -953,9 +953,9 @@ func (a *app) cmdMdTagCreateMultiple() *cobra.Command {
 			}
 			return a.printTags(&p, out)
 		})
-	required(c, "A comma separated list of tag names.", &names, "names")
-	c.Flags().StringVar(&delim, "delim", "", "The delimiter used to separate the names (if none is provided then the default is a comma).")
-	c.Flags().BoolVar(&appending, "append", false, "Append the new tags to the existing ones instead of overwriting them.")
+	required(c, "Tags to add, separated by --delim (a comma unless set).", &names, "names")
+	c.Flags().StringVar(&delim, "delim", "", "Separator between the tags in --names (a comma unless set).")
+	c.Flags().BoolVar(&appending, "append", false, "Keep the namespace's existing tags; without it, the new tags replace them.")
 	return c
 }
 
@@ -964,8 +964,8 @@ func (a *app) cmdMdTagUpdate() *cobra.Command {
 		p    printOptions
 		name string
 	)
-	c := a.mdCommand("md-tag-update --name <NAME> <NAMESPACE> <TAG>", "Rename a metadata definitions tag inside a namespace.",
-		"  <NAMESPACE>    Name of the namespace to which the tag belongs.\n  <TAG>          Name of the old tag.\n",
+	c := a.mdCommand("md-tag-update --name <NAME> <NAMESPACE> <TAG>", "Rename a tag of a namespace.",
+		"  <NAMESPACE>    Namespace of the tag.\n  <TAG>          Tag to rename.\n",
 		[]string{"<NAMESPACE>", "<TAG>"}, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			name := strings.TrimSpace(name)
@@ -981,14 +981,14 @@ func (a *app) cmdMdTagUpdate() *cobra.Command {
 			}
 			return a.printTag(&p, t)
 		})
-	required(c, "New name of the new tag.", &name, "name")
+	required(c, "New name for the tag.", &name, "name")
 	return c
 }
 
 func (a *app) cmdMdTagShow() *cobra.Command {
 	var p printOptions
-	return a.mdCommand("md-tag-show <NAMESPACE> <TAG>", "Describe a specific metadata definitions tag inside a namespace.",
-		"  <NAMESPACE>  Name of the namespace to which the tag belongs.\n  <TAG>        Name of the tag.\n",
+	return a.mdCommand("md-tag-show <NAMESPACE> <TAG>", "Show a tag of a namespace.",
+		"  <NAMESPACE>  Namespace of the tag.\n  <TAG>        Tag to show.\n",
 		[]string{"<NAMESPACE>", "<TAG>"}, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			t, err := gc.GetMetadefTag(ctx, argv[0], argv[1])
@@ -1000,8 +1000,8 @@ func (a *app) cmdMdTagShow() *cobra.Command {
 }
 
 func (a *app) cmdMdTagDelete() *cobra.Command {
-	return a.mdCommand("md-tag-delete <NAMESPACE> <TAG>", "Delete a specific metadata definitions tag inside a namespace.",
-		"  <NAMESPACE>  Name of the namespace to which the tag belongs.\n  <TAG>        Name of the tag.\n",
+	return a.mdCommand("md-tag-delete <NAMESPACE> <TAG>", "Delete a tag from a namespace.",
+		"  <NAMESPACE>  Namespace of the tag.\n  <TAG>        Tag to delete.\n",
 		[]string{"<NAMESPACE>", "<TAG>"}, nil,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			return gc.DeleteMetadefTag(ctx, argv[0], argv[1])
@@ -1010,8 +1010,8 @@ func (a *app) cmdMdTagDelete() *cobra.Command {
 
 func (a *app) cmdMdTagList() *cobra.Command {
 	var p printOptions
-	return a.mdCommand("md-tag-list <NAMESPACE>", "List metadata definitions tags inside a specific namespace.",
-		nsArg("Name of namespace."), []string{"<NAMESPACE>"}, &p,
+	return a.mdCommand("md-tag-list <NAMESPACE>", "List the tags of a namespace.",
+		nsArg("Name of the namespace."), []string{"<NAMESPACE>"}, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			tags, err := gc.ListMetadefTags(ctx, argv[0])
 			if err != nil {

@@ -43,7 +43,7 @@ const rootHelpFooter = `See "glance help COMMAND" for help on a specific command
 func (a *app) newRoot() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "glance",
-		Short:         "Command-line interface to the OpenStack Images API.",
+		Short:         "Manage images in an OpenStack Image service (Glance API v2).",
 		Version:       glance.Version,
 		SilenceErrors: true,
 		SilenceUsage:  true,
@@ -104,46 +104,46 @@ func (a *app) globalFlags(f *pflag.FlagSet) {
 	env := a.getenv
 	f.SortFlags = false
 	f.BoolVarP(&a.g.debug, "debug", "d", env("GLANCECLIENT_DEBUG") != "", "Show each request as a curl command line and the response status (secrets redacted). Defaults to env[GLANCECLIENT_DEBUG].")
-	f.BoolVarP(&a.g.verbose, "verbose", "v", false, "Print more verbose output.")
+	f.BoolVarP(&a.g.verbose, "verbose", "v", false, "Show more columns in image-list and image-tasks.")
 	f.BoolVar(&a.g.getSchema, "get-schema", false, "Accepted for compatibility; schemas are not cached.")
-	f.BoolVar(&a.g.force, "force", false, "Prevent select actions from requesting user confirmation (-f before the command).")
+	f.BoolVar(&a.g.force, "force", false, "Accepted for compatibility: no command asks for confirmation. Before the command, -f means --force.")
 	f.StringVar(&a.g.imageURL, "os-image-url", "", "Image endpoint to use instead of the catalog's. Defaults to env[OS_IMAGE_URL]. A version at its end (/v2) sets the API version.")
-	f.StringVar(&a.g.imageAPIVersion, "os-image-api-version", "", "Defaults to env[OS_IMAGE_API_VERSION] or 2. Only 2 is supported.")
+	f.StringVar(&a.g.imageAPIVersion, "os-image-api-version", "", "Image API major version; only 2 is spoken. Defaults to env[OS_IMAGE_API_VERSION] or 2.")
 	f.StringVar(&a.g.profile, "profile", "", "Accepted for compatibility; profiling is not supported. Defaults to env[OS_PROFILE].")
-	f.StringVar(&a.g.region, "os-region-name", "", "Defaults to env[OS_REGION_NAME].")
-	f.StringVar(&a.g.token, "os-auth-token", "", "Defaults to env[OS_AUTH_TOKEN].")
-	f.StringVar(&a.g.serviceType, "os-service-type", "", "Defaults to env[OS_SERVICE_TYPE].")
-	f.StringVar(&a.g.endpointType, "os-endpoint-type", "", "Defaults to env[OS_ENDPOINT_TYPE].")
+	f.StringVar(&a.g.region, "os-region-name", "", "Region whose image endpoint is taken from the catalog. Defaults to env[OS_REGION_NAME].")
+	f.StringVar(&a.g.token, "os-auth-token", "", "Keystone token to use instead of logging in. Defaults to env[OS_AUTH_TOKEN] or env[OS_TOKEN].")
+	f.StringVar(&a.g.serviceType, "os-service-type", "", "Catalog service type of the image endpoint (image if unset). Defaults to env[OS_SERVICE_TYPE].")
+	f.StringVar(&a.g.endpointType, "os-endpoint-type", "", "Endpoint interface (public, internal or admin); wins over --os-interface. Defaults to env[OS_ENDPOINT_TYPE].")
 	f.StringVar(&a.g.iface, "os-interface", "", "Endpoint interface: public, internal or admin. Defaults to env[OS_INTERFACE].")
-	f.StringVar(&a.g.authType, "os-auth-type", "", "Authentication type to use (password, token, v3applicationcredential, none...).")
+	f.StringVar(&a.g.authType, "os-auth-type", "", "How to log in, e.g. password, token, v3applicationcredential or none; guessed from the credentials when unset. Defaults to env[OS_AUTH_TYPE].")
 	f.StringVar(&a.g.authType, "os-auth-plugin", "", "Alias of --os-auth-type.")
-	f.BoolVar(&a.g.insecure, "insecure", false, "Do not verify the server's TLS certificate.")
+	f.BoolVar(&a.g.insecure, "insecure", false, "Skip checking the servers' TLS certificates (unsafe). Defaults to env[OS_INSECURE].")
 	f.StringVar(&a.g.cacert, "os-cacert", "", "CA bundle file to verify the server's certificate. Defaults to env[OS_CACERT].")
 	f.StringVar(&a.g.cert, "os-cert", "", "Client certificate (PEM). Defaults to env[OS_CERT].")
 	f.StringVar(&a.g.key, "os-key", "", "Client certificate key (PEM). Defaults to env[OS_KEY].")
-	f.Float64Var(&a.g.timeout, "timeout", 600, "Set request timeout (in seconds).")
-	f.BoolVar(&a.g.collectTiming, "collect-timing", false, "Accepted for compatibility.")
+	f.Float64Var(&a.g.timeout, "timeout", 600, "Seconds to wait for a connection and for each response to begin; image transfers themselves are not cut off.")
+	f.BoolVar(&a.g.collectTiming, "collect-timing", false, "Accepted for compatibility; timings are not collected.")
 	f.StringVar(&a.g.cloud, "os-cloud", "", "Cloud name in clouds.yaml. Defaults to env[OS_CLOUD].")
-	f.StringVar(&a.g.authURL, "os-auth-url", "", "Authentication URL. Defaults to env[OS_AUTH_URL].")
+	f.StringVar(&a.g.authURL, "os-auth-url", "", "Keystone URL to log in at. Defaults to env[OS_AUTH_URL].")
 	f.StringVar(&a.g.identityAPIVersion, "os-identity-api-version", "", "Identity API version, 3 or 2.0. Defaults to env[OS_IDENTITY_API_VERSION].")
-	f.StringVar(&a.g.systemScope, "os-system-scope", "", "Scope for system operations (not supported).")
-	f.StringVar(&a.g.domainID, "os-domain-id", "", "Domain ID to scope to.")
-	f.StringVar(&a.g.domainName, "os-domain-name", "", "Domain name to scope to.")
-	f.StringVar(&a.g.projectID, "os-project-id", "", "Project ID to scope to.")
+	f.StringVar(&a.g.systemScope, "os-system-scope", "", "Accepted for compatibility; system scope is not supported.")
+	f.StringVar(&a.g.domainID, "os-domain-id", "", "Log in scoped to the domain with this ID. Defaults to env[OS_DOMAIN_ID].")
+	f.StringVar(&a.g.domainName, "os-domain-name", "", "Log in scoped to the domain with this name. Defaults to env[OS_DOMAIN_NAME].")
+	f.StringVar(&a.g.projectID, "os-project-id", "", "Log in scoped to the project with this ID. Defaults to env[OS_PROJECT_ID].")
 	f.StringVar(&a.g.projectID, "os-tenant-id", "", "Alias of --os-project-id.")
-	f.StringVar(&a.g.projectName, "os-project-name", "", "Project name to scope to.")
+	f.StringVar(&a.g.projectName, "os-project-name", "", "Log in scoped to the project with this name. Defaults to env[OS_PROJECT_NAME].")
 	f.StringVar(&a.g.projectName, "os-tenant-name", "", "Alias of --os-project-name.")
-	f.StringVar(&a.g.projectDomainID, "os-project-domain-id", "", "Domain ID containing project.")
-	f.StringVar(&a.g.projectDomainName, "os-project-domain-name", "", "Domain name containing project.")
-	f.StringVar(&a.g.trustID, "os-trust-id", "", "ID of the trust to use as a trustee (not supported).")
-	f.StringVar(&a.g.defaultDomainID, "os-default-domain-id", "", "Domain ID for the user and project when not given.")
-	f.StringVar(&a.g.defaultDomainName, "os-default-domain-name", "", "Domain name for the user and project when not given.")
-	f.StringVar(&a.g.userID, "os-user-id", "", "User id.")
-	f.StringVar(&a.g.username, "os-username", "", "Username.")
+	f.StringVar(&a.g.projectDomainID, "os-project-domain-id", "", "ID of the project's domain. Defaults to env[OS_PROJECT_DOMAIN_ID].")
+	f.StringVar(&a.g.projectDomainName, "os-project-domain-name", "", "Name of the project's domain. Defaults to env[OS_PROJECT_DOMAIN_NAME].")
+	f.StringVar(&a.g.trustID, "os-trust-id", "", "Accepted for compatibility; trusts are not supported.")
+	f.StringVar(&a.g.defaultDomainID, "os-default-domain-id", "", "Domain ID used for the user and the project when theirs is not given. Defaults to env[OS_DEFAULT_DOMAIN_ID].")
+	f.StringVar(&a.g.defaultDomainName, "os-default-domain-name", "", "Domain name used for the user and the project when theirs is not given. Defaults to env[OS_DEFAULT_DOMAIN_NAME].")
+	f.StringVar(&a.g.userID, "os-user-id", "", "ID of the user to log in as. Defaults to env[OS_USER_ID].")
+	f.StringVar(&a.g.username, "os-username", "", "Name of the user to log in as. Defaults to env[OS_USERNAME].")
 	f.StringVar(&a.g.username, "os-user-name", "", "Alias of --os-username.")
-	f.StringVar(&a.g.userDomainID, "os-user-domain-id", "", "User's domain id.")
-	f.StringVar(&a.g.userDomainName, "os-user-domain-name", "", "User's domain name.")
-	f.StringVar(&a.g.password, "os-password", "", "User's password. Prompted for on a terminal when not given.")
+	f.StringVar(&a.g.userDomainID, "os-user-domain-id", "", "ID of the user's domain. Defaults to env[OS_USER_DOMAIN_ID].")
+	f.StringVar(&a.g.userDomainName, "os-user-domain-name", "", "Name of the user's domain. Defaults to env[OS_USER_DOMAIN_NAME].")
+	f.StringVar(&a.g.password, "os-password", "", "Password to log in with; asked for on a terminal when missing. Defaults to env[OS_PASSWORD].")
 	f.BoolVar(&a.g.noTokenCache, "no-token-cache", false, "Do not reuse or keep Keystone tokens between commands. Tokens are kept in ~/.cache/glance/tokens ($XDG_CACHE_HOME/glance/tokens); OS_TOKEN_CACHE=false also turns this off, and glance token-cache-clear empties it.")
 	for _, alias := range []string{"os-auth-plugin", "os-tenant-id", "os-tenant-name", "os-user-name"} {
 		f.MarkHidden(alias)
@@ -232,7 +232,7 @@ func (a *app) rootHelp(w io.Writer, root *cobra.Command) {
 func (a *app) cmdHelp(root *cobra.Command) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "help [<subcommand>]",
-		Short: "Display help about this program or one of its subcommands.",
+		Short: "Show help for glance or for one command.",
 		Args:  cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -247,7 +247,7 @@ func (a *app) cmdHelp(root *cobra.Command) *cobra.Command {
 			return nil
 		},
 	}
-	c.Annotations = map[string]string{"args": "  <subcommand>  Display help for <subcommand>.\n"}
+	c.Annotations = map[string]string{"args": "  <subcommand>  Command to explain.\n"}
 	root.SetHelpCommand(c)
 	return c
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -43,7 +44,7 @@ func (a *app) cmdTaskShow() *cobra.Command {
 	p := printOptions{MaxColumnWidth: 80} // print_dict's width
 	c := &cobra.Command{
 		Use:   "task-show <TASK_ID>",
-		Short: "Describe a specific task.",
+		Short: "Show the details of a task.",
 		Args:  exactArgs("<TASK_ID>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
@@ -55,7 +56,7 @@ func (a *app) cmdTaskShow() *cobra.Command {
 			})
 		},
 	}
-	c.Annotations = map[string]string{"args": "  <TASK_ID>  ID of task to describe.\n"}
+	c.Annotations = map[string]string{"args": "  <TASK_ID>  ID of the task to show.\n"}
 	addPrintFlags(c, &p)
 	return c
 }
@@ -64,7 +65,7 @@ func (a *app) cmdImageTasks() *cobra.Command {
 	var p printOptions
 	c := &cobra.Command{
 		Use:   "image-tasks <IMAGE_ID>",
-		Short: "Get tasks associated with image",
+		Short: "List the tasks run on an image, such as its imports.",
 		Args:  exactArgs("<IMAGE_ID>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cols := []column{{"Message", "message"}, {"Status", "status"}, {"Updated at", "updated_at"}}
@@ -91,7 +92,7 @@ func (a *app) cmdImageTasks() *cobra.Command {
 			})
 		},
 	}
-	c.Annotations = map[string]string{"args": "  <IMAGE_ID>  ID or name of image to get tasks.\n"}
+	c.Annotations = map[string]string{"args": "  <IMAGE_ID>  Image whose tasks to list, by ID or name.\n"}
 	addPrintFlags(c, &p)
 	return c
 }
@@ -104,7 +105,7 @@ func (a *app) cmdTaskList() *cobra.Command {
 	)
 	c := &cobra.Command{
 		Use:   "task-list [--sort-key {id,type,status}] [--sort-dir {asc,desc}] [--page-size <SIZE>] [--type <TYPE>] [--status <STATUS>]",
-		Short: "List tasks you can access.",
+		Short: "List the tasks visible to you.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.PageSize < 0 {
 				return usageErrorf("argument --page-size: invalid value: %d", o.PageSize)
@@ -125,11 +126,11 @@ func (a *app) cmdTaskList() *cobra.Command {
 		},
 	}
 	f := c.Flags()
-	f.Var(&choice{v: &sortKey, choices: glance.TaskSortKeys}, "sort-key", "Sort task list by specified field.")
-	f.Var(&choice{v: &sortDir, choices: []string{"asc", "desc"}}, "sort-dir", "Sort task list in specified direction.")
-	f.IntVar(&o.PageSize, "page-size", 0, "Number of tasks to request in each paginated request.")
-	f.StringVar(&o.Type, "type", "", "Filter tasks to those that have this type.")
-	f.StringVar(&o.Status, "status", "", "Filter tasks to those that have this status.")
+	f.Var(&choice{v: &sortKey, choices: glance.TaskSortKeys}, "sort-key", "Field to sort the tasks by. Valid values: "+strings.Join(glance.TaskSortKeys, ", ")+".")
+	f.Var(&choice{v: &sortDir, choices: []string{"asc", "desc"}}, "sort-dir", "Sort direction. Valid values: asc, desc.")
+	f.IntVar(&o.PageSize, "page-size", 0, "How many tasks to ask the server for in each request (0: the server's default).")
+	f.StringVar(&o.Type, "type", "", "Only tasks of this type, e.g. import.")
+	f.StringVar(&o.Status, "status", "", "Only tasks in this status: pending, processing, success or failure.")
 	addPrintFlags(c, &p)
 	return c
 }
@@ -141,7 +142,7 @@ func (a *app) cmdTaskCreate() *cobra.Command {
 	)
 	c := &cobra.Command{
 		Use:   "task-create [--type <TYPE>] [--input <STRING>]",
-		Short: "Create a new task.",
+		Short: "Start a task of the given type with a JSON input.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if taskType == "" || input == "" {
 				return errors.New("Unable to create task. Specify task type and input.")
@@ -160,8 +161,8 @@ func (a *app) cmdTaskCreate() *cobra.Command {
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&taskType, "type", "", "Type of Task. Please refer to Glance schema or documentation to see which tasks are supported.")
-	f.StringVar(&input, "input", "{}", "Parameters of the task to be launched")
+	f.StringVar(&taskType, "type", "", "Task type, e.g. import; which types a cloud accepts is up to it.")
+	f.StringVar(&input, "input", "{}", "Input of the task, as a JSON object.")
 	addPrintFlags(c, &p)
 	return c
 }
