@@ -593,8 +593,7 @@ func (a *app) cmdMdPropertyCreate() *cobra.Command {
 		p                   printOptions
 		name, title, schema string
 	)
-	var c *cobra.Command
-	c = a.mdCommand("md-property-create --name <NAME> --title <TITLE> --schema <SCHEMA> <NAMESPACE>",
+	c := a.mdCommand("md-property-create --name <NAME> --title <TITLE> --schema <SCHEMA> <NAMESPACE>",
 		"Add a property definition to a namespace.",
 		nsArg("Namespace to add the property to."), []string{"<NAMESPACE>"}, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {

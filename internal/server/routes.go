@@ -11,15 +11,6 @@ import (
 	"time"
 )
 
-// route is one path with its handlers per method; other methods get
-// Glance's 405 with Allow.
-type route struct {
-	path    string
-	methods []string
-	h       []http.HandlerFunc
-	noBody  []bool
-}
-
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	add := func(path string, spec ...any) {
