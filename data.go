@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/go-glance/glance/internal/digest"
 )
 
 // UploadOptions tune Upload and Stage.
@@ -36,39 +38,6 @@ type UploadResult struct {
 	MD5    string // hex digest of the data sent
 	SHA512 string
 	Image  *Image // the image after the upload (nil when NoVerify)
-}
-
-// hashingReader hashes what it reads: MD5 in the reading goroutine and
-// SHA-512 beside it, so the two digests cost the time of the slower one.
-type hashingReader struct {
-	r      io.Reader
-	n      int64
-	md5    hash.Hash
-	sha512 *hashPipe
-}
-
-func newHashingReader(r io.Reader) *hashingReader {
-	h := &hashingReader{r: r}
-	h.reset()
-	return h
-}
-
-// reset starts the digests afresh, for a replayed upload.
-func (h *hashingReader) reset() {
-	if h.sha512 != nil {
-		h.sha512.Close()
-	}
-	h.n, h.md5, h.sha512 = 0, md5.New(), newHashPipe(sha512.New())
-}
-
-func (h *hashingReader) Read(p []byte) (int, error) {
-	n, err := h.r.Read(p)
-	if n > 0 {
-		h.n += int64(n)
-		h.sha512.Write(p[:n])
-		h.md5.Write(p[:n])
-	}
-	return n, err
 }
 
 // bodyGate is a request body that reports when the transport closed it.
@@ -120,7 +89,7 @@ func (c *Client) putData(ctx context.Context, id, what string, r io.Reader, opts
 			}
 		}
 	}
-	hr := newHashingReader(r)
+	hr := digest.NewReader(r)
 	gate := newBodyGate(hr)
 	req := &request{
 		method: http.MethodPut,
@@ -153,7 +122,7 @@ func (c *Client) putData(ctx context.Context, id, what string, r io.Reader, opts
 				if _, err := s.Seek(start, io.SeekStart); err != nil {
 					return nil, err
 				}
-				hr.reset()
+				hr.Reset()
 				gate = newBodyGate(hr)
 				return gate, nil
 			}
@@ -161,18 +130,15 @@ func (c *Client) putData(ctx context.Context, id, what string, r io.Reader, opts
 	}
 	resp, err := c.do(ctx, req)
 	if err != nil {
-		hr.sha512.Close()
+		hr.Close()
 		return nil, err
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	res := &UploadResult{
-		Size:   hr.n,
-		MD5:    hex.EncodeToString(hr.md5.Sum(nil)),
-		SHA512: hex.EncodeToString(hr.sha512.Sum()),
-	}
-	if o.Size >= 0 && hr.n != o.Size {
-		return res, fmt.Errorf("glance: upload of image %s: read %d bytes, expected %d", id, hr.n, o.Size)
+	sums := hr.Sums()
+	res := &UploadResult{Size: sums.Size, MD5: sums.MD5, SHA512: sums.SHA512}
+	if o.Size >= 0 && sums.Size != o.Size {
+		return res, fmt.Errorf("glance: upload of image %s: read %d bytes, expected %d", id, sums.Size, o.Size)
 	}
 	if o.NoVerify {
 		return res, nil
@@ -229,7 +195,7 @@ type Download struct {
 
 	body io.ReadCloser
 	h    hash.Hash // the chosen hash, fed through pipe once reading starts
-	pipe *hashPipe
+	pipe *digest.Pipe
 	n    int64
 	err  error
 }
@@ -240,7 +206,7 @@ func (d *Download) Read(p []byte) (int, error) {
 		return 0, d.err
 	}
 	if d.h != nil && d.pipe == nil {
-		d.pipe = newHashPipe(d.h)
+		d.pipe = digest.NewPipe(d.h)
 	}
 	n, err := d.body.Read(p)
 	if n > 0 {

@@ -1,16 +1,18 @@
-package glance
+// Package digest computes the MD5 and SHA-512 digests of image data as it
+// streams, with SHA-512 in a goroutine of its own beside the I/O.
+package digest
 
 import (
 	"hash"
 	"sync"
 )
 
-// hashPipe runs a hash in its own goroutine, so that hashing a chunk
+// Pipe runs a hash in its own goroutine, so that hashing a chunk
 // overlaps with moving the next one: SHA-512 alone runs at about the speed
 // of a fast disk, and doing it in turn with the I/O halves throughput.
 // Write copies the data (the caller may reuse its buffer at once); a few
 // buffers circulate, so memory stays bounded whatever the image size.
-type hashPipe struct {
+type Pipe struct {
 	h    hash.Hash
 	in   chan []byte
 	free chan []byte
@@ -18,16 +20,17 @@ type hashPipe struct {
 	once sync.Once
 }
 
-const hashPipeDepth = 3
+const pipeDepth = 3
 
-func newHashPipe(h hash.Hash) *hashPipe {
-	p := &hashPipe{
+// NewPipe starts a goroutine that feeds h with what Write queues.
+func NewPipe(h hash.Hash) *Pipe {
+	p := &Pipe{
 		h:    h,
-		in:   make(chan []byte, hashPipeDepth),
-		free: make(chan []byte, hashPipeDepth),
+		in:   make(chan []byte, pipeDepth),
+		free: make(chan []byte, pipeDepth),
 		done: make(chan struct{}),
 	}
-	for range hashPipeDepth {
+	for range pipeDepth {
 		p.free <- nil
 	}
 	go func() {
@@ -41,7 +44,7 @@ func newHashPipe(h hash.Hash) *hashPipe {
 }
 
 // Write queues a copy of b for hashing.
-func (p *hashPipe) Write(b []byte) {
+func (p *Pipe) Write(b []byte) {
 	if len(b) == 0 {
 		return
 	}
@@ -51,7 +54,7 @@ func (p *hashPipe) Write(b []byte) {
 
 // Sum waits for the queued data and returns the digest. The pipe is closed
 // afterwards.
-func (p *hashPipe) Sum() []byte {
+func (p *Pipe) Sum() []byte {
 	p.Close()
 	<-p.done
 	return p.h.Sum(nil)
@@ -59,4 +62,4 @@ func (p *hashPipe) Sum() []byte {
 
 // Close stops the goroutine; queued data is still hashed. It is safe to
 // call more than once.
-func (p *hashPipe) Close() { p.once.Do(func() { close(p.in) }) }
+func (p *Pipe) Close() { p.once.Do(func() { close(p.in) }) }
