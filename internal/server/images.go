@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,37 +18,11 @@ import (
 const isoTime = "2006-01-02T15:04:05Z"
 
 var (
-	uuidRE            = regexp.MustCompile(`^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$`)
-	visibilities      = []string{"community", "public", "private", "shared"}
-	containerFormats  = []string{"ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed"}
-	diskFormats       = []string{"ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop"}
 	encKeyPolicies    = []string{"on_image_deletion", "do_not_delete"}
 	importMethods     = []string{"glance-direct", "web-download"}
 	importMethodsHdr  = strings.Join(importMethods, ",")
 	maxTags, maxProps = 128, 128
 )
-
-// readOnly are attributes a client may never set.
-var readOnly = map[string]bool{
-	"status": true, "checksum": true, "os_hash_algo": true, "os_hash_value": true, "size": true, "virtual_size": true,
-	"created_at": true, "updated_at": true, "direct_url": true, "self": true, "file": true, "schema": true, "stores": true,
-}
-
-func reserved(k string) bool {
-	return k == "location" || k == "locations" || k == "deleted" || k == "deleted_at" || strings.HasPrefix(k, "os_glance")
-}
-
-// baseProps are the core attributes; everything else is a custom property.
-var baseProps = map[string]bool{
-	"id": true, "name": true, "status": true, "visibility": true, "protected": true, "os_hidden": true,
-	"checksum": true, "os_hash_algo": true, "os_hash_value": true, "owner": true, "size": true,
-	"virtual_size": true, "container_format": true, "disk_format": true, "created_at": true, "updated_at": true,
-	"tags": true, "direct_url": true, "min_ram": true, "min_disk": true, "self": true, "file": true,
-	"stores": true, "schema": true, "locations": true,
-}
-
-// hiddenProps are stored but never shown.
-var hiddenProps = map[string]bool{"os_glance_stage_host": true, "os_glance_hash_op_host": true}
 
 // appendImage renders an image as Glance does: custom properties first,
 // then the core attributes, with Python's separators.
@@ -57,7 +30,7 @@ func appendImage(b []byte, im *store.Image) []byte {
 	b = append(b, '{')
 	keys := make([]string, 0, len(im.Properties))
 	for k := range im.Properties {
-		if !hiddenProps[k] {
+		if !store.HiddenProps[k] {
 			keys = append(keys, k)
 		}
 	}
@@ -268,29 +241,85 @@ func pyRepr(v any) string {
 	}
 }
 
-func optString(key string, v any, max int, enum []string) (*string, error) {
-	if v == nil {
-		return nil, nil
-	}
-	s, ok := v.(string)
-	if !ok {
-		return nil, schemaError("%s is not of type 'null', 'string'", pyRepr(v))
-	}
-	if max > 0 && len([]rune(s)) > max {
-		return nil, schemaError("%s is too long", pyRepr(v))
-	}
-	if enum != nil && !oneOf(s, enum) {
-		return nil, schemaError("%s is not one of [None, %s", pyRepr(v), pyList(enum)[1:])
-	}
-	return &s, nil
-}
-
 func pyList(l []string) string {
 	q := make([]string, len(l))
 	for i, s := range l {
 		q[i] = "'" + s + "'"
 	}
 	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// checkValue validates v against the attribute's schema, with the messages
+// Glance's JSON-schema validation gives, and returns it in the type of the
+// attribute's field (nil for a JSON null).
+func checkValue(a *store.Attr, v any) (any, error) {
+	switch a.Kind {
+	case store.KindBool:
+		b, ok := v.(bool)
+		if !ok {
+			return nil, schemaError("%s is not of type 'boolean'", pyRepr(v))
+		}
+		return b, nil
+	case store.KindInt:
+		return nonNegInt(a.Name, v)
+	case store.KindTags:
+		return checkTags(v)
+	case store.KindString:
+		return checkString(a, v)
+	}
+	return nil, errorf(http.StatusForbidden, "Attribute '%s' is read-only.", a.Name)
+}
+
+func checkString(a *store.Attr, v any) (any, error) {
+	if v == nil && a.Nullable {
+		return nil, nil
+	}
+	s, ok := v.(string)
+	if a.Pattern != nil && (!ok || !a.Pattern.MatchString(s)) {
+		return nil, schemaError("%s does not match %s", pyRepr(v), pyRepr(a.Pattern.String()))
+	}
+	if a.Enum != nil && !a.Nullable && (!ok || !oneOf(s, a.Enum)) {
+		return nil, schemaError("%s is not one of %s", pyRepr(v), pyList(a.Enum))
+	}
+	if !ok {
+		if a.Nullable {
+			return nil, schemaError("%s is not of type 'null', 'string'", pyRepr(v))
+		}
+		return nil, schemaError("%s is not of type 'string'", pyRepr(v))
+	}
+	if a.MaxLen > 0 && len([]rune(s)) > a.MaxLen {
+		return nil, schemaError("%s is too long", pyRepr(v))
+	}
+	if a.Enum != nil && !oneOf(s, a.Enum) {
+		return nil, schemaError("%s is not one of [None, %s", pyRepr(v), pyList(a.Enum)[1:])
+	}
+	return s, nil
+}
+
+func checkTags(v any) ([]string, error) {
+	l, ok := v.([]any)
+	if !ok {
+		return nil, schemaError("%s is not of type 'array'", pyRepr(v))
+	}
+	tags := []string{}
+	seen := map[string]bool{}
+	for _, t := range l {
+		ts, ok := t.(string)
+		if !ok {
+			return nil, schemaError("%s is not of type 'string'", pyRepr(t))
+		}
+		if len([]rune(ts)) > 255 {
+			return nil, schemaError("%s is too long", pyRepr(t))
+		}
+		if !seen[ts] {
+			seen[ts] = true
+			tags = append(tags, ts)
+		}
+	}
+	if len(tags) > maxTags {
+		return nil, errorf(http.StatusRequestEntityTooLarge, "Maximum number of tags exceeded.")
+	}
+	return tags, nil
 }
 
 func nonNegInt(key string, v any) (int64, error) {
@@ -308,107 +337,48 @@ func nonNegInt(key string, v any) (int64, error) {
 	return i, nil
 }
 
-// setAttr validates and sets one writable attribute (core or custom).
+// setAttr validates and sets one writable attribute: a field of the
+// record for the base attributes, a custom property otherwise.
 func setAttr(im *store.Image, key string, v any) error {
-	switch key {
-	case "name":
-		p, err := optString(key, v, 255, nil)
-		im.Name = p
-		return err
-	case "visibility":
-		s, ok := v.(string)
-		if !ok || !oneOf(s, visibilities) {
-			return schemaError("%s is not one of %s", pyRepr(v), pyList(visibilities))
-		}
-		im.Visibility = s
-	case "protected", "os_hidden":
-		b, ok := v.(bool)
-		if !ok {
-			return schemaError("%s is not of type 'boolean'", pyRepr(v))
-		}
-		if key == "protected" {
-			im.Protected = b
-		} else {
-			im.Hidden = b
-		}
-	case "container_format":
-		p, err := optString(key, v, 0, containerFormats)
-		im.ContainerFormat = p
-		return err
-	case "disk_format":
-		p, err := optString(key, v, 0, diskFormats)
-		im.DiskFormat = p
-		return err
-	case "owner":
-		p, err := optString(key, v, 255, nil)
-		im.Owner = p
-		return err
-	case "min_ram", "min_disk":
-		n, err := nonNegInt(key, v)
-		if err != nil {
-			return err
-		}
-		if key == "min_ram" {
-			im.MinRAM = n
-		} else {
-			im.MinDisk = n
-		}
-	case "tags":
-		l, ok := v.([]any)
-		if !ok {
-			return schemaError("%s is not of type 'array'", pyRepr(v))
-		}
-		tags := []string{}
-		seen := map[string]bool{}
-		for _, t := range l {
-			ts, ok := t.(string)
-			if !ok {
-				return schemaError("%s is not of type 'string'", pyRepr(t))
-			}
-			if len([]rune(ts)) > 255 {
-				return schemaError("%s is too long", pyRepr(t))
-			}
-			if !seen[ts] {
-				seen[ts] = true
-				tags = append(tags, ts)
-			}
-		}
-		if len(tags) > maxTags {
-			return errorf(http.StatusRequestEntityTooLarge, "Maximum number of tags exceeded.")
-		}
-		im.Tags = tags
-	case "id":
-		s, ok := v.(string)
-		if !ok || !uuidRE.MatchString(s) {
-			return schemaError("%s does not match %s", pyRepr(v), pyRepr(uuidRE.String()))
-		}
-		im.ID = s
-	default:
+	a, known := store.LookupAttr(key)
+	if !known {
 		if len(key) > 255 {
 			return errorf(http.StatusBadRequest, "Provided object does not match schema 'image': key %s is too long", pyRepr(key))
 		}
-		switch key {
-		case "kernel_id", "ramdisk_id":
-			if v == nil {
-				delete(im.Properties, key)
-				return nil
-			}
-			if s, ok := v.(string); !ok || !uuidRE.MatchString(s) {
-				return schemaError("%s does not match %s", pyRepr(v), pyRepr(uuidRE.String()))
-			}
-		case "cinder_encryption_key_deletion_policy":
-			if s, ok := v.(string); !ok || !oneOf(s, encKeyPolicies) {
-				return schemaError("%s is not one of %s", pyRepr(v), pyList(encKeyPolicies))
-			}
-		}
-		s, ok := v.(string)
-		if !ok {
-			return schemaError("%s is not of type 'string'", pyRepr(v))
+		a = &store.Attr{Name: key, Kind: store.KindString}
+	}
+	val, err := checkValue(a, v)
+	if err != nil {
+		return err
+	}
+	if a.Field == nil {
+		if val == nil { // a nullable well-known property set to null goes
+			delete(im.Properties, key)
+			return nil
 		}
 		if _, exists := im.Properties[key]; !exists && len(im.Properties) >= maxProps {
 			return errorf(http.StatusRequestEntityTooLarge, "Maximum number of properties exceeded.")
 		}
-		im.Properties[key] = s
+		im.Properties[key] = val.(string)
+		return nil
+	}
+	switch p := a.Field(im).(type) {
+	case **string:
+		*p = nil
+		if val != nil {
+			s := val.(string)
+			*p = &s
+		}
+	case *string:
+		*p = val.(string)
+	case *bool:
+		*p = val.(bool)
+	case *int64:
+		*p = val.(int64)
+	case *[]string:
+		*p = val.([]string)
+	default:
+		return errorf(http.StatusForbidden, "Attribute '%s' is read-only.", key)
 	}
 	return nil
 }
@@ -441,10 +411,10 @@ func (s *Server) createImage(w http.ResponseWriter, r *http.Request) error {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if readOnly[k] {
+		switch store.AccessOf(k) {
+		case store.ReadOnly:
 			return errorf(http.StatusForbidden, "Attribute '%s' is read-only.", k)
-		}
-		if reserved(k) {
+		case store.Reserved:
 			return denied("Attribute '%s' is reserved.", k)
 		}
 	}

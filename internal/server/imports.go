@@ -504,7 +504,7 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request) error {
 	now := time.Now().UTC()
 	im := newImage(c, now)
 	for k, v := range props {
-		if readOnly[k] || reserved(k) {
+		if a := store.AccessOf(k); a == store.ReadOnly || a == store.Reserved {
 			return errorf(http.StatusBadRequest, "Task input image_properties may not set '%s'.", k)
 		}
 		if err := setAttr(im, k, v); err != nil {

@@ -11,8 +11,6 @@ import (
 	"github.com/go-glance/glance/internal/store"
 )
 
-var sortKeys = []string{"name", "status", "container_format", "disk_format", "size", "id", "created_at", "updated_at"}
-
 const (
 	defaultLimit = 25
 	maxLimit     = 1000
@@ -124,8 +122,6 @@ func pageLinks(path string, pairs []queryPair, lastID string) (first, next strin
 	return first, next
 }
 
-var intColumns = map[string]bool{"size": true, "virtual_size": true, "min_ram": true, "min_disk": true}
-
 // buildListQuery turns GET /v2/images parameters into a store query, with
 // Glance's validation and messages.
 func buildListQuery(c *caller, pairs []queryPair) (store.ListQuery, int, error) {
@@ -154,7 +150,7 @@ func buildListQuery(c *caller, pairs []queryPair) (store.ListQuery, int, error) 
 		case k == "sort":
 			newSort = v
 		case k == "visibility":
-			if v != "all" && !oneOf(v, visibilities) {
+			if v != "all" && !oneOf(v, store.Visibilities) {
 				return bad("Invalid visibility value: %s", v)
 			}
 			q.Visibility = v
@@ -163,69 +159,17 @@ func buildListQuery(c *caller, pairs []queryPair) (store.ListQuery, int, error) 
 				return bad("Invalid status: %s", v)
 			}
 			q.MemberStatus = v
-		case k == "os_hidden" || k == "protected":
-			b, err := parseBoolFilter(k, v)
-			if err != nil {
-				return q, 0, err
-			}
-			hiddenSet = hiddenSet || k == "os_hidden"
-			q.Filters = append(q.Filters, store.Filter{Field: k, Op: "eq", Values: []any{b}})
 		case k == "tag":
 			q.Tags = append(q.Tags, v)
 		case k == "changes-since":
 			return bad("The \"changes-since\" filter is no longer available on v2.")
-		case k == "created_at" || k == "updated_at":
-			op, val := "eq", v
-			if o, rest, ok := strings.Cut(v, ":"); ok && oneOf(o, []string{"gt", "gte", "lt", "lte", "eq", "neq"}) {
-				op, val = o, rest
-			}
-			t, err := parseISO(val)
-			if err != nil {
-				return bad("Bad \"%s\" query filter format. Use ISO 8601 DateTime notation.", k)
-			}
-			q.Filters = append(q.Filters, store.Filter{Field: k, Op: op, Values: []any{t}})
-		case strings.HasSuffix(k, "_min") || strings.HasSuffix(k, "_max"):
-			col := k[:len(k)-4]
-			if !intColumns[col] {
-				q.Filters = append(q.Filters, store.Filter{Field: k, Property: true, Op: "eq", Values: []any{v}})
-				continue
-			}
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				return bad("Unable to filter on a range with a non-numeric value.")
-			}
-			op := "gte"
-			if strings.HasSuffix(k, "_max") {
-				op = "lte"
-			}
-			q.Filters = append(q.Filters, store.Filter{Field: col, Op: op, Values: []any{n}})
-		case oneOf(k, []string{"name", "id", "status", "container_format", "disk_format"}):
-			op, val := "eq", v
-			if o, rest, ok := strings.Cut(v, ":"); ok {
-				if o != "in" && o != "eq" {
-					return bad("Unable to filter by unknown operator '%s'.", o)
-				}
-				op, val = o, rest
-			}
-			if op == "in" {
-				vals := []any{}
-				for _, x := range splitIn(val) {
-					vals = append(vals, x)
-				}
-				q.Filters = append(q.Filters, store.Filter{Field: k, Op: "in", Values: vals})
-			} else {
-				q.Filters = append(q.Filters, store.Filter{Field: k, Op: "eq", Values: []any{val}})
-			}
-		case intColumns[k]:
-			var val any = v // a non-number matches nothing, as in Glance
-			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-				val = n
-			}
-			q.Filters = append(q.Filters, store.Filter{Field: k, Op: "eq", Values: []any{val}})
-		case k == "owner" || k == "checksum" || k == "os_hash_value" || k == "os_hash_algo":
-			q.Filters = append(q.Filters, store.Filter{Field: k, Op: "eq", Values: []any{v}})
 		default:
-			q.Filters = append(q.Filters, store.Filter{Field: k, Property: true, Op: "eq", Values: []any{v}})
+			f, err := parseFilter(k, v)
+			if err != nil {
+				return q, 0, err
+			}
+			hiddenSet = hiddenSet || k == "os_hidden"
+			q.Filters = append(q.Filters, f)
 		}
 	}
 	if !hiddenSet {
@@ -235,8 +179,8 @@ func buildListQuery(c *caller, pairs []queryPair) (store.ListQuery, int, error) 
 		return bad("Old and new sorting syntax cannot be combined")
 	}
 	validKey := func(k string) error {
-		if !oneOf(k, sortKeys) {
-			return errorf(http.StatusBadRequest, "Invalid sort key: %s. It must be one of the following: %s.", k, strings.Join(sortKeys, ", "))
+		if !oneOf(k, store.SortKeys) {
+			return errorf(http.StatusBadRequest, "Invalid sort key: %s. It must be one of the following: %s.", k, strings.Join(store.SortKeys, ", "))
 		}
 		return nil
 	}
@@ -280,6 +224,75 @@ func buildListQuery(c *caller, pairs []queryPair) (store.ListQuery, int, error) 
 		}
 	}
 	return q, q.Limit, nil
+}
+
+// parseFilter turns one query parameter into a filter, as the attribute
+// table says the attribute filters; names outside it filter on custom
+// properties.
+func parseFilter(k, v string) (store.Filter, error) {
+	bad := func(f string, a ...any) (store.Filter, error) {
+		return store.Filter{}, errorf(http.StatusBadRequest, f, a...)
+	}
+	if col, ok := strings.CutSuffix(k, "_min"); ok {
+		if a, known := store.LookupAttr(col); known && a.Range {
+			return rangeFilter(col, "gte", v)
+		}
+	}
+	if col, ok := strings.CutSuffix(k, "_max"); ok {
+		if a, known := store.LookupAttr(col); known && a.Range {
+			return rangeFilter(col, "lte", v)
+		}
+	}
+	a, known := store.LookupAttr(k)
+	if !known || a.Filter == store.NoFilter {
+		return store.Filter{Field: k, Property: true, Op: "eq", Values: []any{v}}, nil
+	}
+	switch a.Filter {
+	case store.FilterBool:
+		b, err := parseBoolFilter(k, v)
+		return store.Filter{Field: k, Op: "eq", Values: []any{b}}, err
+	case store.FilterTime:
+		op, val := "eq", v
+		if o, rest, ok := strings.Cut(v, ":"); ok && oneOf(o, []string{"gt", "gte", "lt", "lte", "eq", "neq"}) {
+			op, val = o, rest
+		}
+		t, err := parseISO(val)
+		if err != nil {
+			return bad("Bad \"%s\" query filter format. Use ISO 8601 DateTime notation.", k)
+		}
+		return store.Filter{Field: k, Op: op, Values: []any{t}}, nil
+	case store.FilterEqIn:
+		op, val := "eq", v
+		if o, rest, ok := strings.Cut(v, ":"); ok {
+			if o != "in" && o != "eq" {
+				return bad("Unable to filter by unknown operator '%s'.", o)
+			}
+			op, val = o, rest
+		}
+		if op == "eq" {
+			return store.Filter{Field: k, Op: "eq", Values: []any{val}}, nil
+		}
+		vals := []any{}
+		for _, x := range splitIn(val) {
+			vals = append(vals, x)
+		}
+		return store.Filter{Field: k, Op: "in", Values: vals}, nil
+	case store.FilterNumber:
+		var val any = v // a non-number matches nothing, as in Glance
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			val = n
+		}
+		return store.Filter{Field: k, Op: "eq", Values: []any{val}}, nil
+	}
+	return store.Filter{Field: k, Op: "eq", Values: []any{v}}, nil
+}
+
+func rangeFilter(col, op, v string) (store.Filter, error) {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return store.Filter{}, errorf(http.StatusBadRequest, "Unable to filter on a range with a non-numeric value.")
+	}
+	return store.Filter{Field: col, Op: op, Values: []any{n}}, nil
 }
 
 func parseISO(v string) (time.Time, error) {

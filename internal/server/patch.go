@@ -128,13 +128,13 @@ func (s *Server) updateImage(w http.ResponseWriter, r *http.Request) error {
 
 func applyPatch(c *caller, im *store.Image, op patchOp, v20 bool) error {
 	k := op.key
-	if readOnly[k] || k == "id" {
+	switch store.AccessOf(k) {
+	case store.ReadOnly, store.CreateOnly:
 		return errorf(http.StatusForbidden, "Attribute '%s' is read-only.", k)
-	}
-	if reserved(k) {
+	case store.Reserved:
 		return errorf(http.StatusForbidden, "Attribute '%s' is reserved.", k)
 	}
-	base := baseProps[k]
+	base := store.IsBase(k)
 	switch op.op {
 	case "remove":
 		if base {
