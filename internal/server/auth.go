@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/go-glance/glance/internal/policy"
 )
 
 // caller is who makes a request, as the auth layer established it.
@@ -18,15 +20,19 @@ type caller struct {
 	UserID    string
 	ProjectID string
 	Roles     map[string]bool // lower-cased, implied roles included as Keystone lists them
+	// Admin is Glance's context_is_admin: such a caller sees every
+	// project's images and tasks. What it may do is still the rules' call.
 	Admin     bool
 	RequestID string
+	// The token's scope besides the project: "all" for a system-scoped
+	// token, a domain ID for a domain-scoped one.
+	System          string
+	DomainID        string
+	UserDomainID    string
+	ProjectDomainID string
+
+	creds *policy.Credentials // built on first use
 }
-
-// canRead: secure-RBAC reader (any of reader/member/admin on the project).
-func (c *caller) canRead() bool { return c.Admin || c.Roles["reader"] || c.Roles["member"] }
-
-// canWrite: secure-RBAC member.
-func (c *caller) canWrite() bool { return c.Admin || c.Roles["member"] }
 
 type ctxKey struct{}
 
@@ -50,7 +56,7 @@ type noAuth struct{}
 const NoAuthProject = "admin"
 
 func (noAuth) authenticate(r *http.Request) (*caller, error) {
-	return &caller{UserID: "admin", ProjectID: NoAuthProject, Admin: true,
+	return &caller{UserID: "admin", ProjectID: NoAuthProject,
 		Roles: map[string]bool{"admin": true, "member": true, "reader": true}}, nil
 }
 
@@ -170,11 +176,21 @@ type tokenBody struct {
 	Token struct {
 		ExpiresAt time.Time `json:"expires_at"`
 		User      struct {
-			ID string `json:"id"`
+			ID     string `json:"id"`
+			Domain struct {
+				ID string `json:"id"`
+			} `json:"domain"`
 		} `json:"user"`
 		Project *struct {
-			ID string `json:"id"`
+			ID     string `json:"id"`
+			Domain struct {
+				ID string `json:"id"`
+			} `json:"domain"`
 		} `json:"project"`
+		Domain *struct {
+			ID string `json:"id"`
+		} `json:"domain"`
+		System map[string]bool `json:"system"`
 		Roles []struct {
 			Name string `json:"name"`
 		} `json:"roles"`
@@ -207,14 +223,19 @@ func (k *keystoneAuth) validate(ctx context.Context, tok string) (*caller, time.
 			if err != nil {
 				return nil, time.Time{}, fmt.Errorf("validate token: %w", err)
 			}
-			c := &caller{UserID: body.Token.User.ID, Roles: map[string]bool{}}
-			if body.Token.Project != nil {
-				c.ProjectID = body.Token.Project.ID
+			tb := &body.Token
+			c := &caller{UserID: tb.User.ID, UserDomainID: tb.User.Domain.ID, Roles: map[string]bool{}}
+			switch {
+			case tb.Project != nil:
+				c.ProjectID, c.ProjectDomainID = tb.Project.ID, tb.Project.Domain.ID
+			case tb.Domain != nil:
+				c.DomainID = tb.Domain.ID
+			case tb.System["all"]:
+				c.System = "all"
 			}
 			for _, r := range body.Token.Roles {
 				c.Roles[strings.ToLower(r.Name)] = true
 			}
-			c.Admin = c.Roles["admin"]
 			return c, body.Token.ExpiresAt, nil
 		case resp.StatusCode == http.StatusUnauthorized && attempt == 0:
 			continue // our service token may have expired: get a new one

@@ -226,11 +226,11 @@ func (s *Server) downloadImage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if !c.Admin && !c.canWrite() {
-		return errorf(http.StatusForbidden, "You are not authorized to complete download_image action.")
-	}
 	if im.Status == store.StatusDeactivated && !c.Admin {
 		return errorf(http.StatusForbidden, "The requested image has been deactivated. Image data download is forbidden.")
+	}
+	if err := s.authorizeImage(c, im, "download_image"); err != nil {
+		return err
 	}
 	if (im.Status != store.StatusActive && im.Status != store.StatusDeactivated) || im.Size == nil {
 		w.WriteHeader(http.StatusNoContent)

@@ -149,19 +149,15 @@ func (s *Server) visible(ctx context.Context, c *caller, im *store.Image) (bool,
 	return err == nil, err
 }
 
-func owns(c *caller, im *store.Image) bool {
-	return im.Owner != nil && *im.Owner == c.ProjectID
-}
-
 // modifiableImage loads the image named in the request path, if the caller
-// may see it and may do action to it.
-func (s *Server) modifiableImage(r *http.Request, action string) (*store.Image, error) {
+// may see it and the policy allows rule on it.
+func (s *Server) modifiableImage(r *http.Request, rule string) (*store.Image, error) {
 	c := callerFrom(r.Context())
 	im, err := s.getImage(r.Context(), c, r.PathValue("id"))
 	if err != nil {
 		return nil, err
 	}
-	if err := mayModify(c, im, action); err != nil {
+	if err := s.authorizeImage(c, im, rule); err != nil {
 		return nil, err
 	}
 	return im, nil
@@ -175,15 +171,6 @@ func (s *Server) changeImage(ctx context.Context, id string, fn func(*store.Imag
 		return nil, notFoundImage(id)
 	}
 	return im, err
-}
-
-// mayModify is Glance's modify_image family of policies: admin, or a member
-// of the owning project.
-func mayModify(c *caller, im *store.Image, action string) error {
-	if c.Admin || (c.canWrite() && owns(c, im)) {
-		return nil
-	}
-	return errorf(http.StatusForbidden, "You are not authorized to complete %s action.", action)
 }
 
 // readBody reads a JSON request body.
@@ -424,20 +411,8 @@ func (s *Server) createImage(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	if !c.Admin {
-		if !c.canWrite() {
-			return errorf(http.StatusForbidden, "You are not authorized to complete add_image action.")
-		}
-		if im.Owner == nil || *im.Owner != c.ProjectID {
-			o := "None"
-			if im.Owner != nil {
-				o = *im.Owner
-			}
-			return denied("You are not permitted to create images owned by '%s'", o)
-		}
-		if im.Visibility == "public" {
-			return errorf(http.StatusForbidden, "You are not authorized to complete publicize_image action.")
-		}
+	if err := s.authorizeNewImage(c, obj, im); err != nil {
+		return err
 	}
 	if err := s.meta.CreateImage(r.Context(), im); err != nil {
 		if errors.Is(err, store.ErrDuplicate) {
@@ -453,11 +428,7 @@ func (s *Server) createImage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) showImage(w http.ResponseWriter, r *http.Request) error {
-	c := callerFrom(r.Context())
-	if !c.canRead() {
-		return errorf(http.StatusForbidden, "You are not authorized to complete get_image action.")
-	}
-	im, err := s.getImage(r.Context(), c, r.PathValue("id"))
+	im, err := s.modifiableImage(r, "get_image")
 	if err != nil {
 		return err
 	}
@@ -475,7 +446,7 @@ func (s *Server) deleteImage(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	if err := mayModify(c, im, "delete_image"); err != nil {
+	if err := s.authorizeImage(c, im, "delete_image"); err != nil {
 		return err
 	}
 	if im.Protected {

@@ -44,9 +44,8 @@ func (s *Server) infoStores(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) infoStoresDetail(w http.ResponseWriter, r *http.Request) error {
-	c := callerFrom(r.Context())
-	if !c.Admin && !c.Roles["service"] {
-		return errorf(http.StatusForbidden, "You are not authorized to complete stores_info_detail action.")
+	if err := s.authorize(callerFrom(r.Context()), "stores_info_detail"); err != nil {
+		return err
 	}
 	dir, _ := json.Marshal(s.cfg.DataDir + "/images")
 	writeJSON(w, http.StatusOK, []byte(`{"stores": [{"id": "`+storeID+`", "description": "Local file store", "default": "true", "type": "file", "properties": {"data_dir": `+
@@ -68,8 +67,11 @@ func (s *Server) deleteFromStore(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if !c.Admin {
-		return errorf(http.StatusForbidden, "You are not authorized to complete delete_image_location action.")
+	if err := s.authorizeImage(c, im, "get_image_location"); err != nil {
+		return err
+	}
+	if err := s.authorizeImage(c, im, "delete_image_location"); err != nil {
+		return err
 	}
 	if st := r.PathValue("store"); st != storeID {
 		return errorf(http.StatusConflict, "The selected store %s is not available on this node.", st)
@@ -84,8 +86,8 @@ func (s *Server) deleteFromStore(w http.ResponseWriter, r *http.Request) error {
 // the admin-only policy check they are not found, as in a Glance without one.
 func (s *Server) cacheAPI(action string) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		if !callerFrom(r.Context()).Admin {
-			return errorf(http.StatusForbidden, "You are not authorized to complete %s action.", action)
+		if err := s.authorize(callerFrom(r.Context()), action); err != nil {
+			return err
 		}
 		return errorf(http.StatusNotFound, "Caching via API is not supported at this site.")
 	}
@@ -126,6 +128,24 @@ func (s *Server) stageImage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// importConflict is Glance's 409 for an import the image's state does not
+// allow, in the order Glance checks.
+func importConflict(im *store.Image, method string) error {
+	switch {
+	case im.Status == store.StatusActive:
+		return errorf(http.StatusConflict, "Image with status active cannot be target for import")
+	case method == "web-download" && im.Status != store.StatusQueued:
+		return errorf(http.StatusConflict, "Image needs to be in 'queued' state to use 'web-download' method")
+	case method == "glance-direct" && im.Status != store.StatusUploading:
+		return errorf(http.StatusConflict, "Image needs to be staged before 'glance-direct' method can be used")
+	case im.ContainerFormat == nil:
+		return errorf(http.StatusConflict, "'container_format' needs to be set before import")
+	case im.DiskFormat == nil:
+		return errorf(http.StatusConflict, "'disk_format' needs to be set before import")
+	}
+	return nil
+}
+
 type importRequest struct {
 	Method *struct {
 		Name string `json:"name"`
@@ -151,8 +171,16 @@ func (s *Server) importImage(w http.ResponseWriter, r *http.Request) error {
 	if !oneOf(method, importMethods) {
 		return errorf(http.StatusBadRequest, "Unknown import method name '%s'.", method)
 	}
-	im, err := s.modifiableImage(r, "modify_image")
+	im, err := s.getImage(ctx, c, r.PathValue("id"))
 	if err != nil {
+		return err
+	}
+	// Glance refuses an import the image's state does not allow before it
+	// asks the policy.
+	if err := importConflict(im, method); err != nil {
+		return err
+	}
+	if err := s.authorizeImage(c, im, "modify_image"); err != nil {
 		return err
 	}
 	var src *url.URL
@@ -170,27 +198,19 @@ func (s *Server) importImage(w http.ResponseWriter, r *http.Request) error {
 	in, _ := json.Marshal(map[string]any{"image_id": im.ID, "import_req": json.RawMessage(body), "backend": []string{storeID}})
 	task.Input = string(in)
 	_, err = s.changeImage(ctx, im.ID, func(im *store.Image) error {
-		if im.ContainerFormat == nil {
-			return errorf(http.StatusConflict, "'container_format' needs to be set before import")
-		}
-		if im.DiskFormat == nil {
-			return errorf(http.StatusConflict, "'disk_format' needs to be set before import")
+		if err := importConflict(im, method); err != nil {
+			return err
 		}
 		if _, busy := im.Properties["os_glance_import_task"]; busy {
 			return errorf(http.StatusConflict, "Image has active task")
 		}
-		switch {
-		case im.Status == store.StatusActive:
-			return errorf(http.StatusConflict, "Image with status active cannot be target for import")
-		case method == "glance-direct" && im.Status != store.StatusUploading:
-			return errorf(http.StatusConflict, "Image needs to be staged before 'glance-direct' method can be used")
-		case method == "web-download" && im.Status != store.StatusQueued:
-			return errorf(http.StatusConflict, "Image needs to be in 'queued' state to use 'web-download' method")
+		if err := store.Move(im, store.EvImport, store.StatusImporting); err != nil {
+			return errorf(http.StatusConflict, "Image status transition from %s to importing is not allowed", im.Status)
 		}
 		im.Properties["os_glance_import_task"] = task.ID
 		im.Properties["os_glance_importing_to_stores"] = storeID
 		im.Properties["os_glance_failed_import"] = ""
-		im.Status, im.UpdatedAt = store.StatusImporting, now
+		im.UpdatedAt = now
 		return nil
 	})
 	if err != nil {
@@ -378,18 +398,16 @@ func viewTask(t *store.Task, full bool) taskView {
 	return v
 }
 
-// tasksAccess is the tasks_api_access policy: admin only by default.
-func tasksAccess(r *http.Request) error {
-	if !callerFrom(r.Context()).Admin {
-		return errorf(http.StatusForbidden, "You are not authorized to complete tasks_api_access action.")
-	}
-	return nil
+// tasksAccess is the tasks_api_access policy (admin only by default),
+// which Glance checks before anything else on /v2/tasks.
+func (s *Server) tasksAccess(r *http.Request) error {
+	return s.authorize(callerFrom(r.Context()), "tasks_api_access")
 }
 
 // listTasks is GET /v2/tasks: admin only, as tasks_api_access is by
 // default. Tasks are few, so filtering and paging happen here.
 func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) error {
-	if err := tasksAccess(r); err != nil {
+	if err := s.tasksAccess(r); err != nil {
 		return err
 	}
 	pairs, err := parseQueryOrdered(r.URL.RawQuery)
@@ -470,7 +488,7 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) error {
 // an image from input.image_properties and fill it from input.import_from.
 func (s *Server) createTask(w http.ResponseWriter, r *http.Request) error {
 	c := callerFrom(r.Context())
-	if err := tasksAccess(r); err != nil {
+	if err := s.tasksAccess(r); err != nil {
 		return err
 	}
 	body, err := readBody(r, 1<<20)
@@ -571,7 +589,7 @@ func (s *Server) runTaskImport(ctx context.Context, t *store.Task, im *store.Ima
 }
 
 func (s *Server) showTask(w http.ResponseWriter, r *http.Request) error {
-	if err := tasksAccess(r); err != nil {
+	if err := s.tasksAccess(r); err != nil {
 		return err
 	}
 	t, err := s.meta.GetTask(r.Context(), r.PathValue("id"))

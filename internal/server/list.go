@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"slices"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -306,8 +307,8 @@ func parseISO(v string) (time.Time, error) {
 
 func (s *Server) listImages(w http.ResponseWriter, r *http.Request) error {
 	c := callerFrom(r.Context())
-	if !c.canRead() {
-		return errorf(http.StatusForbidden, "You are not authorized to complete get_images action.")
+	if err := s.authorize(c, "get_images"); err != nil {
+		return err
 	}
 	pairs, err := parseQueryOrdered(r.URL.RawQuery)
 	if err != nil {
@@ -337,6 +338,10 @@ func (s *Server) listImages(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	// The page is what the store found, less what get_image refuses; it is
+	// full (has a next link) when the store filled it, as in Glance.
+	full := len(imgs) > 0 && len(imgs) == limit
+	imgs = slices.DeleteFunc(imgs, func(im *store.Image) bool { return !s.allowedImage(c, im, "get_image") })
 	b := make([]byte, 0, 1024*len(imgs)+256)
 	b = append(b, `{"images": [`...)
 	for i, im := range imgs {
@@ -346,7 +351,7 @@ func (s *Server) listImages(w http.ResponseWriter, r *http.Request) error {
 		b = appendImage(b, im)
 	}
 	last := ""
-	if len(imgs) > 0 && len(imgs) == limit {
+	if full && len(imgs) > 0 {
 		last = imgs[len(imgs)-1].ID
 	}
 	first, next := pageLinks("/v2/images", pairs, last)

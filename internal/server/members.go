@@ -22,30 +22,47 @@ func appendMember(b []byte, m *store.Member) []byte {
 	return append(b, `"}`...)
 }
 
-func onlyShared(im *store.Image) error {
-	if im.Visibility != "shared" {
-		return errorf(http.StatusForbidden, "Only shared images have members.")
+// errNotShared is why an image that is not shared has no members.
+const errNotShared = "Only shared images have members."
+
+// memberImage loads the image of a member request: Glance's member API
+// finds it as the image API does, with a message of its own.
+func (s *Server) memberImage(r *http.Request) (*caller, *store.Image, error) {
+	c := callerFrom(r.Context())
+	id := r.PathValue("id")
+	im, err := s.getImage(r.Context(), c, id)
+	if ae, ok := err.(*apiError); ok && ae.code == http.StatusNotFound {
+		return nil, nil, errorf(http.StatusNotFound, "Image %s not found.", id)
 	}
-	return nil
+	return c, im, err
+}
+
+// seesMember mirrors the store's rule for memberships: an admin sees all,
+// the image owner sees its image's members, a project its own membership.
+func seesMember(c *caller, im *store.Image, memberID string) bool {
+	return c.Admin || (im.Owner != nil && *im.Owner == c.ProjectID) || memberID == c.ProjectID
 }
 
 func (s *Server) listMembers(w http.ResponseWriter, r *http.Request) error {
-	c := callerFrom(r.Context())
-	im, err := s.getImage(r.Context(), c, r.PathValue("id"))
+	c, im, err := s.memberImage(r)
 	if err != nil {
 		return err
 	}
 	if im.Visibility != "shared" {
-		return errorf(http.StatusForbidden, "Not allowed to list members for image %s: Only shared images have members.", im.ID)
+		return errorf(http.StatusForbidden, "Not allowed to list members for image %s: %s", im.ID, errNotShared)
+	}
+	if err := s.authorizeMember(c, im, "get_members"); err != nil {
+		return err
 	}
 	ms, err := s.meta.ListMembers(r.Context(), im.ID)
 	if err != nil {
 		return err
 	}
+	showAll := s.allowedImage(c, im, "get_member")
 	b := []byte(`{"members": [`)
 	n := 0
 	for _, m := range ms {
-		if !c.Admin && !owns(c, im) && m.MemberID != c.ProjectID {
+		if !showAll || !seesMember(c, im, m.MemberID) {
 			continue
 		}
 		if n > 0 {
@@ -65,17 +82,24 @@ func (s *Server) addMember(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	im, err := s.modifiableImage(r, "add_member")
+	obj, _ := body.(map[string]any)
+	mv, ok := obj["member"]
+	if !ok {
+		return errorf(http.StatusBadRequest, "Member to be added not specified")
+	}
+	mid, _ := mv.(string)
+	if mid == "" {
+		return errorf(http.StatusBadRequest, "Member can't be empty")
+	}
+	c, im, err := s.memberImage(r)
 	if err != nil {
 		return err
 	}
-	obj, _ := body.(map[string]any)
-	mid, _ := obj["member"].(string)
-	if mid == "" {
-		return errorf(http.StatusBadRequest, "Member to be added not specified")
-	}
 	if im.Visibility != "shared" {
 		return errorf(http.StatusForbidden, "Not allowed to create members for image %s.", im.ID)
+	}
+	if err := s.authorizeMember(c, im, "add_member"); err != nil {
+		return err
 	}
 	ms, err := s.meta.ListMembers(ctx, im.ID)
 	if err != nil {
@@ -96,49 +120,48 @@ func (s *Server) addMember(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// member loads one membership the caller may see.
-func (s *Server) member(r *http.Request) (*store.Image, *store.Member, error) {
-	c := callerFrom(r.Context())
-	im, err := s.getImage(r.Context(), c, r.PathValue("id"))
-	if err != nil {
-		return nil, nil, err
+// lookupMember finds one membership as Glance's member API does: get_member
+// first, then the store, which shows a non-admin only its own memberships
+// and those of images it owns.
+func (s *Server) lookupMember(c *caller, r *http.Request, im *store.Image) (*store.Member, error) {
+	if err := s.authorizeMember(c, im, "get_member"); err != nil {
+		return nil, err
 	}
 	mid := r.PathValue("member")
 	notFound := errorf(http.StatusNotFound, "%s not found in the member list of the image %s.", mid, im.ID)
-	if !c.Admin && !owns(c, im) && mid != c.ProjectID {
-		return im, nil, notFound
+	if !seesMember(c, im, mid) {
+		return nil, notFound
 	}
 	m, err := s.meta.GetMember(r.Context(), im.ID, mid)
 	if errors.Is(err, store.ErrNotFound) {
-		return im, nil, notFound
+		return nil, notFound
 	}
-	return im, m, err
+	return m, err
 }
 
 func (s *Server) showMember(w http.ResponseWriter, r *http.Request) error {
-	im, m, err := s.member(r)
+	c, im, err := s.memberImage(r)
 	if err != nil {
 		return err
 	}
-	if err := onlyShared(im); err != nil {
-		return errorf(http.StatusNotFound, "%s", err.(*apiError).msg)
+	if im.Visibility != "shared" {
+		return errorf(http.StatusNotFound, "%s", errNotShared)
+	}
+	m, err := s.lookupMember(c, r, im)
+	if ae, ok := err.(*apiError); ok && ae.code == http.StatusForbidden {
+		return errorf(http.StatusNotFound, "%s", ae.msg) // Glance hides a refused lookup
+	}
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, appendMember(nil, m))
 	return nil
 }
 
 func (s *Server) updateMember(w http.ResponseWriter, r *http.Request) error {
-	c := callerFrom(r.Context())
 	body, err := readBody(r, 64<<10)
 	if err != nil {
 		return err
-	}
-	_, m, err := s.member(r)
-	if err != nil {
-		return err
-	}
-	if !c.Admin && (m.MemberID != c.ProjectID || !c.canWrite()) {
-		return errorf(http.StatusForbidden, "You are not authorized to complete modify_member action.")
 	}
 	obj, _ := body.(map[string]any)
 	st, ok := obj["status"]
@@ -149,6 +172,20 @@ func (s *Server) updateMember(w http.ResponseWriter, r *http.Request) error {
 	if !oneOf(status, []string{"pending", "accepted", "rejected"}) {
 		return errorf(http.StatusBadRequest, "Incorrect request: Status must be \"pending\", \"accepted\" or \"rejected\".")
 	}
+	c, im, err := s.memberImage(r)
+	if err != nil {
+		return err
+	}
+	if im.Visibility != "shared" {
+		return errorf(http.StatusForbidden, "Not allowed to update members for image %s.", im.ID)
+	}
+	m, err := s.lookupMember(c, r, im)
+	if err != nil {
+		return err
+	}
+	if err := s.authorizeMember(c, im, "modify_member"); err != nil {
+		return err
+	}
 	m.Status, m.UpdatedAt = status, time.Now().UTC()
 	if err := s.meta.UpdateMember(r.Context(), m); err != nil {
 		return err
@@ -158,12 +195,18 @@ func (s *Server) updateMember(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteMember(w http.ResponseWriter, r *http.Request) error {
-	c := callerFrom(r.Context())
-	im, m, err := s.member(r)
+	c, im, err := s.memberImage(r)
 	if err != nil {
 		return err
 	}
-	if err := mayModify(c, im, "delete_member"); err != nil {
+	if im.Visibility != "shared" {
+		return errorf(http.StatusForbidden, "Not allowed to delete members for image %s.", im.ID)
+	}
+	m, err := s.lookupMember(c, r, im)
+	if err != nil {
+		return err
+	}
+	if err := s.authorizeMember(c, im, "delete_member"); err != nil {
 		return err
 	}
 	if err := s.meta.DeleteMember(r.Context(), im.ID, m.MemberID); err != nil {

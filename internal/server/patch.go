@@ -106,13 +106,16 @@ func (s *Server) updateImage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	cur, err := s.modifiableImage(r, "modify_image")
+	cur, err := s.getImage(ctx, c, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
 	im, err := s.changeImage(ctx, cur.ID, func(im *store.Image) error {
 		for _, op := range ops {
-			if err := applyPatch(c, im, op, mt == patchV20); err != nil {
+			if err := s.authorizePatch(c, im, op); err != nil {
+				return err
+			}
+			if err := applyPatch(im, op, mt == patchV20); err != nil {
 				return err
 			}
 		}
@@ -126,7 +129,10 @@ func (s *Server) updateImage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func applyPatch(c *caller, im *store.Image, op patchOp, v20 bool) error {
+// authorizePatch makes Glance's checks for one change, before it is made:
+// the attribute may be written at all, only an admin changes the owner,
+// a new visibility has its own rule, and every change needs modify_image.
+func (s *Server) authorizePatch(c *caller, im *store.Image, op patchOp) error {
 	k := op.key
 	switch store.AccessOf(k) {
 	case store.ReadOnly, store.CreateOnly:
@@ -134,6 +140,21 @@ func applyPatch(c *caller, im *store.Image, op patchOp, v20 bool) error {
 	case store.Reserved:
 		return errorf(http.StatusForbidden, "Attribute '%s' is reserved.", k)
 	}
+	if k == "owner" && op.op == "replace" && !c.Admin {
+		return denied("Owner can't be updated by non admin.")
+	}
+	if k == "visibility" && op.op != "remove" {
+		v, _ := op.value.(string)
+		if err := s.authorizeVisibility(c, v, imageTarget(c, im)); err != nil {
+			return err
+		}
+	}
+	return s.authorizeImage(c, im, "modify_image")
+}
+
+// applyPatch makes one change to im.
+func applyPatch(im *store.Image, op patchOp, v20 bool) error {
+	k := op.key
 	base := store.IsBase(k)
 	switch op.op {
 	case "remove":
@@ -162,14 +183,6 @@ func applyPatch(c *caller, im *store.Image, op patchOp, v20 bool) error {
 	case "container_format", "disk_format":
 		if im.Status != store.StatusQueued && im.Status != store.StatusImporting {
 			return errorf(http.StatusForbidden, "Attribute %s can be only replaced for a queued image.", k)
-		}
-	case "owner":
-		if !c.Admin {
-			return denied("Owner can't be updated by non admin.")
-		}
-	case "visibility":
-		if v, _ := op.value.(string); v == "public" && !c.Admin {
-			return errorf(http.StatusForbidden, "You are not authorized to complete publicize_image action.")
 		}
 	}
 	return setAttr(im, k, op.value)

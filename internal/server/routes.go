@@ -73,6 +73,7 @@ func (s *Server) wrap(h func(http.ResponseWriter, *http.Request) error, noBody b
 		}
 		if err == nil {
 			c.RequestID = w.Header().Get("X-Openstack-Request-Id")
+			c.Admin = s.pol.IsAdmin(c.credentials())
 			r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, c))
 			err = h(w, r)
 		}

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-glance/glance/internal/policy"
 	"github.com/go-glance/glance/internal/store"
 )
 
@@ -44,6 +45,12 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// MaxImageSize caps uploads (Glance's image_size_cap); default 1 TiB.
 	MaxImageSize int64
+	// PolicyFile is an oslo.policy file (YAML or JSON) whose rules replace
+	// Glance's defaults, as Glance's policy.yaml does.
+	PolicyFile string
+	// EnforceScope refuses project rules to system- or domain-scoped tokens
+	// (oslo.policy's enforce_scope); nil means true, as in current Glance.
+	EnforceScope *bool
 }
 
 // DefaultDataDir returns the default data directory.
@@ -66,6 +73,7 @@ type Server struct {
 	blobs   store.Blobs // active image data, keyed by image id
 	staging store.Blobs // glance-direct staged data, keyed by image id
 	auth    authenticator
+	pol     *policy.Enforcer
 	handler http.Handler
 
 	bg       sync.WaitGroup // import tasks
@@ -106,6 +114,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.DataDir = d
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, httpCli: &http.Client{Timeout: 0}}
+	pol, err := policy.New(policy.Options{File: cfg.PolicyFile, EnforceScope: cfg.EnforceScope == nil || *cfg.EnforceScope})
+	if err != nil {
+		return nil, err
+	}
+	if cfg.PolicyFile != "" && len(pol.Sources()) == 0 {
+		return nil, fmt.Errorf("policy file %s: %w", cfg.PolicyFile, os.ErrNotExist)
+	}
+	s.pol = pol
 	switch cfg.Auth {
 	case "noauth":
 		s.auth = noAuth{}
