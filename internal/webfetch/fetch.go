@@ -21,7 +21,10 @@ import (
 
 // Options configures a Fetcher. Zero durations and counts take the defaults.
 type Options struct {
-	Filter Filter
+	// Filter applies to the URI, every redirect and the address dialled;
+	// nil means DefaultFilter(). (A zero Filter lets any port through, as
+	// Glance with empty lists does.)
+	Filter *Filter
 	// ConnectTimeout bounds name resolution, TCP connect and the TLS
 	// handshake together; default 30s.
 	ConnectTimeout time.Duration
@@ -54,6 +57,7 @@ type Options struct {
 // concurrent use.
 type Fetcher struct {
 	opt    Options
+	filter Filter
 	slots  chan struct{}
 	client *http.Client
 	// addrReason decides which resolved addresses may be dialled; tests
@@ -64,7 +68,7 @@ type Fetcher struct {
 // New returns a Fetcher for o.
 func New(o Options) *Fetcher {
 	o = withDefaults(o)
-	f := &Fetcher{opt: o, slots: make(chan struct{}, o.MaxConcurrent), addrReason: addrReason}
+	f := &Fetcher{opt: o, filter: *o.Filter, slots: make(chan struct{}, o.MaxConcurrent), addrReason: addrReason}
 	// A fresh connection per fetch, HTTP/1.1 only, no proxy: with no
 	// connection reused, net/http never retries the GET on its own (it
 	// retries only on reused connections), and every connection comes
@@ -95,6 +99,10 @@ func withDefaults(o Options) Options {
 	def(&o.HeaderTimeout, 60*time.Second)
 	def(&o.IdleTimeout, 60*time.Second)
 	def(&o.QueueWait, time.Minute)
+	if o.Filter == nil {
+		d := DefaultFilter()
+		o.Filter = &d
+	}
 	if o.MaxSize <= 0 {
 		o.MaxSize = 1 << 40
 	}
@@ -122,7 +130,7 @@ func withDefaults(o Options) Options {
 // size fails rather than ending early. Closing the body frees the slot.
 // Every error is an *Error.
 func (f *Fetcher) Open(ctx context.Context, u *url.URL) (io.ReadCloser, int64, error) {
-	if reason := f.opt.Filter.check(u); reason != "" {
+	if reason := f.filter.check(u); reason != "" {
 		return nil, -1, filteredError(&FilterError{URI: redactURL(u), Reason: reason})
 	}
 	if err := f.acquire(ctx); err != nil {
@@ -202,7 +210,7 @@ func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) > f.opt.MaxRedirects {
 		return newError(ErrRedirect, fmt.Errorf("more than %d redirects", f.opt.MaxRedirects), "too many redirects")
 	}
-	if reason := f.opt.Filter.check(req.URL); reason != "" {
+	if reason := f.filter.check(req.URL); reason != "" {
 		fe := &FilterError{URI: redactURL(req.URL), Reason: reason}
 		return newError(ErrRedirect, fe, "redirected to a URI that does not pass filtering")
 	}
@@ -236,7 +244,7 @@ func (f *Fetcher) dialChecked(ctx context.Context, addr string) (net.Conn, error
 	if err != nil {
 		return nil, connectError(fmt.Errorf("resolve %s: %w", hostname, err))
 	}
-	explicit := f.opt.Filter.explicit(h.key)
+	explicit := f.filter.explicit(h.key)
 	var refused []string
 	var d net.Dialer
 	for _, ip := range ips {
@@ -268,10 +276,10 @@ func (f *Fetcher) refusal(ip netip.Addr, explicit bool) string {
 	if explicit {
 		return ""
 	}
-	if f.opt.Filter.addrBlocked(ip) {
+	if f.filter.addrBlocked(ip) {
 		return "listed in disallowed_hosts"
 	}
-	return f.addrReason(ip, f.opt.Filter.AllowPrivate)
+	return f.addrReason(ip, f.filter.AllowPrivate)
 }
 
 // dialTLS dials as dial does and then does the TLS handshake within the
