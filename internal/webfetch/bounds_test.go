@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"io"
+	"log"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -233,7 +234,9 @@ func TestCancelled(t *testing.T) {
 }
 
 func TestHTTPS(t *testing.T) {
-	ts := httptest.NewTLSServer(serveBytes([]byte("over tls")))
+	ts := httptest.NewUnstartedServer(serveBytes([]byte("over tls")))
+	ts.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake below is expected
+	ts.StartTLS()
 	defer ts.Close()
 	port, _ := strconv.Atoi(ts.URL[strings.LastIndex(ts.URL, ":")+1:])
 	pool := x509.NewCertPool()

@@ -19,7 +19,8 @@ import (
 	"time"
 )
 
-// Options configures a Fetcher. Zero durations and counts take the defaults.
+// Options configures a Fetcher. Zero (or negative, where no meaning is
+// given) durations and counts take the defaults.
 type Options struct {
 	// Filter applies to the URI, every redirect and the address dialled;
 	// nil means DefaultFilter(). (A zero Filter lets any port through, as
@@ -91,18 +92,21 @@ func New(o Options) *Fetcher {
 
 func withDefaults(o Options) Options {
 	def := func(d *time.Duration, v time.Duration) {
-		if *d == 0 {
+		if *d <= 0 {
 			*d = v
 		}
 	}
 	def(&o.ConnectTimeout, 30*time.Second)
 	def(&o.HeaderTimeout, 60*time.Second)
 	def(&o.IdleTimeout, 60*time.Second)
-	def(&o.QueueWait, time.Minute)
-	if o.Filter == nil {
-		d := DefaultFilter()
-		o.Filter = &d
+	if o.QueueWait == 0 {
+		o.QueueWait = time.Minute
 	}
+	filter := DefaultFilter()
+	if o.Filter != nil {
+		filter = o.Filter.clone()
+	}
+	o.Filter = &filter
 	if o.MaxSize <= 0 {
 		o.MaxSize = 1 << 40
 	}
@@ -122,6 +126,10 @@ func withDefaults(o Options) Options {
 	}
 	return o
 }
+
+// Check applies the Fetcher's filter to rawURI, as Filter.Check does: the
+// import API calls it to answer 400 before accepting a task.
+func (f *Fetcher) Check(rawURI string) (*url.URL, error) { return f.filter.Check(rawURI) }
 
 // Open checks u against the filter, waits for a free slot (at most
 // QueueWait), and GETs u. It returns the body and its declared size (-1
@@ -246,18 +254,23 @@ func (f *Fetcher) dialChecked(ctx context.Context, addr string) (net.Conn, error
 	}
 	explicit := f.filter.explicit(h.key)
 	var refused []string
+	var dialErr error
 	var d net.Dialer
+	// Allowed addresses are tried in turn (a dual-stack name may have an
+	// unreachable family), all within the one connect timeout.
 	for _, ip := range ips {
-		why := f.refusal(ip, explicit)
-		if why != "" {
+		if why := f.refusal(ip, explicit); why != "" {
 			refused = append(refused, ip.String()+": "+why)
 			continue
 		}
 		conn, err := d.DialContext(ctx, "tcp", netip.AddrPortFrom(ip.Unmap(), uint16(port)).String())
-		if err != nil {
-			return nil, connectError(err)
+		if err == nil {
+			return conn, nil
 		}
-		return conn, nil
+		dialErr = errors.Join(dialErr, err)
+	}
+	if dialErr != nil {
+		return nil, connectError(dialErr)
 	}
 	fe := &FilterError{URI: addr, Reason: fmt.Sprintf("no allowed address among %v", refused)}
 	return nil, newError(ErrFiltered, fe, "could not connect to the source")
@@ -267,8 +280,10 @@ func (f *Fetcher) resolve(ctx context.Context, h host) ([]netip.Addr, error) {
 	if h.ip.IsValid() {
 		return []netip.Addr{h.ip}, nil
 	}
-	// A trailing dot makes the name absolute: no search domains appended.
-	return f.opt.LookupIP(ctx, h.key+".")
+	// Numeric forms never get here (parseHost refuses them), so the name
+	// goes to the resolver as is: Go's resolver skips /etc/hosts for a
+	// name with a trailing dot.
+	return f.opt.LookupIP(ctx, h.key)
 }
 
 // refusal says why ip may not be dialled, or "".

@@ -215,13 +215,19 @@ func publicOnLoopback(f *Fetcher) *Fetcher {
 	return f
 }
 
-// staticLookup resolves names from a table, standing in for DNS.
+// staticLookup resolves names from a table of comma-separated addresses,
+// standing in for DNS.
 func staticLookup(table map[string]string) func(context.Context, string) ([]netip.Addr, error) {
 	return func(_ context.Context, host string) ([]netip.Addr, error) {
-		if a, ok := table[strings.TrimSuffix(host, ".")]; ok {
-			return []netip.Addr{netip.MustParseAddr(a)}, nil
+		list, ok := table[host]
+		if !ok {
+			return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
 		}
-		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+		var addrs []netip.Addr
+		for _, a := range strings.Split(list, ",") {
+			addrs = append(addrs, netip.MustParseAddr(a))
+		}
+		return addrs, nil
 	}
 }
 
@@ -275,6 +281,39 @@ func TestDNSRebinding(t *testing.T) {
 	filter.AllowedHosts = []string{"rebind.test"}
 	if got, err := fetchAll(t, New(Options{Filter: &filter, LookupIP: lookup}), raw); err != nil || string(got) != "secret" {
 		t.Fatalf("with the name listed in AllowedHosts: %q, %v", got, err)
+	}
+}
+
+// TestSystemResolver: a listed name goes through the system resolver.
+func TestSystemResolver(t *testing.T) {
+	tg := newTarget(t, serveBytes([]byte("local")))
+	filter := Filter{AllowedHosts: []string{"localhost"}, AllowedPorts: []int{tg.port}}
+	got, err := fetchAll(t, New(Options{Filter: &filter}), fmt.Sprintf("http://localhost:%d/", tg.port))
+	if err != nil || string(got) != "local" {
+		t.Fatalf("%q, %v", got, err)
+	}
+}
+
+// TestSeveralAddresses: refused addresses are skipped and allowed ones
+// tried in turn until one connects.
+func TestSeveralAddresses(t *testing.T) {
+	// The same port on both, so dialling the refused address would reach
+	// the local server rather than fail.
+	public := newTargetOn(t, "127.0.0.2:0", serveBytes([]byte("public")))
+	local := newTargetOn(t, fmt.Sprintf("127.0.0.1:%d", public.port), serveBytes([]byte("secret")))
+	filter := Filter{AllowedPorts: []int{public.port}}
+	lookup := staticLookup(map[string]string{"mixed.test": "127.0.0.1,::1,127.0.0.2"})
+	f := publicOnLoopback(New(Options{Filter: &filter, LookupIP: lookup}))
+	if got, err := fetchAll(t, f, fmt.Sprintf("http://mixed.test:%d/", public.port)); err != nil || string(got) != "public" {
+		t.Fatalf("%q, %v", got, err)
+	}
+	local.assertUntouched(t)
+
+	// Listed, every address is allowed; 127.0.0.3 has no server and is passed over.
+	filter = Filter{AllowedHosts: []string{"dual.test"}, AllowedPorts: []int{local.port}}
+	lookup = staticLookup(map[string]string{"dual.test": "127.0.0.3,127.0.0.1"})
+	if got, err := fetchAll(t, New(Options{Filter: &filter, LookupIP: lookup}), fmt.Sprintf("http://dual.test:%d/", local.port)); err != nil || string(got) != "secret" {
+		t.Fatalf("%q, %v", got, err)
 	}
 }
 

@@ -36,6 +36,15 @@ func DefaultFilter() Filter {
 	return Filter{AllowedSchemes: []string{"http", "https"}, AllowedPorts: []int{80, 443}}
 }
 
+// clone copies f so that later changes to the caller's lists do not reach
+// a Fetcher in use.
+func (f Filter) clone() Filter {
+	f.AllowedSchemes, f.DisallowedSchemes = slices.Clone(f.AllowedSchemes), slices.Clone(f.DisallowedSchemes)
+	f.AllowedHosts, f.DisallowedHosts = slices.Clone(f.AllowedHosts), slices.Clone(f.DisallowedHosts)
+	f.AllowedPorts, f.DisallowedPorts = slices.Clone(f.AllowedPorts), slices.Clone(f.DisallowedPorts)
+	return f
+}
+
 // FilterError says a URI does not pass the filter. Its Error text names the
 // URI without user information; Reason is for logs.
 type FilterError struct {
