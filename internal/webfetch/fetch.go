@@ -226,7 +226,7 @@ func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
 }
 
 // dial resolves the host itself, refuses addresses in the refused ranges
-// (unless the host is listed in AllowedHosts) and dials the first allowed
+// (unless the host is listed in AllowedHosts) and dials the allowed ones by
 // address, so the address checked is the address connected to: a name
 // that resolves elsewhere on a second lookup (DNS rebinding) gains nothing.
 func (f *Fetcher) dial(ctx context.Context, network, addr string) (net.Conn, error) {
