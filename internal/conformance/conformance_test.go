@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-glance/glance/internal/server"
 	"github.com/go-glance/glance/internal/testenv"
+	"github.com/go-glance/glance/internal/webfetch"
 )
 
 // peerTarget returns a Target on imageURL whose tokens come from the
@@ -81,6 +82,9 @@ func TestGlanced(t *testing.T) {
 			ProjectDomainName: cloud.Glance.Domain,
 		},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		// As the peer's Glance: web-download from 127.0.0.1 on any port.
+		WebDownload: webfetch.Options{Filter: &webfetch.Filter{AllowedSchemes: []string{"http", "https"},
+			AllowedHosts: []string{"127.0.0.1"}}},
 	})
 	if err != nil {
 		cancel()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/go-glance/glance/internal/store"
+	"github.com/go-glance/glance/internal/webfetch"
 )
 
 //go:embed schemas/*.json
@@ -128,6 +129,32 @@ func (s *Server) stageImage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// checkSource filters a URI an import would fetch, before anything is
+// fetched: a 400 naming the URI (without credentials) when the operator's
+// filter refuses it.
+func (s *Server) checkSource(uri, what string) (*url.URL, error) {
+	u, err := s.fetch.Check(uri)
+	var fe *webfetch.FilterError
+	if errors.As(err, &fe) {
+		return nil, errorf(http.StatusBadRequest, "URI for %s does not pass filtering: %s", what, fe.URI)
+	}
+	return u, err
+}
+
+// taskMessage is what a failed task tells its owner: Glance's own messages,
+// a fetch failure in words that name no internal address, and nothing of
+// other internal errors (they are logged).
+func taskMessage(err error) string {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae.msg
+	}
+	if msg, ok := webfetch.Public(err); ok {
+		return msg
+	}
+	return "Task failed due to Internal Error"
+}
+
 // importConflict is Glance's 409 for an import the image's state does not
 // allow, in the order Glance checks.
 func importConflict(im *store.Image, method string) error {
@@ -185,11 +212,9 @@ func (s *Server) importImage(w http.ResponseWriter, r *http.Request) error {
 	}
 	var src *url.URL
 	if method == "web-download" {
-		u, err := url.Parse(req.Method.URI)
-		if req.Method.URI == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return errorf(http.StatusBadRequest, "URI for web-download does not pass filtering: %s", req.Method.URI)
+		if src, err = s.checkSource(req.Method.URI, "web-download"); err != nil {
+			return err
 		}
-		src = u
 	}
 	now := time.Now().UTC()
 	exp := now.Add(48 * time.Hour)
@@ -242,11 +267,7 @@ func (s *Server) runImport(ctx context.Context, t *store.Task, method string, sr
 	t.UpdatedAt = time.Now().UTC()
 	if err != nil {
 		log.Warn("import failed", "err", err)
-		t.Status, t.Message = "failure", err.Error()
-		var ae *apiError
-		if errors.As(err, &ae) {
-			t.Message = ae.msg
-		}
+		t.Status, t.Message = "failure", taskMessage(err)
 		back := store.StatusQueued
 		if method == "glance-direct" {
 			if _, serr := s.staging.Size(done, t.ImageID); serr == nil {
@@ -294,19 +315,12 @@ func (s *Server) importData(ctx context.Context, id, method string, src *url.URL
 		defer rc.Close()
 		return s.blobs.Put(ctx, id, rc)
 	case "web-download":
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, src.String(), nil)
+		body, _, err := s.fetch.Open(ctx, src)
 		if err != nil {
 			return store.BlobInfo{}, err
 		}
-		resp, err := s.httpCli.Do(req)
-		if err != nil {
-			return store.BlobInfo{}, fmt.Errorf("web-download: %w", err)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return store.BlobInfo{}, fmt.Errorf("web-download: %s answered %s", src.Redacted(), resp.Status)
-		}
-		return s.blobs.Put(ctx, id, &capReader{r: resp.Body, left: s.cfg.MaxImageSize})
+		defer body.Close()
+		return s.blobs.Put(ctx, id, body)
 	}
 	return store.BlobInfo{}, fmt.Errorf("unknown import method %q", method)
 }
@@ -323,13 +337,21 @@ func jsonOrNull(s string) json.RawMessage {
 func (s *Server) imageTasks(w http.ResponseWriter, r *http.Request) error {
 	c := callerFrom(r.Context())
 	im, err := s.getImage(r.Context(), c, r.PathValue("id"))
+	if err == nil {
+		err = s.authorizeImage(c, im, "get_image")
+	}
 	if err != nil {
 		return errorf(http.StatusNotFound, "The resource could not be found.")
 	}
-	tasks, err := s.meta.ListTasks(r.Context(), im.ID)
+	all, err := s.meta.ListTasks(r.Context(), im.ID)
 	if err != nil {
 		return err
 	}
+	// A task shows to admins and to the project that ran it, as in Glance:
+	// its input holds the source URI, its user and request ids are private.
+	tasks := slices.DeleteFunc(all, func(t *store.Task) bool {
+		return !c.Admin && t.Owner != "" && t.Owner != c.ProjectID
+	})
 	type row struct {
 		ID        string          `json:"id"`
 		Type      string          `json:"type"`
@@ -514,9 +536,9 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusBadRequest, "Task type %s cannot be created through the tasks API.", typ)
 	}
 	from, _ := input["import_from"].(string)
-	src, err := url.Parse(from)
-	if from == "" || err != nil || (src.Scheme != "http" && src.Scheme != "https") || src.Host == "" {
-		return errorf(http.StatusBadRequest, "Task input 'import_from' must be an http or https URL.")
+	src, err := s.checkSource(from, "legacy import task")
+	if err != nil {
+		return err
 	}
 	props, _ := input["image_properties"].(map[string]any)
 	now := time.Now().UTC()
@@ -558,7 +580,7 @@ func (s *Server) runTaskImport(ctx context.Context, t *store.Task, im *store.Ima
 	if err == nil {
 		if _, err = s.meta.UpdateImage(ctx, im.ID, func(im *store.Image) error {
 			if im.DiskFormat == nil || im.ContainerFormat == nil {
-				return errors.New("image_properties must set disk_format and container_format")
+				return errorf(http.StatusBadRequest, "image_properties must set disk_format and container_format")
 			}
 			im.Status = store.StatusImporting
 			return nil
@@ -578,7 +600,7 @@ func (s *Server) runTaskImport(ctx context.Context, t *store.Task, im *store.Ima
 	t.UpdatedAt, t.ExpiresAt = now, &exp
 	if err != nil {
 		s.log.Warn("import task failed", "task", t.ID, "err", err)
-		t.Status, t.Message = "failure", err.Error()
+		t.Status, t.Message = "failure", taskMessage(err)
 	} else {
 		res, _ := json.Marshal(map[string]string{"image_id": im.ID})
 		t.Status, t.Result, t.ImageID = "success", string(res), im.ID

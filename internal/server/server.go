@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-glance/glance/internal/policy"
 	"github.com/go-glance/glance/internal/store"
+	"github.com/go-glance/glance/internal/webfetch"
 )
 
 // KeystoneConfig holds the service credentials used to validate tokens.
@@ -48,6 +49,11 @@ type Config struct {
 	// PolicyFile is an oslo.policy file (YAML or JSON) whose rules replace
 	// Glance's defaults, as Glance's policy.yaml does.
 	PolicyFile string
+	// WebDownload bounds the web-download import method: which sources it
+	// may reach (Glance's import_filtering_opts; by default http and https
+	// on ports 80 and 443 of public addresses), timeouts and concurrency.
+	// Its MaxSize is MaxImageSize.
+	WebDownload webfetch.Options
 	// EnforceScope refuses project rules to system- or domain-scoped tokens
 	// (oslo.policy's enforce_scope); nil means true, as in current Glance.
 	EnforceScope *bool
@@ -81,7 +87,7 @@ type Server struct {
 	bgCancel context.CancelFunc
 	mu       sync.Mutex // guards closed
 	closed   bool
-	httpCli  *http.Client
+	fetch    *webfetch.Fetcher // web-download sources
 }
 
 const (
@@ -113,7 +119,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		cfg.DataDir = d
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, httpCli: &http.Client{Timeout: 0}}
+	wd := cfg.WebDownload
+	wd.MaxSize = cfg.MaxImageSize
+	s := &Server{cfg: cfg, log: cfg.Logger, fetch: webfetch.New(wd)}
 	pol, err := policy.New(policy.Options{File: cfg.PolicyFile, EnforceScope: cfg.EnforceScope == nil || *cfg.EnforceScope})
 	if err != nil {
 		return nil, err
