@@ -185,6 +185,10 @@ func TestGlanceVerdicts(t *testing.T) {
 
 // TestOsloDrift asks the installed oslo.policy and Glance again.
 func TestOsloDrift(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the fixtures are not checked against the installed oslo.policy (20 s)")
+	}
+	t.Parallel()
 	if err := exec.Command(python, "-c", "import oslo_policy, glance.policies").Run(); err != nil {
 		t.Skipf("oslo.policy and Glance are NOT installed for %s (%v): the fixtures are not checked against them", python, err)
 	}
@@ -214,7 +218,7 @@ func TestOsloDrift(t *testing.T) {
 	}
 	old := readFixture(t)
 	for i, c := range old.Cases {
-		if fmt.Sprint(c.Parsed, c.Results) != fmt.Sprint(req.Cases[i].Parsed, req.Cases[i].Results) {
+		if strOrNil(c.Parsed) != strOrNil(req.Cases[i].Parsed) || c.Results != req.Cases[i].Results {
 			t.Errorf("%q: oslo.policy now answers %v %s, the fixture holds %v %s", c.Rule,
 				strOrNil(req.Cases[i].Parsed), req.Cases[i].Results, strOrNil(c.Parsed), c.Results)
 		}

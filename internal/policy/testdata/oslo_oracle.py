@@ -83,6 +83,7 @@ def glance_enforcer(new_defaults):
     cfg.CONF.set_override("enforce_new_defaults", new_defaults, "oslo_policy")
     e = gpolicy.Enforcer(suppress_deprecation_warnings=True)
     e.load_rules()
+    e.use_conf = False  # rules are loaded: do not look for the file on each call
     return e
 
 
