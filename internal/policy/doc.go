@@ -48,19 +48,23 @@
 //     ("private" when unset). When that visibility is "public" or
 //     "community", publicize_image or communitize_image follows on the same
 //     target.
-//   - Every other image rule (get_image, modify_image, delete_image,
-//     upload_image, download_image, deactivate, reactivate, copy_image,
-//     get_image_location, set_image_location, delete_image_location, and
-//     publicize_image or communitize_image when an update sets visibility to
-//     public or community, before modify_image): the image's ImageTarget,
-//     keys project_id/owner (the owner), member_id/member (SharedMember: the
+//   - Every other image rule: the image's ImageTarget. Glance checks
+//     get_image to show an image or its tasks; modify_image for each
+//     property change of a PATCH (preceded by publicize_image or
+//     communitize_image when it sets visibility to public or community;
+//     set_image_location or delete_image_location instead when it changes
+//     locations), for tags, staging, and imports other than copy-image
+//     (copy_image); upload_image,
+//     download_image, delete_image, deactivate, reactivate. Its keys are
+//     project_id/owner (the owner), member_id/member (SharedMember: the
 //     caller's own project when the image is shared and not the caller's,
 //     else None), visibility, id/image_id, status, name... and custom
 //     properties by name. A refusal is a 404 when get_image is refused too
 //     (or is the rule), else a 403.
 //   - Member rules (add_member, delete_member, get_member, get_members,
 //     modify_member): the ImageTarget of the image, not of the membership;
-//     Glance first checks get_image (404 when refused). So modify_member's
+//     Glance first checks get_image (404 when refused), and lists members
+//     by get_members, then get_member for each. So modify_member's
 //     project_id:%(member_id)s holds for any non-owner project that can see
 //     the shared image.
 //   - Tasks: tasks_api_access, with an empty target (nil), on every tasks
