@@ -24,13 +24,13 @@ const (
 // evaluation walks the tree and allocates nothing on the common paths.
 type node struct {
 	op    op
-	kids  []*node  // opNot, opAnd, opOr
-	text  string   // the check as written
-	name  string   // opRule: the rule referred to
-	ref   *rule    // opRule: the rule it resolves to, set when an Enforcer links its rules
-	cred  credKey  // opCred
-	lit   string   // opLiteral: the literal as Python's str() prints it
-	match template // opRole, opLiteral, opCred: the right side
+	kids  []*node    // opNot, opAnd, opOr
+	text  string     // the check as written
+	name  string     // opRule: the rule referred to
+	ref   *rule      // opRule: the rule it resolves to, set when an Enforcer links its rules
+	cred  credential // opCred
+	lit   string     // opLiteral: the literal as Python's str() prints it
+	match template   // opRole, opLiteral, opCred: the right side
 }
 
 func (n *node) format(b *strings.Builder) {
@@ -114,6 +114,7 @@ func (n *node) evalRole(c *Credentials, t Target) bool {
 // for ASCII text.
 func lowerEqual(a, b string) bool {
 	if !isASCII(a) || !isASCII(b) {
+		//lint:ignore SA6005 Python lower-cases both sides, which is not Unicode case folding
 		return strings.ToLower(a) == strings.ToLower(b)
 	}
 	if len(a) != len(b) {

@@ -140,7 +140,7 @@ func yamlRules(data []byte) (map[string]any, map[string]int, error) {
 		if k.Kind != yaml.ScalarNode || k.ShortTag() == "!!merge" {
 			return nil, nil, fmt.Errorf("line %d: a rule name must be plain text", k.Line)
 		}
-		val, err := yamlValue(v)
+		val, err := yamlValue(v, 0)
 		if err != nil {
 			return nil, nil, fmt.Errorf("line %d: rule %q: %w", v.Line, k.Value, err)
 		}
@@ -156,9 +156,13 @@ func deref(n *yaml.Node) *yaml.Node {
 	return n
 }
 
-func yamlValue(n *yaml.Node) (any, error) {
+// yamlValue reads a rule's value. Lists nest two deep at most (the older
+// list form), which also stops aliases that refer to themselves.
+func yamlValue(n *yaml.Node, depth int) (any, error) {
 	n = deref(n)
 	switch {
+	case n.Kind == yaml.SequenceNode && depth >= 2:
+		return nil, errors.New("a list rule holds lists of check strings")
 	case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str":
 		return n.Value, nil
 	case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null":
@@ -166,7 +170,7 @@ func yamlValue(n *yaml.Node) (any, error) {
 	case n.Kind == yaml.SequenceNode:
 		list := make([]any, len(n.Content))
 		for i, c := range n.Content {
-			v, err := yamlValue(c)
+			v, err := yamlValue(c, depth+1)
 			if err != nil {
 				return nil, err
 			}

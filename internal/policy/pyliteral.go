@@ -71,8 +71,8 @@ func startsNumber(s string) bool {
 	return len(s) > 0 && s[0] >= '0' && s[0] <= '9'
 }
 
-// pyStrings evaluates one string literal or several written side by side
-// ('a”b' is "ab").
+// pyStrings evaluates one string literal, or several written together,
+// which Python joins into one.
 func pyStrings(s string) (string, error) {
 	var out strings.Builder
 	for s != "" {
@@ -131,7 +131,12 @@ func unescape(out *strings.Builder, body string) error {
 		case 'a', 'b', 'f', 'n', 'r', 't', 'v':
 			out.WriteByte("\a\b\f\n\r\t\v"[strings.IndexByte("abfnrtv", e)])
 		case 'x', 'u', 'U':
-			width := map[byte]int{'x': 2, 'u': 4, 'U': 8}[e]
+			width := 2
+			if e == 'u' {
+				width = 4
+			} else if e == 'U' {
+				width = 8
+			}
 			if i+1+width > len(body) {
 				return fmt.Errorf("truncated \\%c escape", e)
 			}

@@ -39,93 +39,51 @@ func (c *Credentials) Scope() string {
 	return "project"
 }
 
-type credKey uint8
+// credential reads one credential as oslo.policy sees it: a scalar as
+// Python's str() prints it (ok false when the key is absent), or a list.
+type credential struct {
+	scalar func(c *Credentials) (v string, ok bool)
+	list   func(c *Credentials) []string
+}
 
-const (
-	credUserID credKey = iota
-	credUserDomainID
-	credSystemScope
-	credSystem
-	credDomainID
-	credProjectID
-	credProjectDomainID
-	credRoles
-	credIsAdminProject
-	credServiceUserID
-	credServiceUserDomainID
-	credServiceProjectID
-	credServiceProjectDomainID
-	credServiceRoles
-)
+func scalar(f func(c *Credentials) string) credential {
+	return credential{scalar: func(c *Credentials) (string, bool) { return orNone(f(c)), true }}
+}
 
 // credKeys are the credential names a generic check can test. Glance passes
 // no "is_admin": is_admin:True never matches in Glance 25.1.
-var credKeys = map[string]credKey{
-	"user_id": credUserID, "user_domain_id": credUserDomainID,
-	"system_scope": credSystemScope, "system": credSystem,
-	"domain_id": credDomainID, "project_id": credProjectID,
-	"project_domain_id": credProjectDomainID, "roles": credRoles,
-	"is_admin_project": credIsAdminProject,
-	"service_user_id":  credServiceUserID, "service_user_domain_id": credServiceUserDomainID,
-	"service_project_id": credServiceProjectID, "service_project_domain_id": credServiceProjectDomainID,
-	"service_roles": credServiceRoles,
+var credKeys = map[string]credential{
+	"user_id":                   scalar(func(c *Credentials) string { return c.UserID }),
+	"user_domain_id":            scalar(func(c *Credentials) string { return c.UserDomainID }),
+	"system_scope":              scalar(func(c *Credentials) string { return c.System }),
+	"domain_id":                 scalar(func(c *Credentials) string { return c.DomainID }),
+	"project_id":                scalar(func(c *Credentials) string { return c.ProjectID }),
+	"project_domain_id":         scalar(func(c *Credentials) string { return c.ProjectDomainID }),
+	"is_admin_project":          scalar(func(c *Credentials) string { return pyBool(!c.NotAdminProject) }),
+	"service_user_id":           scalar(func(c *Credentials) string { return c.ServiceUserID }),
+	"service_user_domain_id":    scalar(func(c *Credentials) string { return c.ServiceUserDomainID }),
+	"service_project_id":        scalar(func(c *Credentials) string { return c.ServiceProjectID }),
+	"service_project_domain_id": scalar(func(c *Credentials) string { return c.ServiceProjectDomainID }),
+	// oslo.policy adds "system" for system-scoped tokens only.
+	"system":        {scalar: func(c *Credentials) (string, bool) { return c.System, c.System != "" }},
+	"roles":         {list: func(c *Credentials) []string { return c.Roles }},
+	"service_roles": {list: func(c *Credentials) []string { return c.ServiceRoles }},
 }
 
 // match evaluates a generic check on credential k: the filled right side
-// must equal the credential as Python's str() prints it, or one element of a
-// list credential.
-func (c *Credentials) match(k credKey, m *template, t Target) bool {
-	var list []string
-	switch k {
-	case credRoles:
-		list = c.Roles
-	case credServiceRoles:
-		list = c.ServiceRoles
-	case credSystem:
-		if c.System == "" {
-			return false // oslo.policy adds "system" only for system-scoped tokens
-		}
-		eq, _ := m.compare(t, c.System)
-		return eq
-	default:
-		eq, _ := m.compare(t, c.scalar(k))
-		return eq
+// must equal the credential, or one element of a list credential.
+func (c *Credentials) match(k credential, m *template, t Target) bool {
+	if k.list == nil {
+		v, ok := k.scalar(c)
+		eq, _ := m.compare(t, v)
+		return ok && eq
 	}
-	for _, v := range list {
+	for _, v := range k.list(c) {
 		if eq, ok := m.compare(t, v); eq || !ok {
 			return eq
 		}
 	}
 	return false
-}
-
-func (c *Credentials) scalar(k credKey) string {
-	var v string
-	switch k {
-	case credUserID:
-		v = c.UserID
-	case credUserDomainID:
-		v = c.UserDomainID
-	case credSystemScope:
-		v = c.System
-	case credDomainID:
-		v = c.DomainID
-	case credProjectID:
-		v = c.ProjectID
-	case credProjectDomainID:
-		v = c.ProjectDomainID
-	case credIsAdminProject:
-		return pyBool(!c.NotAdminProject)
-	case credServiceUserID:
-		v = c.ServiceUserID
-	case credServiceUserDomainID:
-		v = c.ServiceUserDomainID
-	case credServiceProjectID:
-		v = c.ServiceProjectID
-	case credServiceProjectDomainID:
-		v = c.ServiceProjectDomainID
-	}
-	return orNone(v)
 }
 
 func orNone(s string) string {
