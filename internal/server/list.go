@@ -300,6 +300,9 @@ func (s *Server) listImages(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.cfg.Limits.checkList(pairs); err != nil {
+		return err
+	}
 	q, limit, err := buildListQuery(c, pairs)
 	if err != nil {
 		return err

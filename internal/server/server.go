@@ -44,6 +44,7 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// MaxImageSize caps uploads (Glance's image_size_cap); default 1 TiB.
 	MaxImageSize int64
+	Limits       Limits // timeouts and size limits of requests
 }
 
 // DefaultDataDir returns the default data directory.
@@ -98,6 +99,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.MaxImageSize <= 0 {
 		cfg.MaxImageSize = 1 << 40
 	}
+	cfg.Limits = cfg.Limits.withDefaults()
 	if cfg.DataDir == "" {
 		d, err := DefaultDataDir()
 		if err != nil {
@@ -139,7 +141,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("recovery: %w", err)
 	}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
-	s.handler = s.routes()
+	s.handler = s.guard(s.routes())
 	return s, nil
 }
 
@@ -259,11 +261,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // up to ShutdownTimeout for in-flight requests (uploads finish and commit)
 // and returns. It does not close the stores; call Close for that.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: 30 * time.Second,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
+	hs := s.newHTTPServer()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	s.log.Info("glanced serving", "addr", ln.Addr().String(), "auth", s.cfg.Auth, "data_dir", s.cfg.DataDir)
