@@ -191,7 +191,7 @@ type tokenBody struct {
 			ID string `json:"id"`
 		} `json:"domain"`
 		System map[string]bool `json:"system"`
-		Roles []struct {
+		Roles  []struct {
 			Name string `json:"name"`
 		} `json:"roles"`
 	} `json:"token"`

@@ -33,10 +33,11 @@ type fileConfig struct {
 		ProjectDomainName string `yaml:"project-domain-name"`
 		CacheTTL          string `yaml:"cache-ttl"`
 	} `yaml:"keystone"`
+	limitsFile `yaml:",inline"`
 }
 
 // settings is every knob of the command line, by name.
-var settings = []struct{ name, env, help string }{
+var settings = append([]struct{ name, env, help string }{
 	{"listen", "GLANCED_LISTEN", "address to listen on (default " + defaultListen + ")"},
 	{"data-dir", "GLANCED_DATA_DIR", "directory for the database and image data (default $XDG_STATE_HOME/glanced)"},
 	{"auth", "GLANCED_AUTH", "authentication: noauth or keystone (default noauth)"},
@@ -50,7 +51,7 @@ var settings = []struct{ name, env, help string }{
 	{"keystone-user-domain-name", "GLANCED_KEYSTONE_USER_DOMAIN_NAME", "service user domain (default Default)"},
 	{"keystone-project-domain-name", "GLANCED_KEYSTONE_PROJECT_DOMAIN_NAME", "service project domain (default Default)"},
 	{"keystone-cache-ttl", "GLANCED_KEYSTONE_CACHE_TTL", "how long a validated token is trusted (default 30s)"},
-}
+}, limitSettings...)
 
 // LoadConfig builds a Config from args, the environment (getenv) and the
 // config file named by --config or GLANCED_CONFIG; flags win over the
@@ -102,6 +103,9 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		} {
 			file[name] = v
 		}
+		for name, v := range fc.limitsFile.values() {
+			file[name] = v
+		}
 	}
 	get := func(name string) string {
 		if set[name] {
@@ -131,6 +135,9 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 			return Config{}, fmt.Errorf("keystone cache ttl: %w", err)
 		}
 		cfg.Keystone.CacheTTL = d
+	}
+	if err := loadLimits(get, &cfg); err != nil {
+		return Config{}, err
 	}
 	if cfg.Auth != "" && cfg.Auth != "noauth" && cfg.Auth != "keystone" {
 		return Config{}, fmt.Errorf("auth must be noauth or keystone, not %q", cfg.Auth)

@@ -97,6 +97,9 @@ func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request) error {
 		if errors.Is(err, errTooLarge) {
 			return errorf(http.StatusRequestEntityTooLarge, "Image exceeds the storage quota: the image is larger than %d bytes.", s.cfg.MaxImageSize)
 		}
+		if ae := clientBodyError(err); ae != nil {
+			return ae
+		}
 		if ctx.Err() != nil {
 			s.log.Warn("upload interrupted", "image", id, "err", err)
 			return errorf(http.StatusBadRequest, "Error in the upload: %v", err)

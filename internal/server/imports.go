@@ -106,6 +106,9 @@ func (s *Server) stageImage(w http.ResponseWriter, r *http.Request) error {
 		if errors.Is(err, errTooLarge) {
 			return errorf(http.StatusRequestEntityTooLarge, "Image exceeds the storage quota.")
 		}
+		if ae := clientBodyError(err); ae != nil {
+			return ae
+		}
 		if ctx.Err() != nil {
 			return errorf(http.StatusBadRequest, "Error in the upload: %v", err)
 		}

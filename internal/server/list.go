@@ -2,9 +2,9 @@ package server
 
 import (
 	"errors"
-	"slices"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -312,6 +312,9 @@ func (s *Server) listImages(w http.ResponseWriter, r *http.Request) error {
 	}
 	pairs, err := parseQueryOrdered(r.URL.RawQuery)
 	if err != nil {
+		return err
+	}
+	if err := s.cfg.Limits.checkList(pairs); err != nil {
 		return err
 	}
 	q, limit, err := buildListQuery(c, pairs)

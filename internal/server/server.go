@@ -57,6 +57,8 @@ type Config struct {
 	// EnforceScope refuses project rules to system- or domain-scoped tokens
 	// (oslo.policy's enforce_scope); nil means true, as in current Glance.
 	EnforceScope *bool
+	// Limits are the timeouts and size limits of requests.
+	Limits Limits
 }
 
 // DefaultDataDir returns the default data directory.
@@ -112,6 +114,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.MaxImageSize <= 0 {
 		cfg.MaxImageSize = 1 << 40
 	}
+	cfg.Limits = cfg.Limits.withDefaults()
 	if cfg.DataDir == "" {
 		d, err := DefaultDataDir()
 		if err != nil {
@@ -163,7 +166,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("recovery: %w", err)
 	}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
-	s.handler = s.routes()
+	s.handler = s.guard(s.routes())
 	return s, nil
 }
 
@@ -283,11 +286,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // up to ShutdownTimeout for in-flight requests (uploads finish and commit)
 // and returns. It does not close the stores; call Close for that.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: 30 * time.Second,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
+	hs := s.newHTTPServer()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	s.log.Info("glanced serving", "addr", ln.Addr().String(), "auth", s.cfg.Auth, "data_dir", s.cfg.DataDir)
