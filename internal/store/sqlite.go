@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // pure-Go driver keeps the binary static
@@ -18,35 +17,12 @@ import (
 // through a single connection (SQLite allows one writer anyway), reads
 // through a pool.
 type SQLite struct {
-	w, r *sql.DB
-
-	mu    sync.Mutex
-	stmts map[string]*sql.Stmt // prepared list queries, by text
+	w, r  *sql.DB
+	stmts *stmtCache // prepared queries on r
 }
 
 // maxStmts bounds the statement cache; list queries vary with their filters.
 const maxStmts = 256
-
-// prepared returns a cached prepared statement on the read pool.
-func (s *SQLite) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if st, ok := s.stmts[query]; ok {
-		return st, nil
-	}
-	st, err := s.r.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	if len(s.stmts) >= maxStmts {
-		for q, old := range s.stmts {
-			old.Close()
-			delete(s.stmts, q)
-		}
-	}
-	s.stmts[query] = st
-	return st, nil
-}
 
 const schemaSQL = `
 CREATE TABLE IF NOT EXISTS images (
@@ -125,17 +101,12 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	return &SQLite{w: w, r: r, stmts: map[string]*sql.Stmt{}}, nil
+	return &SQLite{w: w, r: r, stmts: newStmtCache(r, maxStmts)}, nil
 }
 
 // Close implements Metadata.
 func (s *SQLite) Close() error {
-	s.mu.Lock()
-	for _, st := range s.stmts {
-		st.Close()
-	}
-	s.stmts = nil
-	s.mu.Unlock()
+	s.stmts.close()
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
@@ -246,10 +217,11 @@ func (s *SQLite) CreateImage(ctx context.Context, im *Image) error {
 
 // GetImage implements Metadata.
 func (s *SQLite) GetImage(ctx context.Context, id string) (*Image, error) {
-	st, err := s.prepared(ctx, selectImage)
+	st, err := s.stmts.get(ctx, selectImage)
 	if err != nil {
 		return nil, fmt.Errorf("get image: %w", err)
 	}
+	defer s.stmts.release(st)
 	im, err := scanImage(st.QueryRowContext(ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("image %s: %w", id, ErrNotFound)
@@ -346,10 +318,11 @@ func placeholders(n int) string {
 }
 
 func (s *SQLite) queryImages(ctx context.Context, query string, args ...any) ([]*Image, error) {
-	st, err := s.prepared(ctx, query)
+	st, err := s.stmts.get(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("list images: %w", err)
 	}
+	defer s.stmts.release(st)
 	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list images: %w", err)
@@ -411,6 +384,15 @@ func sqlValue(v any) any {
 
 // ListImages implements Metadata.
 func (s *SQLite) ListImages(ctx context.Context, q ListQuery) ([]*Image, error) {
+	query, args, err := s.listQuery(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return s.queryImages(ctx, query, args...)
+}
+
+// listQuery builds the SELECT of one list page and its arguments.
+func (s *SQLite) listQuery(ctx context.Context, q ListQuery) (string, []any, error) {
 	var (
 		where = []string{"i.deleted = 0", "i.status != 'killed'"}
 		args  []any
@@ -432,7 +414,7 @@ func (s *SQLite) ListImages(ctx context.Context, q ListQuery) ([]*Image, error) 
 			args = append(args, f.Field)
 		} else {
 			if _, ok := listColumns[f.Field]; !ok {
-				return nil, fmt.Errorf("unknown filter field %q", f.Field)
+				return "", nil, fmt.Errorf("unknown filter field %q", f.Field)
 			}
 			col = "i." + f.Field
 		}
@@ -449,7 +431,7 @@ func (s *SQLite) ListImages(ctx context.Context, q ListQuery) ([]*Image, error) 
 		default:
 			op, ok := sqlOps[f.Op]
 			if !ok || len(f.Values) != 1 {
-				return nil, fmt.Errorf("bad filter %s %s", f.Field, f.Op)
+				return "", nil, fmt.Errorf("bad filter %s %s", f.Field, f.Op)
 			}
 			if f.Values[0] == nil {
 				if f.Op == "eq" {
@@ -508,7 +490,7 @@ func (s *SQLite) ListImages(ctx context.Context, q ListQuery) ([]*Image, error) 
 	for i, sk := range sortKeys {
 		null, ok := listColumns[sk.Key]
 		if !ok {
-			return nil, fmt.Errorf("unknown sort key %q", sk.Key)
+			return "", nil, fmt.Errorf("unknown sort key %q", sk.Key)
 		}
 		exprs[i] = "i." + sk.Key
 		if null != "" {
@@ -530,10 +512,10 @@ func (s *SQLite) ListImages(ctx context.Context, q ListQuery) ([]*Image, error) 
 		}
 		err := s.r.QueryRowContext(ctx, `SELECT `+strings.Join(exprs, ", ")+` FROM images i WHERE i.id = ?`, q.Marker).Scan(ptrs...)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("marker %s: %w", q.Marker, ErrNotFound)
+			return "", nil, fmt.Errorf("marker %s: %w", q.Marker, ErrNotFound)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("list images marker: %w", err)
+			return "", nil, fmt.Errorf("list images marker: %w", err)
 		}
 		var ors []string
 		for i, sk := range sortKeys {
@@ -558,11 +540,7 @@ func (s *SQLite) ListImages(ctx context.Context, q ListQuery) ([]*Image, error) 
 		query += " LIMIT ?"
 		args = append(args, q.Limit)
 	}
-	imgs, err := s.queryImages(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	return imgs, nil
+	return query, args, nil
 }
 
 func prefixCols(p string) string {
