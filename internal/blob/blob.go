@@ -10,9 +10,9 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"slices"
-	"strings"
-	"sync"
+	"path/filepath"
+
+	"github.com/go-glance/glance/internal/registry"
 )
 
 // Errors callers tell apart with errors.Is.
@@ -63,79 +63,43 @@ func CheckKey(key string) error {
 	return nil
 }
 
-// Opener opens a store from its URL. It may create what the store needs
-// (a directory, a container).
-type Opener func(ctx context.Context, u *url.URL) (Store, error)
+var backends = registry.New[Store]("store", "file")
 
-var (
-	regMu   sync.RWMutex
-	openers = map[string]Opener{}
-)
-
-// Register makes a backend available under a URL scheme. It panics if the
-// scheme is taken, as registering twice is a programming error.
-func Register(scheme string, o Opener) {
-	regMu.Lock()
-	defer regMu.Unlock()
-	scheme = strings.ToLower(scheme)
-	if _, dup := openers[scheme]; dup {
-		panic("blob: scheme registered twice: " + scheme)
-	}
-	openers[scheme] = o
+// Register makes a backend available under a URL scheme (case-insensitive).
+// It panics if the scheme is taken, as registering twice is a programming
+// error.
+func Register(scheme string, o func(ctx context.Context, u *url.URL) (Store, error)) {
+	backends.Register(scheme, o)
 }
 
 // Schemes lists the registered schemes, sorted.
-func Schemes() []string {
-	regMu.RLock()
-	defer regMu.RUnlock()
-	var s []string
-	for k := range openers {
-		s = append(s, k)
-	}
-	slices.Sort(s)
-	return s
-}
+func Schemes() []string { return backends.Schemes() }
 
-// Open opens the store rawURL names: scheme://... picks the backend
-// registered for the scheme, and a bare path (no scheme) is a file store.
-func Open(ctx context.Context, rawURL string) (Store, error) {
-	u, err := ParseURL(rawURL)
+// Open opens the store rawURL names: scheme:... picks the backend registered
+// for the scheme, and a bare path (no scheme) is a file store. The opener
+// may create what the store needs (a directory, a container).
+func Open(ctx context.Context, rawURL string) (Store, error) { return backends.Open(ctx, rawURL) }
+
+// Location returns where the store rawURL names keeps its data, in one
+// spelling (a file store's absolute directory; otherwise the URL without
+// credentials), so that configurations can refuse two stores in one place:
+// each would take the other's blobs for orphans.
+func Location(rawURL string) (string, error) {
+	u, err := backends.Parse(rawURL)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	regMu.RLock()
-	o, ok := openers[u.Scheme]
-	regMu.RUnlock()
-	if !ok {
-		return nil, fmt.Errorf("store %s: unknown scheme %q (known: %s)", Redact(rawURL), u.Scheme, strings.Join(Schemes(), ", "))
+	if u.Scheme != "file" {
+		u.User = nil
+		return u.String(), nil
 	}
-	s, err := o(ctx, u)
+	p, err := registry.Path(u)
 	if err != nil {
-		return nil, fmt.Errorf("store %s: %w", Redact(rawURL), err)
+		return "", err
 	}
-	return s, nil
-}
-
-// ParseURL parses a store URL; a string with no scheme is a path and
-// becomes a file URL (taken literally: no %-decoding).
-func ParseURL(rawURL string) (*url.URL, error) {
-	if rawURL == "" {
-		return nil, errors.New("empty store URL")
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
 	}
-	u, err := url.Parse(rawURL)
-	// One letter before ':' is a drive letter, not a scheme.
-	if err != nil || len(u.Scheme) < 2 {
-		return &url.URL{Scheme: "file", Path: rawURL}, nil
-	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	return u, nil
-}
-
-// Redact hides a password in a store URL, for messages and logs.
-func Redact(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil || u.User == nil {
-		return rawURL
-	}
-	return u.Redacted()
+	return "file://" + abs, nil
 }

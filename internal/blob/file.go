@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/go-glance/glance/internal/registry"
 )
 
 // File keeps each blob as one file in a directory. A Put writes a temporary
@@ -25,20 +27,11 @@ const tmpPrefix = ".tmp-"
 
 func init() { Register("file", openFileURL) }
 
-// openFileURL opens file:///abs/dir, file:rel/dir or a bare path (ParseURL).
+// openFileURL opens file:///abs/dir, file:rel/dir or a bare path.
 func openFileURL(_ context.Context, u *url.URL) (Store, error) {
-	if u.Host != "" && u.Host != "localhost" {
-		return nil, fmt.Errorf("file URL with host %q: write file:///abs/path", u.Host)
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("file URL takes no options")
-	}
-	dir := u.Path
-	if u.Opaque != "" {
-		dir = u.Opaque
-	}
-	if dir == "" {
-		return nil, fmt.Errorf("file URL without a path")
+	dir, err := registry.Path(u)
+	if err != nil {
+		return nil, err
 	}
 	return OpenFile(dir)
 }

@@ -1,6 +1,7 @@
 package blob_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/url"
@@ -160,4 +161,35 @@ func TestRegister(t *testing.T) {
 		}
 	}()
 	blob.Register("test-reg", nil)
+}
+
+func TestLocation(t *testing.T) {
+	wd, _ := os.Getwd()
+	same := []string{"/srv/a", "file:///srv/a", "file://localhost/srv/a/", "/srv/./a", "FILE:///srv//a"}
+	for _, raw := range same {
+		if got, err := blob.Location(raw); err != nil || got != "file:///srv/a" {
+			t.Errorf("Location(%q) = %q, %v", raw, got, err)
+		}
+	}
+	if got, _ := blob.Location("rel"); got != "file://"+filepath.Join(wd, "rel") {
+		t.Errorf("Location(rel) = %q", got)
+	}
+	if got, _ := blob.Location("swift://user:pw@cloud/container"); got != "swift://cloud/container" {
+		t.Errorf("Location of an object store = %q", got)
+	}
+}
+
+func BenchmarkFilePut(b *testing.B) {
+	f, err := blob.OpenFile(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := bytes.Repeat([]byte("0123456789abcdef"), 4<<20) // 64 MiB
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := f.Put(context.Background(), "bench", bytes.NewReader(data), int64(len(data))); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -24,60 +24,6 @@ type SQLite struct {
 // maxStmts bounds the statement cache; list queries vary with their filters.
 const maxStmts = 256
 
-const schemaSQL = `
-CREATE TABLE IF NOT EXISTS images (
-	id TEXT PRIMARY KEY,
-	name TEXT,
-	status TEXT NOT NULL,
-	visibility TEXT NOT NULL,
-	protected INTEGER NOT NULL DEFAULT 0,
-	os_hidden INTEGER NOT NULL DEFAULT 0,
-	checksum TEXT,
-	os_hash_algo TEXT,
-	os_hash_value TEXT,
-	owner TEXT,
-	size INTEGER,
-	virtual_size INTEGER,
-	container_format TEXT,
-	disk_format TEXT,
-	min_ram INTEGER NOT NULL DEFAULT 0,
-	min_disk INTEGER NOT NULL DEFAULT 0,
-	created_at INTEGER NOT NULL,
-	updated_at INTEGER NOT NULL,
-	deleted INTEGER NOT NULL DEFAULT 0,
-	deleted_at INTEGER,
-	tags TEXT NOT NULL DEFAULT '[]',
-	properties TEXT NOT NULL DEFAULT '{}'
-);
-CREATE INDEX IF NOT EXISTS images_list ON images (created_at, id);
-CREATE INDEX IF NOT EXISTS images_owner ON images (owner);
-CREATE TABLE IF NOT EXISTS members (
-	image_id TEXT NOT NULL,
-	member_id TEXT NOT NULL,
-	status TEXT NOT NULL,
-	created_at INTEGER NOT NULL,
-	updated_at INTEGER NOT NULL,
-	PRIMARY KEY (image_id, member_id)
-);
-CREATE INDEX IF NOT EXISTS members_member ON members (member_id);
-CREATE TABLE IF NOT EXISTS tasks (
-	id TEXT PRIMARY KEY,
-	type TEXT NOT NULL,
-	status TEXT NOT NULL,
-	owner TEXT NOT NULL,
-	input TEXT NOT NULL,
-	result TEXT NOT NULL,
-	message TEXT NOT NULL,
-	image_id TEXT NOT NULL,
-	request_id TEXT NOT NULL,
-	user_id TEXT NOT NULL,
-	created_at INTEGER NOT NULL,
-	updated_at INTEGER NOT NULL,
-	expires_at INTEGER
-);
-CREATE INDEX IF NOT EXISTS tasks_image ON tasks (image_id);
-`
-
 // OpenSQLite opens (creating if needed) the database file at path.
 func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	q := url.Values{}
@@ -90,9 +36,9 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 		return nil, fmt.Errorf("open metadata db: %w", err)
 	}
 	w.SetMaxOpenConns(1)
-	if _, err := w.ExecContext(ctx, schemaSQL); err != nil {
+	if err := migrate(ctx, w); err != nil {
 		w.Close()
-		return nil, fmt.Errorf("create schema: %w", err)
+		return nil, err
 	}
 	r, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -115,7 +61,7 @@ func micros(t time.Time) int64 { return t.UnixMicro() }
 func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
 
 const imageCols = `id, name, status, visibility, protected, os_hidden, checksum, os_hash_algo, os_hash_value,
-	owner, size, virtual_size, container_format, disk_format, min_ram, min_disk, created_at, updated_at, tags, properties`
+	owner, size, virtual_size, container_format, disk_format, min_ram, min_disk, created_at, updated_at, tags, properties, stores`
 
 // selectImage reads one image that is not deleted.
 const selectImage = `SELECT ` + imageCols + ` FROM images WHERE id = ? AND deleted = 0`
@@ -129,11 +75,11 @@ func scanImage(sc scanner) (*Image, error) {
 		owner, cf, df       sql.NullString
 		size, vsize         sql.NullInt64
 		created, updated    int64
-		tags, props         string
+		tags, props, stores string
 		protected, osHidden int
 	)
 	err := sc.Scan(&im.ID, &name, &im.Status, &im.Visibility, &protected, &osHidden, &cks, &alg, &hv,
-		&owner, &size, &vsize, &cf, &df, &im.MinRAM, &im.MinDisk, &created, &updated, &tags, &props)
+		&owner, &size, &vsize, &cf, &df, &im.MinRAM, &im.MinDisk, &created, &updated, &tags, &props, &stores)
 	if err != nil {
 		return nil, err
 	}
@@ -162,6 +108,9 @@ func scanImage(sc scanner) (*Image, error) {
 	if err := json.Unmarshal([]byte(props), &im.Properties); err != nil {
 		return nil, fmt.Errorf("image %s properties: %w", im.ID, err)
 	}
+	if err := json.Unmarshal([]byte(stores), &im.Stores); err != nil {
+		return nil, fmt.Errorf("image %s stores: %w", im.ID, err)
+	}
 	if im.Tags == nil {
 		im.Tags = []string{}
 	}
@@ -188,6 +137,10 @@ func imageArgs(im *Image) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	st, err := json.Marshal(append([]string{}, im.Stores...))
+	if err != nil {
+		return nil, err
+	}
 	b := func(v bool) int {
 		if v {
 			return 1
@@ -196,7 +149,7 @@ func imageArgs(im *Image) ([]any, error) {
 	}
 	return []any{im.ID, im.Name, im.Status, im.Visibility, b(im.Protected), b(im.Hidden), im.Checksum, im.HashAlgo,
 		im.HashValue, im.Owner, im.Size, im.VirtualSize, im.ContainerFormat, im.DiskFormat, im.MinRAM, im.MinDisk,
-		micros(im.CreatedAt), micros(im.UpdatedAt), string(t), string(p)}, nil
+		micros(im.CreatedAt), micros(im.UpdatedAt), string(t), string(p), string(st)}, nil
 }
 
 // CreateImage implements Metadata.
@@ -205,7 +158,7 @@ func (s *SQLite) CreateImage(ctx context.Context, im *Image) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.w.ExecContext(ctx, `INSERT INTO images (`+imageCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
+	_, err = s.w.ExecContext(ctx, `INSERT INTO images (`+imageCols+`) VALUES (`+placeholders(len(args))+`)`, args...)
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE constraint") {
 			return fmt.Errorf("image %s: %w", im.ID, ErrDuplicate)
@@ -265,7 +218,7 @@ func (s *SQLite) UpdateImage(ctx context.Context, id string, fn func(*Image) err
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE images SET name=?, status=?, visibility=?, protected=?, os_hidden=?, checksum=?,
 		os_hash_algo=?, os_hash_value=?, owner=?, size=?, virtual_size=?, container_format=?, disk_format=?, min_ram=?,
-		min_disk=?, created_at=?, updated_at=?, tags=?, properties=? WHERE id=?`, append(args[1:], id)...)
+		min_disk=?, created_at=?, updated_at=?, tags=?, properties=?, stores=? WHERE id=?`, append(args[1:], id)...)
 	if err != nil {
 		return nil, fmt.Errorf("update image: %w", err)
 	}

@@ -51,12 +51,14 @@ type Image struct {
 	UpdatedAt       time.Time
 	Tags            []string
 	Properties      map[string]string
+	Stores          []string // IDs of the blob stores holding the data, in order
 }
 
 // Clone returns a deep copy, so an update callback can compare before and after.
 func (im *Image) Clone() *Image {
 	c := *im
 	c.Tags = append([]string(nil), im.Tags...)
+	c.Stores = append([]string(nil), im.Stores...)
 	c.Properties = make(map[string]string, len(im.Properties))
 	for k, v := range im.Properties {
 		c.Properties[k] = v
