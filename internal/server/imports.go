@@ -39,7 +39,7 @@ func (s *Server) infoImport(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) infoStores(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, []byte(`{"stores": [{"id": "`+storeID+`", "description": "Local file store", "default": "true"}]}`))
+	writeJSON(w, http.StatusOK, s.storesInfo(false))
 	return nil
 }
 
@@ -48,9 +48,7 @@ func (s *Server) infoStoresDetail(w http.ResponseWriter, r *http.Request) error 
 	if !c.Admin && !c.Roles["service"] {
 		return errorf(http.StatusForbidden, "You are not authorized to complete stores_info_detail action.")
 	}
-	dir, _ := json.Marshal(s.cfg.DataDir + "/images")
-	writeJSON(w, http.StatusOK, []byte(`{"stores": [{"id": "`+storeID+`", "description": "Local file store", "default": "true", "type": "file", "properties": {"data_dir": `+
-		string(dir)+`, "chunk_size": 262144, "thin_provisioning": false}}]}`))
+	writeJSON(w, http.StatusOK, s.storesInfo(true))
 	return nil
 }
 
@@ -60,8 +58,8 @@ func (s *Server) infoUsage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// deleteFromStore is DELETE /v2/stores/{store}/{id}. With one store, the
-// data can never go while the image stays.
+// deleteFromStore is DELETE /v2/stores/{store}/{id}. An image's data is in
+// one store, so it can never go while the image stays.
 func (s *Server) deleteFromStore(w http.ResponseWriter, r *http.Request) error {
 	c := callerFrom(r.Context())
 	im, err := s.getImage(r.Context(), c, r.PathValue("id"))
@@ -71,7 +69,7 @@ func (s *Server) deleteFromStore(w http.ResponseWriter, r *http.Request) error {
 	if !c.Admin {
 		return errorf(http.StatusForbidden, "You are not authorized to complete delete_image_location action.")
 	}
-	if st := r.PathValue("store"); st != storeID {
+	if st := r.PathValue("store"); s.stores.byID[st] == nil {
 		return errorf(http.StatusConflict, "The selected store %s is not available on this node.", st)
 	}
 	if im.Status != store.StatusActive {
@@ -97,7 +95,7 @@ func (s *Server) stageImage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	info, err := s.staging.Put(ctx, id, &capReader{r: r.Body, left: s.cfg.MaxImageSize})
+	size, err := s.staging.Put(ctx, id, &capReader{r: r.Body, left: s.cfg.MaxImageSize}, -1)
 	if err != nil {
 		s.revert(id, store.StatusUploading, store.StatusQueued)
 		if errors.Is(err, errTooLarge) {
@@ -112,7 +110,7 @@ func (s *Server) stageImage(w http.ResponseWriter, r *http.Request) error {
 		if im.Status != store.StatusUploading {
 			return errorf(http.StatusConflict, "Image status changed to %s during staging", im.Status)
 		}
-		im.Size, im.UpdatedAt = &info.Size, time.Now().UTC()
+		im.Size, im.UpdatedAt = &size, time.Now().UTC()
 		return nil
 	})
 	if err != nil {
@@ -167,7 +165,7 @@ func (s *Server) importImage(w http.ResponseWriter, r *http.Request) error {
 	exp := now.Add(48 * time.Hour)
 	task := &store.Task{ID: newUUID(), Type: "api_image_import", Status: "pending", Owner: c.ProjectID,
 		ImageID: im.ID, RequestID: c.RequestID, UserID: c.UserID, Result: "", CreatedAt: now, UpdatedAt: now, ExpiresAt: &exp}
-	in, _ := json.Marshal(map[string]any{"image_id": im.ID, "import_req": json.RawMessage(body), "backend": []string{storeID}})
+	in, _ := json.Marshal(map[string]any{"image_id": im.ID, "import_req": json.RawMessage(body), "backend": []string{s.stores.def}})
 	task.Input = string(in)
 	_, err = s.changeImage(ctx, im.ID, func(im *store.Image) error {
 		if im.ContainerFormat == nil {
@@ -188,7 +186,7 @@ func (s *Server) importImage(w http.ResponseWriter, r *http.Request) error {
 			return errorf(http.StatusConflict, "Image needs to be in 'queued' state to use 'web-download' method")
 		}
 		im.Properties["os_glance_import_task"] = task.ID
-		im.Properties["os_glance_importing_to_stores"] = storeID
+		im.Properties["os_glance_importing_to_stores"] = s.stores.def
 		im.Properties["os_glance_failed_import"] = ""
 		im.Status, im.UpdatedAt = store.StatusImporting, now
 		return nil
@@ -242,7 +240,7 @@ func (s *Server) runImport(ctx context.Context, t *store.Task, method string, sr
 			}
 			delete(im.Properties, "os_glance_import_task")
 			im.Properties["os_glance_importing_to_stores"] = ""
-			im.Properties["os_glance_failed_import"] = storeID
+			im.Properties["os_glance_failed_import"] = s.stores.def
 			im.UpdatedAt = t.UpdatedAt
 			return nil
 		})
@@ -264,31 +262,31 @@ func (s *Server) runImport(ctx context.Context, t *store.Task, method string, sr
 	}
 }
 
-func (s *Server) importData(ctx context.Context, id, method string, src *url.URL) (store.BlobInfo, error) {
+func (s *Server) importData(ctx context.Context, id, method string, src *url.URL) (stored, error) {
 	switch method {
 	case "glance-direct":
 		rc, err := s.staging.Open(ctx, id, 0, -1)
 		if err != nil {
-			return store.BlobInfo{}, fmt.Errorf("open staged data: %w", err)
+			return stored{}, fmt.Errorf("open staged data: %w", err)
 		}
 		defer rc.Close()
-		return s.blobs.Put(ctx, id, rc)
+		return s.putData(ctx, id, rc)
 	case "web-download":
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, src.String(), nil)
 		if err != nil {
-			return store.BlobInfo{}, err
+			return stored{}, err
 		}
 		resp, err := s.httpCli.Do(req)
 		if err != nil {
-			return store.BlobInfo{}, fmt.Errorf("web-download: %w", err)
+			return stored{}, fmt.Errorf("web-download: %w", err)
 		}
 		defer resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
-			return store.BlobInfo{}, fmt.Errorf("web-download: %s answered %s", src.Redacted(), resp.Status)
+			return stored{}, fmt.Errorf("web-download: %s answered %s", src.Redacted(), resp.Status)
 		}
-		return s.blobs.Put(ctx, id, &capReader{r: resp.Body, left: s.cfg.MaxImageSize})
+		return s.putData(ctx, id, &capReader{r: resp.Body, left: s.cfg.MaxImageSize})
 	}
-	return store.BlobInfo{}, fmt.Errorf("unknown import method %q", method)
+	return stored{}, fmt.Errorf("unknown import method %q", method)
 }
 
 func taskTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000") }
@@ -545,14 +543,14 @@ func (s *Server) runTaskImport(ctx context.Context, t *store.Task, im *store.Ima
 			im.Status = store.StatusImporting
 			return nil
 		}); err == nil {
-			var info store.BlobInfo
+			var info stored
 			if info, err = s.importData(ctx, im.ID, "web-download", src); err == nil {
 				err = s.activate(ctx, im.ID, store.StatusImporting, info)
 			}
 		}
 		if err != nil {
 			s.meta.DeleteImage(done, im.ID)
-			s.blobs.Delete(done, im.ID)
+			s.deleteData(done, im)
 		}
 	}
 	now := time.Now().UTC()
