@@ -83,7 +83,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	}
 	var storeFlags []string
 	fs.Func("store", "an image store, ID=URL[,DESCRIPTION], repeatable (default local=DATA_DIR/images); "+
-		"a URL is file:///abs/path or a path (a comma in it written %2C) [GLANCED_STORES, entries separated by ';']",
+		"a URL is file:///abs/path (%2C for a comma) or a path [GLANCED_STORES, entries separated by ';']",
 		func(v string) error { storeFlags = append(storeFlags, v); return nil })
 	cfgFile := fs.String("config", "", "YAML config file [GLANCED_CONFIG]")
 	if err := fs.Parse(args); err != nil {
