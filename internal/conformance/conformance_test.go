@@ -69,23 +69,44 @@ func TestRealGlance(t *testing.T) {
 // peer's Keystone. glanced has one store, "local", and no image cache.
 func TestGlanced(t *testing.T) {
 	cloud := testenv.Peer(t)
+	tg := peerTarget(t, cloud, startGlanced(t, cloud, server.Config{}))
+	tg.Stores = []string{"local"}
+	Run(t, tg)
+}
+
+// TestGlancedStores runs the suite against glanced configured as the
+// peer's Glance is: two file stores, fast (the default) and slow.
+func TestGlancedStores(t *testing.T) {
+	cloud := testenv.Peer(t)
+	dir := t.TempDir()
+	url := startGlanced(t, cloud, server.Config{Stores: []server.StoreConfig{
+		{ID: "fast", URL: dir + "/fast", Description: "Fast file store", Default: true},
+		{ID: "slow", URL: "file://" + dir + "/slow", Description: "Slow file store"},
+	}})
+	tg := peerTarget(t, cloud, url)
+	tg.Stores = []string{"fast", "slow"}
+	Run(t, tg)
+}
+
+// startGlanced serves glanced with cfg, a fresh data directory and the
+// peer's Keystone on a free port until t ends, and returns its URL.
+func startGlanced(t *testing.T, cloud *testenv.Cloud, cfg server.Config) string {
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, server.Config{
-		DataDir: t.TempDir(),
-		Auth:    "keystone",
-		Keystone: server.KeystoneConfig{
-			AuthURL:           cloud.KeystoneURL,
-			Username:          cloud.Glance.Name,
-			Password:          cloud.Glance.Password,
-			ProjectName:       cloud.Glance.Project,
-			UserDomainName:    cloud.Glance.Domain,
-			ProjectDomainName: cloud.Glance.Domain,
-		},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	cfg.DataDir, cfg.Auth = t.TempDir(), "keystone"
+	cfg.Keystone = server.KeystoneConfig{
+		AuthURL:           cloud.KeystoneURL,
+		Username:          cloud.Glance.Name,
+		Password:          cloud.Glance.Password,
+		ProjectName:       cloud.Glance.Project,
+		UserDomainName:    cloud.Glance.Domain,
+		ProjectDomainName: cloud.Glance.Domain,
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if cfg.WebDownload.Filter == nil {
 		// As the peer's Glance: web-download from 127.0.0.1 on any port.
-		WebDownload: webfetch.Options{Filter: &webfetch.Filter{AllowedSchemes: []string{"http", "https"},
-			AllowedHosts: []string{"127.0.0.1"}}},
-	})
+		cfg.WebDownload.Filter = &webfetch.Filter{AllowedSchemes: []string{"http", "https"}, AllowedHosts: []string{"127.0.0.1"}}
+	}
+	srv, err := server.New(ctx, cfg)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -107,7 +128,5 @@ func TestGlanced(t *testing.T) {
 			t.Errorf("glanced close: %v", err)
 		}
 	})
-	tg := peerTarget(t, cloud, "http://"+ln.Addr().String())
-	tg.Stores = []string{"local"}
-	Run(t, tg)
+	return "http://" + ln.Addr().String()
 }

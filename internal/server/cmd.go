@@ -34,6 +34,18 @@ type fileConfig struct {
 		CacheTTL          string `yaml:"cache-ttl"`
 	} `yaml:"keystone"`
 	limitsFile `yaml:",inline"`
+
+	Database string `yaml:"database"`
+	Staging  string `yaml:"staging"`
+	// Stores lists the image stores; default-store (or default: true)
+	// picks the one new data goes to.
+	Stores []struct {
+		ID          string `yaml:"id"`
+		URL         string `yaml:"url"`
+		Description string `yaml:"description"`
+		Default     bool   `yaml:"default"`
+	} `yaml:"stores"`
+	DefaultStore string `yaml:"default-store"`
 }
 
 // settings is every knob of the command line, by name.
@@ -44,6 +56,9 @@ var settings = append([]struct{ name, env, help string }{
 	{"public-url", "GLANCED_PUBLIC_URL", "public base URL for links (default: from the request)"},
 	{"log-level", "GLANCED_LOG_LEVEL", "debug, info, warn or error (default info)"},
 	{"log-format", "GLANCED_LOG_FORMAT", "text or json (default text)"},
+	{"database", "GLANCED_DATABASE", "metadata database: sqlite:///abs/path, sqlite:rel/path or a path (default DATA_DIR/glance.db)"},
+	{"default-store", "GLANCED_DEFAULT_STORE", "ID of the store new image data goes to (default: the first store)"},
+	{"staging", "GLANCED_STAGING", "store for glance-direct uploads before their import: file:///abs/path or a path (default DATA_DIR/staging)"},
 	{"keystone-auth-url", "GLANCED_KEYSTONE_AUTH_URL", "Keystone v3 URL"},
 	{"keystone-username", "GLANCED_KEYSTONE_USERNAME", "service user name"},
 	{"keystone-password", "GLANCED_KEYSTONE_PASSWORD", "service user password"},
@@ -67,6 +82,10 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	for _, st := range settings {
 		vals[st.name] = fs.String(st.name, "", st.help+" ["+st.env+"]")
 	}
+	var storeFlags []string
+	fs.Func("store", "an image store, ID=URL[,DESCRIPTION], repeatable (default local=DATA_DIR/images); "+
+		"a URL is file:///abs/path (%2C for a comma) or a path [GLANCED_STORES, entries separated by ';']",
+		func(v string) error { storeFlags = append(storeFlags, v); return nil })
 	cfgFile := fs.String("config", "", "YAML config file [GLANCED_CONFIG]")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
@@ -78,6 +97,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
 	file := map[string]string{}
+	var fileStores []StoreConfig
 	path := *cfgFile
 	if path == "" {
 		path = getenv("GLANCED_CONFIG")
@@ -97,6 +117,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		for name, v := range map[string]string{
 			"listen": fc.Listen, "data-dir": fc.DataDir, "auth": fc.Auth, "public-url": fc.PublicURL,
 			"log-level": fc.LogLevel, "log-format": fc.LogFormat,
+			"database": fc.Database, "staging": fc.Staging, "default-store": fc.DefaultStore,
 			"keystone-auth-url": k.AuthURL, "keystone-username": k.Username, "keystone-password": k.Password,
 			"keystone-project-name": k.ProjectName, "keystone-user-domain-name": k.UserDomainName,
 			"keystone-project-domain-name": k.ProjectDomainName, "keystone-cache-ttl": k.CacheTTL,
@@ -105,6 +126,9 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		}
 		for name, v := range fc.limitsFile.values() {
 			file[name] = v
+		}
+		for _, st := range fc.Stores {
+			fileStores = append(fileStores, StoreConfig(st))
 		}
 	}
 	get := func(name string) string {
@@ -123,6 +147,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 
 	cfg := Config{
 		Listen: get("listen"), DataDir: get("data-dir"), Auth: get("auth"), PublicURL: get("public-url"),
+		Database: get("database"), Staging: get("staging"),
 		Keystone: KeystoneConfig{
 			AuthURL: get("keystone-auth-url"), Username: get("keystone-username"), Password: get("keystone-password"),
 			ProjectName: get("keystone-project-name"), UserDomainName: get("keystone-user-domain-name"),
@@ -139,6 +164,11 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	if err := loadLimits(get, &cfg); err != nil {
 		return Config{}, err
 	}
+	stores, err := chooseStores(storeFlags, getenv("GLANCED_STORES"), fileStores, get("default-store"))
+	if err != nil {
+		return Config{}, err
+	}
+	cfg.Stores = stores
 	if cfg.Auth != "" && cfg.Auth != "noauth" && cfg.Auth != "keystone" {
 		return Config{}, fmt.Errorf("auth must be noauth or keystone, not %q", cfg.Auth)
 	}
@@ -158,6 +188,54 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		return Config{}, fmt.Errorf("log format must be text or json")
 	}
 	return cfg, nil
+}
+
+// chooseStores picks the store list by precedence (flags, then
+// GLANCED_STORES, then the config file) and marks the default store if
+// one is named.
+func chooseStores(flags []string, env string, file []StoreConfig, def string) ([]StoreConfig, error) {
+	if len(flags) == 0 && strings.TrimSpace(env) != "" {
+		flags = strings.Split(env, ";")
+	}
+	list := file
+	if len(flags) > 0 {
+		list = nil
+		for _, f := range flags {
+			sc, err := parseStoreFlag(f)
+			if err != nil {
+				return nil, err
+			}
+			list = append(list, sc)
+		}
+	}
+	if def == "" {
+		return list, nil
+	}
+	if len(list) == 0 {
+		if def != defaultStoreID {
+			return nil, fmt.Errorf("default store %q: no such store (only %s is configured)", def, defaultStoreID)
+		}
+		return nil, nil
+	}
+	found := false
+	for i := range list {
+		list[i].Default = list[i].ID == def
+		found = found || list[i].Default
+	}
+	if !found {
+		return nil, fmt.Errorf("default store %q is not among the configured stores", def)
+	}
+	return list, nil
+}
+
+// parseStoreFlag reads ID=URL[,DESCRIPTION].
+func parseStoreFlag(v string) (StoreConfig, error) {
+	id, rest, ok := strings.Cut(strings.TrimSpace(v), "=")
+	if !ok || id == "" || rest == "" {
+		return StoreConfig{}, fmt.Errorf("store %q: want ID=URL[,DESCRIPTION]", v)
+	}
+	u, desc, _ := strings.Cut(rest, ",")
+	return StoreConfig{ID: id, URL: u, Description: strings.TrimSpace(desc)}, nil
 }
 
 // Main runs glanced with the process's arguments and environment and

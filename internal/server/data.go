@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-glance/glance/internal/blob"
 	"github.com/go-glance/glance/internal/store"
 )
 
@@ -91,7 +92,7 @@ func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	info, err := s.blobs.Put(ctx, id, &capReader{r: r.Body, left: s.cfg.MaxImageSize})
+	info, err := s.putData(ctx, id, &capReader{r: r.Body, left: s.cfg.MaxImageSize})
 	if err != nil {
 		s.revert(id, store.StatusSaving, store.StatusQueued)
 		if errors.Is(err, errTooLarge) {
@@ -115,8 +116,8 @@ func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request) error {
 
 // activate records stored data and makes the image active, unless the image
 // left status from meanwhile (deleted), in which case the data goes.
-func (s *Server) activate(ctx context.Context, id, from string, info store.BlobInfo) error {
-	vsize := s.virtualSize(ctx, id, info.Size)
+func (s *Server) activate(ctx context.Context, id, from string, info stored) error {
+	vsize := s.virtualSize(ctx, s.stores.byID[info.store], id, info.Size)
 	_, err := s.meta.UpdateImage(context.WithoutCancel(ctx), id, func(im *store.Image) error {
 		if im.Status != from {
 			return errorf(http.StatusConflict, "Image status transition from %s to active is not allowed", im.Status)
@@ -125,11 +126,12 @@ func (s *Server) activate(ctx context.Context, id, from string, info store.BlobI
 		im.Status = store.StatusActive
 		im.Size, im.Checksum, im.HashAlgo, im.HashValue = &info.Size, &info.MD5, &sha, &info.SHA512
 		im.VirtualSize = vsize
+		im.Stores = []string{info.store}
 		im.UpdatedAt = time.Now().UTC()
 		return nil
 	})
 	if err != nil {
-		if derr := s.blobs.Delete(context.WithoutCancel(ctx), id); derr != nil {
+		if derr := s.stores.byID[info.store].Delete(context.WithoutCancel(ctx), id); derr != nil {
 			s.log.Error("remove data of vanished image", "image", id, "err", derr)
 		}
 		if errors.Is(err, store.ErrNotFound) {
@@ -142,7 +144,7 @@ func (s *Server) activate(ctx context.Context, id, from string, info store.BlobI
 
 // virtualSize reads the size a disk presents: the data size for raw,
 // the header field for qcow2, unknown otherwise.
-func (s *Server) virtualSize(ctx context.Context, id string, size int64) *int64 {
+func (s *Server) virtualSize(ctx context.Context, st blob.Store, id string, size int64) *int64 {
 	im, err := s.meta.GetImage(ctx, id)
 	if err != nil || im.DiskFormat == nil {
 		return nil
@@ -151,7 +153,7 @@ func (s *Server) virtualSize(ctx context.Context, id string, size int64) *int64 
 	case "raw", "iso":
 		return &size
 	case "qcow2":
-		rc, err := s.blobs.Open(ctx, id, 0, 32)
+		rc, err := st.Open(ctx, id, 0, 32)
 		if err != nil {
 			return nil
 		}
@@ -251,9 +253,13 @@ func (s *Server) downloadImage(w http.ResponseWriter, r *http.Request) error {
 		}
 		code = http.StatusPartialContent
 	}
-	rc, err := s.blobs.Open(ctx, im.ID, off, n)
+	st, err := s.stores.holding(im)
 	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	rc, err := st.Open(ctx, im.ID, off, n)
+	if err != nil {
+		if errors.Is(err, blob.ErrNotFound) {
 			return errorf(http.StatusNotFound, "Image data for %s was not found.", im.ID)
 		}
 		return err

@@ -101,8 +101,9 @@ func appendImage(b []byte, im *store.Image) []byte {
 	b = append(b, `", "file": "/v2/images/`...)
 	b = append(b, im.ID...)
 	b = append(b, `/file", "schema": "/v2/schemas/image"`...)
-	if im.Status == store.StatusActive || im.Status == store.StatusDeactivated {
-		b = append(b, `, "stores": "`+storeID+`"`...)
+	if (im.Status == store.StatusActive || im.Status == store.StatusDeactivated) && len(im.Stores) > 0 {
+		b = append(b, `, "stores": `...)
+		b = appendJSONString(b, strings.Join(im.Stores, ","))
 	}
 	return append(b, '}')
 }
@@ -422,7 +423,7 @@ func (s *Server) createImage(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Location", s.baseURL(r)+"/v2/images/"+im.ID)
 	w.Header().Set("OpenStack-image-import-methods", importMethodsHdr)
-	w.Header().Set("OpenStack-image-store-ids", storeID)
+	w.Header().Set("OpenStack-image-store-ids", strings.Join(s.stores.ids(), ","))
 	s.writeImage(w, http.StatusCreated, im)
 	return nil
 }
@@ -460,9 +461,7 @@ func (s *Server) deleteImage(w http.ResponseWriter, r *http.Request) error {
 	}
 	// Metadata first: a crash between the two leaves only orphaned data,
 	// which recovery removes.
-	if err := s.blobs.Delete(ctx, im.ID); err != nil {
-		s.log.Error("delete image data", "image", im.ID, "err", err)
-	}
+	s.deleteData(ctx, im)
 	if err := s.staging.Delete(ctx, im.ID); err != nil {
 		s.log.Error("delete staged data", "image", im.ID, "err", err)
 	}

@@ -40,7 +40,7 @@ func (s *Server) infoImport(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) infoStores(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, []byte(`{"stores": [{"id": "`+storeID+`", "description": "Local file store", "default": "true"}]}`))
+	writeJSON(w, http.StatusOK, s.storesInfo(false))
 	return nil
 }
 
@@ -48,9 +48,7 @@ func (s *Server) infoStoresDetail(w http.ResponseWriter, r *http.Request) error 
 	if err := s.authorize(callerFrom(r.Context()), "stores_info_detail"); err != nil {
 		return err
 	}
-	dir, _ := json.Marshal(s.cfg.DataDir + "/images")
-	writeJSON(w, http.StatusOK, []byte(`{"stores": [{"id": "`+storeID+`", "description": "Local file store", "default": "true", "type": "file", "properties": {"data_dir": `+
-		string(dir)+`, "chunk_size": 262144, "thin_provisioning": false}}]}`))
+	writeJSON(w, http.StatusOK, s.storesInfo(true))
 	return nil
 }
 
@@ -60,8 +58,8 @@ func (s *Server) infoUsage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// deleteFromStore is DELETE /v2/stores/{store}/{id}. With one store, the
-// data can never go while the image stays.
+// deleteFromStore is DELETE /v2/stores/{store}/{id}. An image's data is in
+// one store, so it can never go while the image stays.
 func (s *Server) deleteFromStore(w http.ResponseWriter, r *http.Request) error {
 	c := callerFrom(r.Context())
 	im, err := s.getImage(r.Context(), c, r.PathValue("id"))
@@ -74,7 +72,7 @@ func (s *Server) deleteFromStore(w http.ResponseWriter, r *http.Request) error {
 	if err := s.authorizeImage(c, im, "delete_image_location"); err != nil {
 		return err
 	}
-	if st := r.PathValue("store"); st != storeID {
+	if st := r.PathValue("store"); s.stores.byID[st] == nil {
 		return errorf(http.StatusConflict, "The selected store %s is not available on this node.", st)
 	}
 	if im.Status != store.StatusActive {
@@ -100,7 +98,7 @@ func (s *Server) stageImage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	info, err := s.staging.Put(ctx, id, &capReader{r: r.Body, left: s.cfg.MaxImageSize})
+	size, err := s.staging.Put(ctx, id, &capReader{r: r.Body, left: s.cfg.MaxImageSize}, -1)
 	if err != nil {
 		s.revert(id, store.StatusUploading, store.StatusQueued)
 		if errors.Is(err, errTooLarge) {
@@ -118,7 +116,7 @@ func (s *Server) stageImage(w http.ResponseWriter, r *http.Request) error {
 		if im.Status != store.StatusUploading {
 			return errorf(http.StatusConflict, "Image status changed to %s during staging", im.Status)
 		}
-		im.Size, im.UpdatedAt = &info.Size, time.Now().UTC()
+		im.Size, im.UpdatedAt = &size, time.Now().UTC()
 		return nil
 	})
 	if err != nil {
@@ -223,7 +221,7 @@ func (s *Server) importImage(w http.ResponseWriter, r *http.Request) error {
 	exp := now.Add(48 * time.Hour)
 	task := &store.Task{ID: newUUID(), Type: "api_image_import", Status: "pending", Owner: c.ProjectID,
 		ImageID: im.ID, RequestID: c.RequestID, UserID: c.UserID, Result: "", CreatedAt: now, UpdatedAt: now, ExpiresAt: &exp}
-	in, _ := json.Marshal(map[string]any{"image_id": im.ID, "import_req": json.RawMessage(body), "backend": []string{storeID}})
+	in, _ := json.Marshal(map[string]any{"image_id": im.ID, "import_req": json.RawMessage(body), "backend": []string{s.stores.def}})
 	task.Input = string(in)
 	_, err = s.changeImage(ctx, im.ID, func(im *store.Image) error {
 		if err := importConflict(im, method); err != nil {
@@ -236,7 +234,7 @@ func (s *Server) importImage(w http.ResponseWriter, r *http.Request) error {
 			return errorf(http.StatusConflict, "Image status transition from %s to importing is not allowed", im.Status)
 		}
 		im.Properties["os_glance_import_task"] = task.ID
-		im.Properties["os_glance_importing_to_stores"] = storeID
+		im.Properties["os_glance_importing_to_stores"] = s.stores.def
 		im.Properties["os_glance_failed_import"] = ""
 		im.UpdatedAt = now
 		return nil
@@ -286,7 +284,7 @@ func (s *Server) runImport(ctx context.Context, t *store.Task, method string, sr
 			}
 			delete(im.Properties, "os_glance_import_task")
 			im.Properties["os_glance_importing_to_stores"] = ""
-			im.Properties["os_glance_failed_import"] = storeID
+			im.Properties["os_glance_failed_import"] = s.stores.def
 			im.UpdatedAt = t.UpdatedAt
 			return nil
 		})
@@ -308,24 +306,24 @@ func (s *Server) runImport(ctx context.Context, t *store.Task, method string, sr
 	}
 }
 
-func (s *Server) importData(ctx context.Context, id, method string, src *url.URL) (store.BlobInfo, error) {
+func (s *Server) importData(ctx context.Context, id, method string, src *url.URL) (stored, error) {
 	switch method {
 	case "glance-direct":
 		rc, err := s.staging.Open(ctx, id, 0, -1)
 		if err != nil {
-			return store.BlobInfo{}, fmt.Errorf("open staged data: %w", err)
+			return stored{}, fmt.Errorf("open staged data: %w", err)
 		}
 		defer rc.Close()
-		return s.blobs.Put(ctx, id, rc)
+		return s.putData(ctx, id, rc)
 	case "web-download":
 		body, _, err := s.fetch.Open(ctx, src)
 		if err != nil {
-			return store.BlobInfo{}, err
+			return stored{}, err
 		}
 		defer body.Close()
-		return s.blobs.Put(ctx, id, body)
+		return s.putData(ctx, id, body)
 	}
-	return store.BlobInfo{}, fmt.Errorf("unknown import method %q", method)
+	return stored{}, fmt.Errorf("unknown import method %q", method)
 }
 
 func taskTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000") }
@@ -588,14 +586,14 @@ func (s *Server) runTaskImport(ctx context.Context, t *store.Task, im *store.Ima
 			im.Status = store.StatusImporting
 			return nil
 		}); err == nil {
-			var info store.BlobInfo
+			var info stored
 			if info, err = s.importData(ctx, im.ID, "web-download", src); err == nil {
 				err = s.activate(ctx, im.ID, store.StatusImporting, info)
 			}
 		}
 		if err != nil {
 			s.meta.DeleteImage(done, im.ID)
-			s.blobs.Delete(done, im.ID)
+			s.deleteData(done, im)
 		}
 	}
 	now := time.Now().UTC()

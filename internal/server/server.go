@@ -4,7 +4,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -14,7 +13,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-glance/glance/internal/blob"
 	"github.com/go-glance/glance/internal/policy"
+	"github.com/go-glance/glance/internal/registry"
 	"github.com/go-glance/glance/internal/store"
 	"github.com/go-glance/glance/internal/webfetch"
 )
@@ -59,6 +60,15 @@ type Config struct {
 	EnforceScope *bool
 	// Limits are the timeouts and size limits of requests.
 	Limits Limits
+	// Database is the metadata store's URL: sqlite:///abs/path, sqlite:rel/path
+	// or a path to an SQLite file; default DataDir/glance.db.
+	Database string
+	// Stores are the image data stores, listed by /v2/info/stores in this
+	// order; default one file store "local" in DataDir/images.
+	Stores []StoreConfig
+	// Staging is the URL of the store keeping glance-direct uploads until
+	// their import (Glance's os_glance_staging_store); default DataDir/staging.
+	Staging string
 }
 
 // DefaultDataDir returns the default data directory.
@@ -78,8 +88,8 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	meta    store.Metadata
-	blobs   store.Blobs // active image data, keyed by image id
-	staging store.Blobs // glance-direct staged data, keyed by image id
+	stores  *stores    // image data, keyed by image id
+	staging blob.Store // glance-direct staged data, keyed by image id
 	auth    authenticator
 	pol     *policy.Enforcer
 	handler http.Handler
@@ -92,10 +102,7 @@ type Server struct {
 	fetch    *webfetch.Fetcher // web-download sources
 }
 
-const (
-	defaultListen = "127.0.0.1:9292"
-	storeID       = "local"
-)
+const defaultListen = "127.0.0.1:9292"
 
 // New opens the stores under cfg.DataDir and repairs what a crash left behind.
 func New(ctx context.Context, cfg Config) (*Server, error) {
@@ -121,6 +128,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, err
 		}
 		cfg.DataDir = d
+	}
+	if cfg.Database == "" {
+		cfg.Database = filepath.Join(cfg.DataDir, "glance.db")
+	}
+	if cfg.Staging == "" {
+		cfg.Staging = filepath.Join(cfg.DataDir, "staging")
 	}
 	wd := cfg.WebDownload
 	wd.MaxSize = cfg.MaxImageSize
@@ -148,21 +161,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	meta, err := store.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "glance.db"))
-	if err != nil {
-		return nil, err
-	}
-	s.meta = meta
-	if s.blobs, err = store.OpenFiles(filepath.Join(cfg.DataDir, "images")); err != nil {
-		meta.Close()
-		return nil, err
-	}
-	if s.staging, err = store.OpenFiles(filepath.Join(cfg.DataDir, "staging")); err != nil {
-		meta.Close()
+	if err := s.openStores(ctx); err != nil {
 		return nil, err
 	}
 	if err := s.recover(ctx); err != nil {
-		meta.Close()
+		s.meta.Close()
 		return nil, fmt.Errorf("recovery: %w", err)
 	}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
@@ -170,111 +173,21 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// recover brings the stores back to a consistent state after a crash:
-//   - saving images go back to queued (the upload died; Glance does the same
-//     on a failed upload), importing ones back to uploading when their staged
-//     data is there, else to queued; their pending tasks fail;
-//   - an active or deactivated image whose data is missing or has the wrong
-//     size is marked killed (its metadata cannot be trusted any more);
-//   - data of images that are not active/deactivated, and staged data of
-//     images that are not uploading, is removed.
-func (s *Server) recover(ctx context.Context) error {
-	now := time.Now().UTC()
-	stuck, err := s.meta.ImagesByStatus(ctx, store.StatusSaving, store.StatusImporting)
-	if err != nil {
+// openStores opens the metadata, data and staging stores of s.cfg.
+func (s *Server) openStores(ctx context.Context) error {
+	cfg := s.cfg
+	var err error
+	if s.stores, err = openStores(ctx, cfg); err != nil {
 		return err
 	}
-	for _, im := range stuck {
-		_, err := s.meta.UpdateImage(ctx, im.ID, func(im *store.Image) error {
-			to := store.StatusQueued
-			if im.Status == store.StatusImporting {
-				if _, err := s.staging.Size(ctx, im.ID); err == nil {
-					to = store.StatusUploading
-				}
-			}
-			s.log.Warn("recovery: interrupted write", "image", im.ID, "from", im.Status, "to", to)
-			im.Status = to
-			im.Size, im.VirtualSize = nil, nil
-			delete(im.Properties, "os_glance_import_task")
-			im.UpdatedAt = now
-			return nil
-		})
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-	}
-	tasks, err := s.meta.ListTasks(ctx, "")
-	if err != nil {
+	if s.staging, err = blob.Open(ctx, cfg.Staging); err != nil {
 		return err
 	}
-	for _, t := range tasks {
-		if t.Status == "pending" || t.Status == "processing" {
-			t.Status, t.Message, t.UpdatedAt = "failure", "Interrupted by a restart of the image service.", now
-			if err := s.meta.UpdateTask(ctx, t); err != nil {
-				return err
-			}
-		}
-	}
-	live, err := s.meta.ImagesByStatus(ctx, store.StatusActive, store.StatusDeactivated)
-	if err != nil {
+	if s.meta, err = store.Open(ctx, cfg.Database); err != nil {
 		return err
 	}
-	keep := make(map[string]bool, len(live))
-	for _, im := range live {
-		size, err := s.blobs.Size(ctx, im.ID)
-		if err == nil && im.Size != nil && size == *im.Size {
-			keep[im.ID] = true
-			continue
-		}
-		s.log.Error("recovery: image data missing or wrong size, marking killed", "image", im.ID, "err", err)
-		if _, err := s.meta.UpdateImage(ctx, im.ID, func(im *store.Image) error {
-			im.Status, im.UpdatedAt = store.StatusKilled, now
-			return nil
-		}); err != nil {
-			return err
-		}
-	}
-	if err := s.removeOrphans(ctx, s.blobs, keep, "recovery: removing orphaned image data"); err != nil {
-		return err
-	}
-	staged, err := s.meta.ImagesByStatus(ctx, store.StatusUploading)
-	if err != nil {
-		return err
-	}
-	keepStaged := make(map[string]bool, len(staged))
-	for _, im := range staged {
-		keepStaged[im.ID] = true
-	}
-	if err := s.removeOrphans(ctx, s.staging, keepStaged, "recovery: removing orphaned staged data"); err != nil {
-		return err
-	}
-	// An uploading image whose staged data vanished can only be staged again.
-	for _, im := range staged {
-		if _, err := s.staging.Size(ctx, im.ID); errors.Is(err, store.ErrNotFound) {
-			if _, err := s.meta.UpdateImage(ctx, im.ID, func(im *store.Image) error {
-				im.Status, im.UpdatedAt = store.StatusQueued, now
-				return nil
-			}); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// removeOrphans deletes the blobs of bs not in keep, logging each with msg.
-func (s *Server) removeOrphans(ctx context.Context, bs store.Blobs, keep map[string]bool, msg string) error {
-	keys, err := bs.List(ctx)
-	if err != nil {
-		return err
-	}
-	for _, k := range keys {
-		if !keep[k] {
-			s.log.Warn(msg, "key", k)
-			if err := bs.Delete(ctx, k); err != nil {
-				return err
-			}
-		}
+	for _, sc := range s.stores.list {
+		s.log.Info("image store", "id", sc.ID, "url", registry.Redact(sc.URL), "default", sc.Default)
 	}
 	return nil
 }

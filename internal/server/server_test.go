@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-glance/glance/internal/blob"
 	"github.com/go-glance/glance/internal/store"
 	"github.com/go-glance/glance/internal/webfetch"
 )
@@ -161,7 +162,7 @@ func TestImageLifecycle(t *testing.T) {
 	im = ts.image(t, id)
 	sum := md5.Sum(data)
 	if im["status"] != "active" || im["checksum"] != hex.EncodeToString(sum[:]) || im["size"] != float64(len(data)) ||
-		im["virtual_size"] != float64(len(data)) || im["os_hash_algo"] != "sha512" || im["stores"] != storeID {
+		im["virtual_size"] != float64(len(data)) || im["os_hash_algo"] != "sha512" || im["stores"] != defaultStoreID {
 		t.Fatalf("after upload %v", im)
 	}
 	r = do(t, "GET", ts.URL+"/v2/images/"+id+"/file", nil)
@@ -495,9 +496,9 @@ func TestImports(t *testing.T) {
 	if im["status"] != "active" || im["size"] != float64(12) {
 		t.Fatalf("imported image %v", im)
 	}
+	// The task is marked done just after the image becomes active.
 	var tr []any
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		// The task is marked done just after the image.
 		tr = do(t, "GET", u+gd+"/tasks", nil).json(t)["tasks"].([]any)
 		if len(tr) != 1 || tr[0].(map[string]any)["status"] != "processing" || time.Now().After(deadline) {
 			break
@@ -521,7 +522,7 @@ func TestImports(t *testing.T) {
 	bad := ts.create(t, map[string]any{"name": "bad", "disk_format": "raw", "container_format": "bare"})
 	wantCode(t, "web-download 404", do(t, "POST", u+bad+"/import", map[string]any{"method": map[string]any{"name": "web-download", "uri": u + "nope/file"}}), 202)
 	im = waitTask(t, ts, bad)
-	if im["status"] != "queued" || im["os_glance_failed_import"] != storeID {
+	if im["status"] != "queued" || im["os_glance_failed_import"] != defaultStoreID {
 		t.Fatalf("failed import left %v", im)
 	}
 	wantCode(t, "unknown method", do(t, "POST", u+bad+"/import", map[string]any{"method": map[string]any{"name": "copy-image"}}), 400)
@@ -552,14 +553,20 @@ func TestRecovery(t *testing.T) {
 	}
 	mk("saving", store.StatusSaving, -1)
 	mk("good", store.StatusActive, 4)
-	s.blobs.Put(ctx, "good", strings.NewReader("good"))
+	local := s.stores.byID[defaultStoreID]
+	put := func(bs blob.Store, key, data string) {
+		if _, err := bs.Put(ctx, key, strings.NewReader(data), -1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(local, "good", "good")
 	mk("missing", store.StatusActive, 4)
 	mk("short", store.StatusActive, 10)
-	s.blobs.Put(ctx, "short", strings.NewReader("short"))
-	s.blobs.Put(ctx, "saving", strings.NewReader("renamed but not committed"))
-	s.blobs.Put(ctx, "orphan", strings.NewReader("no image"))
+	put(local, "short", "short")
+	put(local, "saving", "renamed but not committed")
+	put(local, "orphan", "no image")
 	mk("staged", store.StatusImporting, 3)
-	s.staging.Put(ctx, "staged", strings.NewReader("abc"))
+	put(s.staging, "staged", "abc")
 	os.WriteFile(filepath.Join(dir, "images", ".tmp-x-1"), []byte("partial"), 0o600)
 	s.Close()
 
@@ -575,7 +582,7 @@ func TestRecovery(t *testing.T) {
 			t.Errorf("%s: %+v %v, want status %s", id, im, err, st)
 		}
 	}
-	keys, _ := s.blobs.List(ctx)
+	keys, _ := s.stores.byID[defaultStoreID].List(ctx)
 	if strings.Join(keys, ",") != "good" {
 		t.Errorf("blobs after recovery: %v", keys)
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // pure-Go driver keeps the binary static
@@ -18,89 +17,12 @@ import (
 // through a single connection (SQLite allows one writer anyway), reads
 // through a pool.
 type SQLite struct {
-	w, r *sql.DB
-
-	mu    sync.Mutex
-	stmts map[string]*sql.Stmt // prepared list queries, by text
+	w, r  *sql.DB
+	stmts *stmtCache // prepared queries on r
 }
 
 // maxStmts bounds the statement cache; list queries vary with their filters.
 const maxStmts = 256
-
-// prepared returns a cached prepared statement on the read pool.
-func (s *SQLite) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if st, ok := s.stmts[query]; ok {
-		return st, nil
-	}
-	st, err := s.r.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	if len(s.stmts) >= maxStmts {
-		for q, old := range s.stmts {
-			old.Close()
-			delete(s.stmts, q)
-		}
-	}
-	s.stmts[query] = st
-	return st, nil
-}
-
-const schemaSQL = `
-CREATE TABLE IF NOT EXISTS images (
-	id TEXT PRIMARY KEY,
-	name TEXT,
-	status TEXT NOT NULL,
-	visibility TEXT NOT NULL,
-	protected INTEGER NOT NULL DEFAULT 0,
-	os_hidden INTEGER NOT NULL DEFAULT 0,
-	checksum TEXT,
-	os_hash_algo TEXT,
-	os_hash_value TEXT,
-	owner TEXT,
-	size INTEGER,
-	virtual_size INTEGER,
-	container_format TEXT,
-	disk_format TEXT,
-	min_ram INTEGER NOT NULL DEFAULT 0,
-	min_disk INTEGER NOT NULL DEFAULT 0,
-	created_at INTEGER NOT NULL,
-	updated_at INTEGER NOT NULL,
-	deleted INTEGER NOT NULL DEFAULT 0,
-	deleted_at INTEGER,
-	tags TEXT NOT NULL DEFAULT '[]',
-	properties TEXT NOT NULL DEFAULT '{}'
-);
-CREATE INDEX IF NOT EXISTS images_list ON images (created_at, id);
-CREATE INDEX IF NOT EXISTS images_owner ON images (owner);
-CREATE TABLE IF NOT EXISTS members (
-	image_id TEXT NOT NULL,
-	member_id TEXT NOT NULL,
-	status TEXT NOT NULL,
-	created_at INTEGER NOT NULL,
-	updated_at INTEGER NOT NULL,
-	PRIMARY KEY (image_id, member_id)
-);
-CREATE INDEX IF NOT EXISTS members_member ON members (member_id);
-CREATE TABLE IF NOT EXISTS tasks (
-	id TEXT PRIMARY KEY,
-	type TEXT NOT NULL,
-	status TEXT NOT NULL,
-	owner TEXT NOT NULL,
-	input TEXT NOT NULL,
-	result TEXT NOT NULL,
-	message TEXT NOT NULL,
-	image_id TEXT NOT NULL,
-	request_id TEXT NOT NULL,
-	user_id TEXT NOT NULL,
-	created_at INTEGER NOT NULL,
-	updated_at INTEGER NOT NULL,
-	expires_at INTEGER
-);
-CREATE INDEX IF NOT EXISTS tasks_image ON tasks (image_id);
-`
 
 // OpenSQLite opens (creating if needed) the database file at path.
 func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
@@ -114,9 +36,9 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 		return nil, fmt.Errorf("open metadata db: %w", err)
 	}
 	w.SetMaxOpenConns(1)
-	if _, err := w.ExecContext(ctx, schemaSQL); err != nil {
+	if err := migrate(ctx, w); err != nil {
 		w.Close()
-		return nil, fmt.Errorf("create schema: %w", err)
+		return nil, err
 	}
 	r, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -125,17 +47,12 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	return &SQLite{w: w, r: r, stmts: map[string]*sql.Stmt{}}, nil
+	return &SQLite{w: w, r: r, stmts: newStmtCache(r, maxStmts)}, nil
 }
 
 // Close implements Metadata.
 func (s *SQLite) Close() error {
-	s.mu.Lock()
-	for _, st := range s.stmts {
-		st.Close()
-	}
-	s.stmts = nil
-	s.mu.Unlock()
+	s.stmts.close()
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
@@ -144,7 +61,7 @@ func micros(t time.Time) int64 { return t.UnixMicro() }
 func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
 
 const imageCols = `id, name, status, visibility, protected, os_hidden, checksum, os_hash_algo, os_hash_value,
-	owner, size, virtual_size, container_format, disk_format, min_ram, min_disk, created_at, updated_at, tags, properties`
+	owner, size, virtual_size, container_format, disk_format, min_ram, min_disk, created_at, updated_at, tags, properties, stores`
 
 // selectImage reads one image that is not deleted.
 const selectImage = `SELECT ` + imageCols + ` FROM images WHERE id = ? AND deleted = 0`
@@ -158,11 +75,11 @@ func scanImage(sc scanner) (*Image, error) {
 		owner, cf, df       sql.NullString
 		size, vsize         sql.NullInt64
 		created, updated    int64
-		tags, props         string
+		tags, props, stores string
 		protected, osHidden int
 	)
 	err := sc.Scan(&im.ID, &name, &im.Status, &im.Visibility, &protected, &osHidden, &cks, &alg, &hv,
-		&owner, &size, &vsize, &cf, &df, &im.MinRAM, &im.MinDisk, &created, &updated, &tags, &props)
+		&owner, &size, &vsize, &cf, &df, &im.MinRAM, &im.MinDisk, &created, &updated, &tags, &props, &stores)
 	if err != nil {
 		return nil, err
 	}
@@ -191,6 +108,9 @@ func scanImage(sc scanner) (*Image, error) {
 	if err := json.Unmarshal([]byte(props), &im.Properties); err != nil {
 		return nil, fmt.Errorf("image %s properties: %w", im.ID, err)
 	}
+	if err := json.Unmarshal([]byte(stores), &im.Stores); err != nil {
+		return nil, fmt.Errorf("image %s stores: %w", im.ID, err)
+	}
 	if im.Tags == nil {
 		im.Tags = []string{}
 	}
@@ -217,6 +137,10 @@ func imageArgs(im *Image) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	st, err := json.Marshal(append([]string{}, im.Stores...))
+	if err != nil {
+		return nil, err
+	}
 	b := func(v bool) int {
 		if v {
 			return 1
@@ -225,7 +149,7 @@ func imageArgs(im *Image) ([]any, error) {
 	}
 	return []any{im.ID, im.Name, im.Status, im.Visibility, b(im.Protected), b(im.Hidden), im.Checksum, im.HashAlgo,
 		im.HashValue, im.Owner, im.Size, im.VirtualSize, im.ContainerFormat, im.DiskFormat, im.MinRAM, im.MinDisk,
-		micros(im.CreatedAt), micros(im.UpdatedAt), string(t), string(p)}, nil
+		micros(im.CreatedAt), micros(im.UpdatedAt), string(t), string(p), string(st)}, nil
 }
 
 // CreateImage implements Metadata.
@@ -234,7 +158,7 @@ func (s *SQLite) CreateImage(ctx context.Context, im *Image) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.w.ExecContext(ctx, `INSERT INTO images (`+imageCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
+	_, err = s.w.ExecContext(ctx, `INSERT INTO images (`+imageCols+`) VALUES (`+placeholders(len(args))+`)`, args...)
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE constraint") {
 			return fmt.Errorf("image %s: %w", im.ID, ErrDuplicate)
@@ -246,10 +170,11 @@ func (s *SQLite) CreateImage(ctx context.Context, im *Image) error {
 
 // GetImage implements Metadata.
 func (s *SQLite) GetImage(ctx context.Context, id string) (*Image, error) {
-	st, err := s.prepared(ctx, selectImage)
+	st, err := s.stmts.get(ctx, selectImage)
 	if err != nil {
 		return nil, fmt.Errorf("get image: %w", err)
 	}
+	defer s.stmts.release(st)
 	im, err := scanImage(st.QueryRowContext(ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("image %s: %w", id, ErrNotFound)
@@ -293,7 +218,7 @@ func (s *SQLite) UpdateImage(ctx context.Context, id string, fn func(*Image) err
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE images SET name=?, status=?, visibility=?, protected=?, os_hidden=?, checksum=?,
 		os_hash_algo=?, os_hash_value=?, owner=?, size=?, virtual_size=?, container_format=?, disk_format=?, min_ram=?,
-		min_disk=?, created_at=?, updated_at=?, tags=?, properties=? WHERE id=?`, append(args[1:], id)...)
+		min_disk=?, created_at=?, updated_at=?, tags=?, properties=?, stores=? WHERE id=?`, append(args[1:], id)...)
 	if err != nil {
 		return nil, fmt.Errorf("update image: %w", err)
 	}
@@ -346,10 +271,11 @@ func placeholders(n int) string {
 }
 
 func (s *SQLite) queryImages(ctx context.Context, query string, args ...any) ([]*Image, error) {
-	st, err := s.prepared(ctx, query)
+	st, err := s.stmts.get(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("list images: %w", err)
 	}
+	defer s.stmts.release(st)
 	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list images: %w", err)
@@ -411,6 +337,15 @@ func sqlValue(v any) any {
 
 // ListImages implements Metadata.
 func (s *SQLite) ListImages(ctx context.Context, q ListQuery) ([]*Image, error) {
+	query, args, err := s.listQuery(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return s.queryImages(ctx, query, args...)
+}
+
+// listQuery builds the SELECT of one list page and its arguments.
+func (s *SQLite) listQuery(ctx context.Context, q ListQuery) (string, []any, error) {
 	var (
 		where = []string{"i.deleted = 0", "i.status != 'killed'"}
 		args  []any
@@ -432,7 +367,7 @@ func (s *SQLite) ListImages(ctx context.Context, q ListQuery) ([]*Image, error) 
 			args = append(args, f.Field)
 		} else {
 			if _, ok := listColumns[f.Field]; !ok {
-				return nil, fmt.Errorf("unknown filter field %q", f.Field)
+				return "", nil, fmt.Errorf("unknown filter field %q", f.Field)
 			}
 			col = "i." + f.Field
 		}
@@ -449,7 +384,7 @@ func (s *SQLite) ListImages(ctx context.Context, q ListQuery) ([]*Image, error) 
 		default:
 			op, ok := sqlOps[f.Op]
 			if !ok || len(f.Values) != 1 {
-				return nil, fmt.Errorf("bad filter %s %s", f.Field, f.Op)
+				return "", nil, fmt.Errorf("bad filter %s %s", f.Field, f.Op)
 			}
 			if f.Values[0] == nil {
 				if f.Op == "eq" {
@@ -508,7 +443,7 @@ func (s *SQLite) ListImages(ctx context.Context, q ListQuery) ([]*Image, error) 
 	for i, sk := range sortKeys {
 		null, ok := listColumns[sk.Key]
 		if !ok {
-			return nil, fmt.Errorf("unknown sort key %q", sk.Key)
+			return "", nil, fmt.Errorf("unknown sort key %q", sk.Key)
 		}
 		exprs[i] = "i." + sk.Key
 		if null != "" {
@@ -530,10 +465,10 @@ func (s *SQLite) ListImages(ctx context.Context, q ListQuery) ([]*Image, error) 
 		}
 		err := s.r.QueryRowContext(ctx, `SELECT `+strings.Join(exprs, ", ")+` FROM images i WHERE i.id = ?`, q.Marker).Scan(ptrs...)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("marker %s: %w", q.Marker, ErrNotFound)
+			return "", nil, fmt.Errorf("marker %s: %w", q.Marker, ErrNotFound)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("list images marker: %w", err)
+			return "", nil, fmt.Errorf("list images marker: %w", err)
 		}
 		var ors []string
 		for i, sk := range sortKeys {
@@ -558,11 +493,7 @@ func (s *SQLite) ListImages(ctx context.Context, q ListQuery) ([]*Image, error) 
 		query += " LIMIT ?"
 		args = append(args, q.Limit)
 	}
-	imgs, err := s.queryImages(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	return imgs, nil
+	return query, args, nil
 }
 
 func prefixCols(p string) string {

@@ -1,12 +1,11 @@
-// Package store keeps glanced's state: image metadata behind Metadata and
-// image data behind Blobs. The interfaces are small so that other backends
-// (PostgreSQL, an object store) can replace the SQLite and file ones.
+// Package store keeps glanced's image metadata behind Metadata, chosen by
+// URL (Open, Register): SQLite now, and PostgreSQL by registering its
+// opener. Image data lives in package blob.
 package store
 
 import (
 	"context"
 	"errors"
-	"io"
 	"time"
 )
 
@@ -51,12 +50,14 @@ type Image struct {
 	UpdatedAt       time.Time
 	Tags            []string
 	Properties      map[string]string
+	Stores          []string // IDs of the blob stores holding the data, in order
 }
 
 // Clone returns a deep copy, so an update callback can compare before and after.
 func (im *Image) Clone() *Image {
 	c := *im
 	c.Tags = append([]string(nil), im.Tags...)
+	c.Stores = append([]string(nil), im.Stores...)
 	c.Properties = make(map[string]string, len(im.Properties))
 	for k, v := range im.Properties {
 		c.Properties[k] = v
@@ -148,25 +149,4 @@ type Metadata interface {
 	ListTasks(ctx context.Context, imageID string) ([]*Task, error)
 
 	Close() error
-}
-
-// BlobInfo describes stored data.
-type BlobInfo struct {
-	Size   int64
-	MD5    string // hex
-	SHA512 string // hex
-}
-
-// Blobs stores image data by key.
-type Blobs interface {
-	// Put streams r into the store under key, replacing any old data only
-	// once all of r is durably written. On error nothing is left behind.
-	Put(ctx context.Context, key string, r io.Reader) (BlobInfo, error)
-	// Open reads n bytes from off (n < 0: to the end).
-	Open(ctx context.Context, key string, off, n int64) (io.ReadCloser, error)
-	// Size returns the stored size, or ErrNotFound.
-	Size(ctx context.Context, key string) (int64, error)
-	Delete(ctx context.Context, key string) error
-	// List returns every key (for orphan cleanup).
-	List(ctx context.Context) ([]string, error)
 }

@@ -1,113 +1,14 @@
 package store
 
 import (
-	"bytes"
 	"context"
-	"crypto/md5"
-	"crypto/sha512"
-	"encoding/hex"
 	"errors"
-	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 )
-
-func TestFilesPutOpenDelete(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	f, err := OpenFiles(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data := bytes.Repeat([]byte("0123456789"), 350000) // several chunks
-	info, err := f.Put(ctx, "img1", bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := md5.Sum(data)
-	s := sha512.Sum512(data)
-	if info.Size != int64(len(data)) || info.MD5 != hex.EncodeToString(m[:]) || info.SHA512 != hex.EncodeToString(s[:]) {
-		t.Fatalf("info = %+v", info)
-	}
-	for _, tc := range []struct{ off, n int64 }{{0, -1}, {5, 10}, {999990, -1}, {3, 0}} {
-		rc, err := f.Open(ctx, "img1", tc.off, tc.n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, _ := io.ReadAll(rc)
-		rc.Close()
-		want := data[tc.off:]
-		if tc.n >= 0 {
-			want = want[:tc.n]
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("Open(%d, %d) = %d bytes, want %d", tc.off, tc.n, len(got), len(want))
-		}
-	}
-	if n, err := f.Size(ctx, "img1"); err != nil || n != int64(len(data)) {
-		t.Fatalf("Size = %d, %v", n, err)
-	}
-	keys, _ := f.List(ctx)
-	if !slices.Equal(keys, []string{"img1"}) {
-		t.Fatalf("List = %v", keys)
-	}
-	if err := f.Delete(ctx, "img1"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.Open(ctx, "img1", 0, -1); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("Open after delete: %v", err)
-	}
-	if err := f.Delete(ctx, "img1"); err != nil {
-		t.Fatalf("second delete: %v", err)
-	}
-	if _, err := f.Put(ctx, "../evil", strings.NewReader("x")); err == nil {
-		t.Fatal("Put accepted a path-like key")
-	}
-}
-
-type failingReader struct{ n int }
-
-func (r *failingReader) Read(p []byte) (int, error) {
-	if r.n <= 0 {
-		return 0, errors.New("connection reset")
-	}
-	r.n -= len(p)
-	return len(p), nil
-}
-
-func TestFilesFailedPutLeavesNothing(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	f, _ := OpenFiles(dir)
-	if _, err := f.Put(ctx, "old", strings.NewReader("old data")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.Put(ctx, "old", &failingReader{n: 1 << 20}); err == nil {
-		t.Fatal("Put of a failing reader succeeded")
-	}
-	ents, _ := os.ReadDir(dir)
-	if len(ents) != 1 || ents[0].Name() != "old" {
-		t.Fatalf("dir after failed put: %v", ents)
-	}
-	rc, _ := f.Open(ctx, "old", 0, -1)
-	got, _ := io.ReadAll(rc)
-	rc.Close()
-	if string(got) != "old data" {
-		t.Fatalf("old blob damaged: %q", got)
-	}
-	// A stray temp file from a crash is removed on open.
-	os.WriteFile(filepath.Join(dir, tmpPrefix+"x-123"), []byte("partial"), 0o600)
-	if _, err := OpenFiles(dir); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, tmpPrefix+"x-123")); !os.IsNotExist(err) {
-		t.Fatalf("stray temp file survived: %v", err)
-	}
-}
 
 func ptr[T any](v T) *T { return &v }
 
@@ -287,43 +188,5 @@ func TestSQLiteMembersTasks(t *testing.T) {
 	ts, err := db.ListTasks(ctx, "i")
 	if err != nil || len(ts) != 1 || ts[0].Status != "success" || ts[0].Result != task.Result {
 		t.Fatalf("tasks = %+v, %v", ts, err)
-	}
-}
-
-func BenchmarkFilesPut(b *testing.B) {
-	f, err := OpenFiles(b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	data := bytes.Repeat([]byte("0123456789abcdef"), 4<<20) // 64 MiB
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := f.Put(context.Background(), "bench", bytes.NewReader(data)); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// cutReader ends with io.ErrUnexpectedEOF, as a request body whose client
-// went away does.
-type cutReader struct{ left int }
-
-func (r *cutReader) Read(p []byte) (int, error) {
-	if r.left == 0 {
-		return 0, io.ErrUnexpectedEOF
-	}
-	n := min(len(p), r.left)
-	r.left -= n
-	return n, nil
-}
-
-func TestFilesCutBodyFails(t *testing.T) {
-	f, _ := OpenFiles(t.TempDir())
-	if _, err := f.Put(context.Background(), "cut", &cutReader{left: 3 << 20}); !errors.Is(err, io.ErrUnexpectedEOF) {
-		t.Fatalf("Put of a cut body: %v", err)
-	}
-	if keys, _ := f.List(context.Background()); len(keys) != 0 {
-		t.Fatalf("cut body stored: %v", keys)
 	}
 }

@@ -1,0 +1,105 @@
+// Package blob keeps image data: a Store holds bytes by key and nothing
+// else (digests are computed above it, once, whatever the backend). Backends
+// register an Opener for a URL scheme, and Open picks one by the scheme of a
+// configured URL; package blobtest is the suite every backend passes.
+package blob
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"path/filepath"
+
+	"github.com/go-glance/glance/internal/registry"
+)
+
+// Errors callers tell apart with errors.Is.
+var (
+	ErrNotFound     = errors.New("blob not found")
+	ErrInvalidKey   = errors.New("invalid blob key")
+	ErrSizeMismatch = errors.New("blob size differs from the size announced")
+	ErrInvalidRange = errors.New("invalid blob range")
+)
+
+// Store keeps blobs by key.
+type Store interface {
+	// Put stores what r yields under key, replacing an existing blob. size
+	// is the length r will yield, or -1 if unknown; data of another length
+	// is an ErrSizeMismatch. When Put returns nil the blob is durable and
+	// visible as a whole; on any error (r failing, ctx ending, the size
+	// differing) nothing of it is visible and an older blob is untouched.
+	Put(ctx context.Context, key string, r io.Reader, size int64) (written int64, err error)
+	// Open reads n bytes from offset off (n < 0: to the end). A range
+	// reaching past the end is cut at the end; off at or past the end gives
+	// an empty stream. A missing key is ErrNotFound.
+	Open(ctx context.Context, key string, off, n int64) (io.ReadCloser, error)
+	// Size returns the length of the blob, or ErrNotFound.
+	Size(ctx context.Context, key string) (int64, error)
+	// Delete removes the blob. Deleting a missing key is not an error, so
+	// that a retried or repeated cleanup succeeds.
+	Delete(ctx context.Context, key string) error
+	// List returns every key, sorted (for orphan cleanup).
+	List(ctx context.Context) ([]string, error)
+}
+
+// maxKey bounds key length: a file name holds 255 bytes, and so do the
+// object names this is meant to map onto.
+const maxKey = 200
+
+// CheckKey is the key rule every backend applies: 1 to 200 letters, digits,
+// '-', '_' and '.', not starting with '.' (backends keep their own files
+// under such names). Image IDs are UUIDs, well inside it.
+func CheckKey(key string) error {
+	ok := key != "" && len(key) <= maxKey && key[0] != '.'
+	for i := 0; ok && i < len(key); i++ {
+		c := key[i]
+		ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.'
+	}
+	if !ok {
+		return fmt.Errorf("%w %q", ErrInvalidKey, key)
+	}
+	return nil
+}
+
+var backends = registry.New[Store]("store", "file")
+
+// Register makes a backend available under a URL scheme (case-insensitive).
+// It panics if the scheme is taken, as registering twice is a programming
+// error.
+func Register(scheme string, o func(ctx context.Context, u *url.URL) (Store, error)) {
+	backends.Register(scheme, o)
+}
+
+// Schemes lists the registered schemes, sorted.
+func Schemes() []string { return backends.Schemes() }
+
+// Open opens the store rawURL names: scheme:... picks the backend registered
+// for the scheme, and a bare path (no scheme) is a file store. The opener
+// may create what the store needs (a directory, a container).
+func Open(ctx context.Context, rawURL string) (Store, error) { return backends.Open(ctx, rawURL) }
+
+// Location returns where the store rawURL names keeps its data, in one
+// spelling (a file store's absolute directory; otherwise the URL without
+// credentials), so that configurations can refuse two stores in one place:
+// each would take the other's blobs for orphans.
+func Location(rawURL string) (string, error) {
+	u, err := backends.Parse(rawURL)
+	if err != nil {
+		return "", err
+	}
+	if u.Scheme != "file" {
+		u.User = nil
+		return u.String(), nil
+	}
+	p, err := registry.Path(u)
+	if err != nil {
+		return "", err
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	return "file://" + abs, nil
+}
