@@ -12,22 +12,35 @@ import (
 	"github.com/go-glance/glance/internal/digest"
 )
 
-// Size returns how many bytes r will yield when r is a regular file (from
-// its current offset), else -1.
+// Size returns how many bytes r will yield from where it stands: a regular
+// file's remaining length, an in-memory reader's Len, or what seeking to the
+// end finds; -1 when it cannot be known (a pipe).
 func Size(r io.Reader) int64 {
-	f, ok := r.(*os.File)
+	if f, ok := r.(*os.File); ok {
+		fi, err := f.Stat()
+		if err != nil || !fi.Mode().IsRegular() {
+			return -1
+		}
+	}
+	if l, ok := r.(interface{ Len() int }); ok {
+		return int64(l.Len())
+	}
+	s, ok := r.(io.Seeker)
 	if !ok {
 		return -1
 	}
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
-		return -1
-	}
-	off, err := f.Seek(0, io.SeekCurrent)
+	cur, err := s.Seek(0, io.SeekCurrent)
 	if err != nil {
 		return -1
 	}
-	return fi.Size() - off
+	end, err := s.Seek(0, io.SeekEnd)
+	if err != nil {
+		return -1
+	}
+	if _, err := s.Seek(cur, io.SeekStart); err != nil {
+		return -1
+	}
+	return end - cur
 }
 
 // Body is an upload's request body. It hashes what it sends (MD5 and
