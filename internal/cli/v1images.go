@@ -290,7 +290,9 @@ func (a *app) cmdV1ImageDelete() *cobra.Command {
 							return ctx.Err()
 						}
 						failures++
-						if nf := (*notFoundError)(nil); errors.As(err, &nf) {
+						var nf *notFoundError
+						var amb *ambiguousError
+						if errors.As(err, &nf) || errors.As(err, &amb) {
 							fmt.Fprintln(a.io.Err, err)
 						} else {
 							fmt.Fprintf(a.io.Err, "%s: Unable to delete image %s\n", describe(err), ref)
