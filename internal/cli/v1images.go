@@ -31,7 +31,10 @@ const (
 	v1ContainerFormats = "Valid values: ami, ari, aki, bare, ovf, ova, docker."
 )
 
-func addV1FieldFlags(f *pflag.FlagSet, o *v1Fields, create bool) {
+// addV1FieldFlags adds the options of image-create (create) or
+// image-update, in python-glanceclient's order, and the output options.
+func addV1FieldFlags(c *cobra.Command, o *v1Fields, p *printOptions, create bool) {
+	f := c.Flags()
 	f.SortFlags = false
 	if create {
 		f.StringVar(&o.id, "id", "", "ID (a UUID) to give the new image; the server picks one when it is not given.")
@@ -56,6 +59,9 @@ func addV1FieldFlags(f *pflag.FlagSet, o *v1Fields, create bool) {
 	if !create {
 		f.BoolVar(&o.purgeProps, "purge-props", false, "Remove the custom properties this update does not set; without it they are kept.")
 	}
+	f.BoolVar(&p.HumanReadable, "human-readable", false, "Print the size in units of 1024 (e.g. 1.5GB) instead of bytes.")
+	f.BoolVar(&o.progress, "progress", false, "Draw a progress bar on stderr, when that is a terminal, during the upload.")
+	addPrintFlags(c, p)
 }
 
 // meta turns the options given into the library's request.
@@ -228,11 +234,7 @@ func (a *app) cmdV1ImageCreate() *cobra.Command {
 			})
 		},
 	}
-	f := c.Flags()
-	addV1FieldFlags(f, &o, true)
-	f.BoolVar(&p.HumanReadable, "human-readable", false, "Print the size in units of 1024 (e.g. 1.5GB) instead of bytes.")
-	f.BoolVar(&o.progress, "progress", false, "Draw a progress bar on stderr, when that is a terminal, during the upload.")
-	addPrintFlags(c, &p)
+	addV1FieldFlags(c, &o, &p, true)
 	return c
 }
 
@@ -268,11 +270,7 @@ func (a *app) cmdV1ImageUpdate() *cobra.Command {
 		},
 	}
 	c.Annotations = map[string]string{"args": "  <IMAGE>               Image to change, by ID or name.\n"}
-	f := c.Flags()
-	addV1FieldFlags(f, &o, false)
-	f.BoolVar(&p.HumanReadable, "human-readable", false, "Print the size in units of 1024 (e.g. 1.5GB) instead of bytes.")
-	f.BoolVar(&o.progress, "progress", false, "Draw a progress bar on stderr, when that is a terminal, during the upload.")
-	addPrintFlags(c, &p)
+	addV1FieldFlags(c, &o, &p, false)
 	return c
 }
 
