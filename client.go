@@ -92,6 +92,8 @@ func New(endpoint string, opts *Options) (*Client, error) {
 	case "":
 	case "2":
 		c.base = c.root + "/v2"
+	case "1":
+		return nil, fmt.Errorf("glance: image API version 1 is spoken by package github.com/go-glance/glance/v1, not by this one")
 	default:
 		return nil, fmt.Errorf("glance: image API version %q is not supported by this client (want 2)", version)
 	}
@@ -178,6 +180,13 @@ func (c *Client) send(ctx context.Context, r *request, u string) (*http.Response
 			req.Body = http.NoBody
 		}
 	}
+	return c.roundTrip(req, r.ok)
+}
+
+// roundTrip sends req, repeating reads that may be retried, and turns a
+// status other than 2xx or one listed in ok into an *Error.
+func (c *Client) roundTrip(req *http.Request, ok []int) (*http.Response, error) {
+	ctx := req.Context()
 	resp, err := c.http.Do(req)
 	for attempt := 0; attempt < c.retries && retryable(req, resp, err); attempt++ {
 		wait := backoff(attempt, resp)
@@ -187,18 +196,18 @@ func (c *Client) send(ctx context.Context, r *request, u string) (*http.Response
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("glance: %s %s: %w", r.method, req.URL.Redacted(), ctx.Err())
+			return nil, fmt.Errorf("glance: %s %s: %w", req.Method, req.URL.Redacted(), ctx.Err())
 		case <-time.After(wait):
 		}
 		resp, err = c.http.Do(req)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("glance: %s %s: %w", r.method, req.URL.Redacted(), err)
+		return nil, fmt.Errorf("glance: %s %s: %w", req.Method, req.URL.Redacted(), err)
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return resp, nil
 	}
-	for _, code := range r.ok {
+	for _, code := range ok {
 		if resp.StatusCode == code {
 			return resp, nil
 		}

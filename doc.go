@@ -14,4 +14,6 @@
 //
 // Errors returned for HTTP failures are *Error values; errors.Is reports whether
 // one is ErrNotFound, ErrConflict, ErrForbidden or ErrUnauthorized.
+//
+// The legacy Image API v1 is package github.com/go-glance/glance/v1.
 package glance

@@ -63,6 +63,9 @@ type app struct {
 	io     *IOStreams
 	getenv func(string) string
 	g      globalOptions
+	// version is the image API major version the commands are for: "1",
+	// or "2" (also when empty).
+	version string
 
 	client  *glance.Client
 	session *auth.Session
@@ -75,8 +78,13 @@ func Main(ctx context.Context, args []string, streams *IOStreams, getenv func(st
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	a := &app{io: streams, getenv: getenv}
-	root := a.newRoot()
+	version, err := apiVersion(args, getenv)
+	if err != nil {
+		fmt.Fprintln(streams.Err, err)
+		return exitError
+	}
+	a := &app{io: streams, getenv: getenv, version: version}
+	root := a.newRootFor(version)
 	args = a.rewriteArgs(root, args)
 	root.SetArgs(args)
 	root.SetIn(streams.In)

@@ -103,7 +103,10 @@ func TestExitCodesWithoutNetwork(t *testing.T) {
 		{[]string{"help", "nosuch"}, 1, "'nosuch' is not a valid subcommand"},
 		// Nothing to authenticate with: a clear error, exit 1.
 		{[]string{"image-list"}, 1, "auth URL"},
-		{[]string{"--os-image-api-version", "1", "image-list"}, 1, "Invalid API version"},
+		{[]string{"--os-image-api-version", "3", "image-list"}, 1, "Invalid API version"},
+		{[]string{"--os-image-api-version", "1", "image-list", "--is-public", "maybe"}, 2, "not a boolean"},
+		{[]string{"--os-image-api-version", "1", "member-list"}, 1, "Specify --image-id or --tenant-id"},
+		{[]string{"--os-image-api-version", "1", "image-upload"}, 2, "invalid choice: 'image-upload'"},
 	} {
 		code, _, stderr := run(t, nil, tc.args...)
 		if code != tc.code || !strings.Contains(stderr, tc.err) {

@@ -19,18 +19,40 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// The command and option names of python-glanceclient 4.1 (image API v2) are
-// kept in namesFixture, one line per command: "NAME: OPTION OPTION ...", with
-// the global options under globalKey. The tests below compare them with ours;
-// TestPythonGlanceclientNamesDrift checks the fixture against /usr/bin/glance.
+// The command and option names of python-glanceclient 4.1 are kept in a
+// fixture per image API version, one line per command: "NAME: OPTION OPTION
+// ...", with the global options under globalKey. The tests below compare them
+// with ours; TestPythonGlanceclientNamesDrift checks the fixtures against
+// /usr/bin/glance.
 
 const (
-	namesFixture = "testdata/glanceclient-4.1.names"
-	globalKey    = "(global)"
-	pyGlance     = "/usr/bin/glance"
+	namesFixture   = "testdata/glanceclient-4.1.names"
+	namesFixtureV1 = "testdata/glanceclient-4.1-v1.names"
+	globalKey      = "(global)"
+	pyGlance       = "/usr/bin/glance"
 )
 
-var updateNames = flag.Bool("update", false, "rewrite "+namesFixture+" from "+pyGlance)
+var updateNames = flag.Bool("update", false, "rewrite "+namesFixture+" and "+namesFixtureV1+" from "+pyGlance)
+
+// namesSpec is what the name tests need to know about one API version.
+type namesSpec struct {
+	version     string // "1" or "2"
+	fixture     string
+	minCommands int // fewer parsed means the help layout changed
+	ourCommands map[string]bool
+	ourOptions  map[string][]string
+}
+
+var (
+	namesV2 = namesSpec{"2", namesFixture, 60, ourCommands, ourOptions}
+	namesV1 = namesSpec{"1", namesFixtureV1, 11, map[string]bool{"completion": true, "token-cache-clear": true}, map[string][]string{
+		"":           ourOptions[""],
+		"image-list": {"-f", "--format", "-c", "--column"}, "image-show": {"-f", "--format", "-c", "--column"},
+		"image-create": {"-f", "--format", "-c", "--column"}, "image-update": {"-f", "--format", "-c", "--column"},
+		"member-list": {"-f", "--format", "-c", "--column"},
+	}}
+	namesSpecs = []namesSpec{namesV2, namesV1}
+)
 
 // notImplemented are python-glanceclient commands this client does not
 // have yet (the library has no API for them).
@@ -88,7 +110,7 @@ func helpOptions(help string) []string {
 }
 
 // helpCommands extracts the subcommand names listed by `glance help`.
-func helpCommands(help string) ([]string, error) {
+func helpCommands(help string, atLeast int) ([]string, error) {
 	_, rest, _ := strings.Cut(help, "<subcommand>\n")
 	section, _, _ := strings.Cut(rest, "\nOptions:")
 	var cmds []string
@@ -98,7 +120,7 @@ func helpCommands(help string) ([]string, error) {
 		}
 	}
 	// Fewer means the help layout changed and the parse is wrong.
-	if len(cmds) < 60 {
+	if len(cmds) < atLeast {
 		return nil, fmt.Errorf("parsed only %d commands from `glance help`", len(cmds))
 	}
 	return cmds, nil
@@ -112,8 +134,8 @@ type pyNames struct {
 
 // namesFromHelp builds pyNames from the top-level help and a source of
 // per-command help texts.
-func namesFromHelp(top string, cmdHelp func(cmd string) (string, error)) (*pyNames, error) {
-	cmds, err := helpCommands(top)
+func namesFromHelp(top string, atLeast int, cmdHelp func(cmd string) (string, error)) (*pyNames, error) {
+	cmds, err := helpCommands(top, atLeast)
 	if err != nil {
 		return nil, err
 	}
@@ -129,9 +151,9 @@ func namesFromHelp(top string, cmdHelp func(cmd string) (string, error)) (*pyNam
 }
 
 // format renders n in the fixture's format.
-func (n *pyNames) format() []byte {
+func (n *pyNames) format(version string) []byte {
 	var b bytes.Buffer
-	b.WriteString("# Command and option names of python-glanceclient 4.1, image API v2.\n")
+	b.WriteString("# Command and option names of python-glanceclient 4.1, image API v" + version + ".\n")
 	b.WriteString("# Regenerate: go test -run NamesDrift -update ./internal/cli\n")
 	for _, c := range append([]string{globalKey}, n.commands...) {
 		b.WriteString(strings.TrimRight(c+": "+strings.Join(n.options[c], " "), " ") + "\n")
@@ -140,7 +162,7 @@ func (n *pyNames) format() []byte {
 }
 
 // parseNames reads the fixture's format.
-func parseNames(data []byte) (*pyNames, error) {
+func parseNames(data []byte, atLeast int) (*pyNames, error) {
 	n := &pyNames{options: map[string][]string{}}
 	for i, line := range strings.Split(string(data), "\n") {
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -161,21 +183,21 @@ func parseNames(data []byte) (*pyNames, error) {
 	if _, ok := n.options[globalKey]; !ok {
 		return nil, fmt.Errorf("no %s line", globalKey)
 	}
-	if len(n.commands) < 60 {
+	if len(n.commands) < atLeast {
 		return nil, fmt.Errorf("only %d commands", len(n.commands))
 	}
 	return n, nil
 }
 
-func loadNames(t *testing.T) *pyNames {
+func loadNames(t *testing.T, spec namesSpec) *pyNames {
 	t.Helper()
-	data, err := os.ReadFile(namesFixture)
+	data, err := os.ReadFile(spec.fixture)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := parseNames(data)
+	n, err := parseNames(data, spec.minCommands)
 	if err != nil {
-		t.Fatalf("%s: %v", namesFixture, err)
+		t.Fatalf("%s: %v", spec.fixture, err)
 	}
 	return n
 }
@@ -183,13 +205,13 @@ func loadNames(t *testing.T) *pyNames {
 // livePyNames runs python-glanceclient's `glance help` and `glance help CMD`
 // for every command, with a fresh HOME (so no cached ~/.glanceclient schemas)
 // and no OS_AUTH_URL, so that it uses its bundled image API v2 schemas.
-func livePyNames(ctx context.Context, t *testing.T) (*pyNames, error) {
+func livePyNames(ctx context.Context, t *testing.T, spec namesSpec) (*pyNames, error) {
 	env := []string{
 		"HOME=" + t.TempDir(),
 		"PATH=" + os.Getenv("PATH"),
 		"LANG=C.UTF-8",
 		"COLUMNS=80",
-		"OS_IMAGE_API_VERSION=2",
+		"OS_IMAGE_API_VERSION=" + spec.version,
 	}
 	help := func(args ...string) (string, error) {
 		cmd := exec.CommandContext(ctx, pyGlance, append([]string{"help"}, args...)...)
@@ -206,7 +228,7 @@ func livePyNames(ctx context.Context, t *testing.T) (*pyNames, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmds, err := helpCommands(top)
+	cmds, err := helpCommands(top, spec.minCommands)
 	if err != nil {
 		return nil, err
 	}
@@ -235,35 +257,44 @@ func livePyNames(ctx context.Context, t *testing.T) (*pyNames, error) {
 	if firstErr != nil {
 		return nil, firstErr
 	}
-	return namesFromHelp(top, func(c string) (string, error) { return texts[c], nil })
+	return namesFromHelp(top, spec.minCommands, func(c string) (string, error) { return texts[c], nil })
 }
 
 func TestPythonGlanceclientNamesDrift(t *testing.T) {
 	t.Parallel() // tens of seconds of Python start-ups
 	if _, err := os.Stat(pyGlance); err != nil {
-		t.Skipf("python-glanceclient (%s) is NOT installed: %s is not checked against it, the compatibility tests rely on it as is", pyGlance, namesFixture)
+		t.Skipf("python-glanceclient (%s) is NOT installed: the names fixtures are not checked against it, the compatibility tests rely on them as they are", pyGlance)
 	}
+	for _, spec := range namesSpecs {
+		t.Run("v"+spec.version, func(t *testing.T) {
+			t.Parallel()
+			checkNamesDrift(t, spec)
+		})
+	}
+}
+
+func checkNamesDrift(t *testing.T, spec namesSpec) {
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
-	live, err := livePyNames(ctx, t)
+	live, err := livePyNames(ctx, t, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := live.format()
+	got := live.format(spec.version)
 	if *updateNames {
-		if err := os.WriteFile(namesFixture, got, 0o644); err != nil {
+		if err := os.WriteFile(spec.fixture, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("wrote %s", namesFixture)
+		t.Logf("wrote %s", spec.fixture)
 		return
 	}
-	want, err := os.ReadFile(namesFixture)
+	want, err := os.ReadFile(spec.fixture)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s (another python-glanceclient version?) differs from %s; review, then regenerate with -update:\n%s",
-			pyGlance, namesFixture, lineDiff(string(want), string(got)))
+			pyGlance, spec.fixture, lineDiff(string(want), string(got)))
 	}
 }
 
@@ -284,9 +315,9 @@ func lineDiff(want, got string) string {
 	return b.String()
 }
 
-func testRoot() *cobra.Command {
-	a := &app{io: &IOStreams{}, getenv: func(string) string { return "" }}
-	return a.newRoot()
+func testRoot(version string) *cobra.Command {
+	a := &app{io: &IOStreams{}, getenv: func(string) string { return "" }, version: version}
+	return a.newRootFor(version)
 }
 
 // flagNames lists --name and -x of a flag set.
@@ -304,7 +335,13 @@ func flagNames(fs ...*pflag.FlagSet) []string {
 }
 
 func TestCommandNamesMatchPythonGlanceclient(t *testing.T) {
-	root := testRoot()
+	for _, spec := range namesSpecs {
+		t.Run("v"+spec.version, func(t *testing.T) { checkCommandNames(t, spec) })
+	}
+}
+
+func checkCommandNames(t *testing.T, spec namesSpec) {
+	root := testRoot(spec.version)
 	ours := map[string]*cobra.Command{}
 	for _, c := range root.Commands() {
 		ours[c.Name()] = c
@@ -312,7 +349,7 @@ func TestCommandNamesMatchPythonGlanceclient(t *testing.T) {
 			ours[al] = c
 		}
 	}
-	py := loadNames(t).commands
+	py := loadNames(t, spec).commands
 	for _, name := range py {
 		if _, ok := ours[name]; !ok && !notImplemented[name] {
 			t.Errorf("python-glanceclient command %s is missing", name)
@@ -325,15 +362,21 @@ func TestCommandNamesMatchPythonGlanceclient(t *testing.T) {
 		if name != c.Name() {
 			continue
 		}
-		if !slices.Contains(py, name) && !ourCommands[name] {
+		if !slices.Contains(py, name) && !spec.ourCommands[name] {
 			t.Errorf("command %s is not in python-glanceclient and not listed as an addition", name)
 		}
 	}
 }
 
 func TestOptionNamesMatchPythonGlanceclient(t *testing.T) {
-	root := testRoot()
-	names := loadNames(t)
+	for _, spec := range namesSpecs {
+		t.Run("v"+spec.version, func(t *testing.T) { checkOptionNames(t, spec) })
+	}
+}
+
+func checkOptionNames(t *testing.T, spec namesSpec) {
+	root := testRoot(spec.version)
+	names := loadNames(t, spec)
 	global := flagNames(root.PersistentFlags())
 	global = append(global, "--help", "-h", "--version")
 	// Global options.
@@ -348,7 +391,7 @@ func TestOptionNamesMatchPythonGlanceclient(t *testing.T) {
 		}
 	}
 	for _, opt := range flagNames(root.PersistentFlags()) {
-		if !slices.Contains(pyGlobal, opt) && !slices.Contains(ourOptions[""], opt) && !isHiddenAlias(root.PersistentFlags(), opt) {
+		if !slices.Contains(pyGlobal, opt) && !slices.Contains(spec.ourOptions[""], opt) && !isHiddenAlias(root.PersistentFlags(), opt) {
 			t.Errorf("global option %s is not python-glanceclient's and not listed as an addition", opt)
 		}
 	}
@@ -370,7 +413,7 @@ func TestOptionNamesMatchPythonGlanceclient(t *testing.T) {
 			}
 		}
 		for _, opt := range have {
-			if !slices.Contains(py, opt) && !slices.Contains(ourOptions[name], opt) && opt != "--help" && opt != "-h" {
+			if !slices.Contains(py, opt) && !slices.Contains(spec.ourOptions[name], opt) && opt != "--help" && opt != "-h" {
 				t.Errorf("%s: option %s is not python-glanceclient's and not listed as an addition", name, opt)
 			}
 		}

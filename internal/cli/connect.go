@@ -58,19 +58,40 @@ func (a *app) imageClient(ctx context.Context) (*glance.Client, error) {
 	if a.client != nil {
 		return a.client, nil
 	}
+	s, err := a.openSession(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// The version is given rather than discovered: asking the endpoint for
+	// its versions (as python-glanceclient does to pick v1 or v2) would only
+	// cost a round trip, the commands being chosen already. An endpoint
+	// without v2 answers the first request with 300 and its versions, which
+	// the library reports.
+	c, err := glance.New(s.Endpoint(), &glance.Options{
+		HTTPClient: s.Client(),
+		APIVersion: "2",
+		UserAgent:  "go-glance-cli/" + glance.Version,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.client = c
+	return c, nil
+}
+
+// openSession logs in (or takes the token, or none) on first use and finds
+// the image endpoint.
+func (a *app) openSession(ctx context.Context) (*auth.Session, error) {
+	if a.session != nil {
+		return a.session, nil
+	}
 	o, err := auth.Resolve(a.authOptions(), a.getenv)
 	if err != nil {
 		return nil, err
 	}
-	version := strings.TrimPrefix(strings.ToLower(o.ImageAPIVersion), "v")
-	if major, _, _ := strings.Cut(version, "."); major != "" && major != "2" {
-		return nil, fmt.Errorf("Invalid API version parameter %q: this client supports the Image API v2 only", o.ImageAPIVersion)
+	if err := a.checkVersion(o.ImageAPIVersion); err != nil {
+		return nil, err
 	}
-	// This client speaks v2 only, so there is nothing to choose: asking the
-	// endpoint for its versions (as python-glanceclient does to pick v1 or
-	// v2) would only cost a round trip. An endpoint without v2 answers the
-	// first request with 300 and its versions, which the library reports.
-	version = "2"
 	if a.g.timeout > 0 {
 		o.Timeout = time.Duration(a.g.timeout * float64(time.Second))
 	}
@@ -90,16 +111,8 @@ func (a *app) imageClient(ctx context.Context) (*glance.Client, error) {
 		fmt.Fprintf(a.io.Err, "Using a cached token (user %s, project %s, expires %s); --no-token-cache logs in afresh\n",
 			s.UserID(), s.ProjectID(), s.ExpiresAt().UTC().Format(time.RFC3339))
 	}
-	c, err := glance.New(s.Endpoint(), &glance.Options{
-		HTTPClient: s.Client(),
-		APIVersion: version,
-		UserAgent:  "go-glance-cli/" + glance.Version,
-	})
-	if err != nil {
-		return nil, err
-	}
-	a.session, a.client = s, c
-	return c, nil
+	a.session = s
+	return s, nil
 }
 
 // run is how a command reaches the server: it builds the client, once the

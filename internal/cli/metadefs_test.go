@@ -10,7 +10,7 @@ import (
 // The md-* commands that print take -f and -c, like the other printing
 // commands; python-glanceclient's do not.
 func init() {
-	for _, c := range testRoot().Commands() {
+	for _, c := range testRoot("2").Commands() {
 		if strings.HasPrefix(c.Name(), "md-") && c.Flags().Lookup("format") != nil {
 			ourOptions[c.Name()] = []string{"-f", "--format", "-c", "--column"}
 		}

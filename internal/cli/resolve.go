@@ -83,20 +83,28 @@ func findImage(ctx context.Context, c *glance.Client, ref string) (*glance.Image
 	if err != nil {
 		return nil, err
 	}
-	switch len(imgs) {
+	return pickImage(ref, imgs, func(img *glance.Image) string { return img.ID }, idErr)
+}
+
+// pickImage returns the one image a name matched. None is idErr (the
+// answer to ref as an ID) or else a *notFoundError; several an
+// *ambiguousError.
+func pickImage[T any](ref string, matches []T, id func(T) string, idErr error) (T, error) {
+	var zero T
+	switch len(matches) {
 	case 0:
 		if idErr != nil {
-			return nil, idErr
+			return zero, idErr
 		}
-		return nil, &notFoundError{ref}
+		return zero, &notFoundError{ref}
 	case 1:
-		return imgs[0], nil
+		return matches[0], nil
 	}
-	ids := make([]string, len(imgs))
-	for i, img := range imgs {
-		ids[i] = img.ID
+	ids := make([]string, len(matches))
+	for i, m := range matches {
+		ids[i] = id(m)
 	}
-	return nil, &ambiguousError{ref, ids}
+	return zero, &ambiguousError{ref, ids}
 }
 
 // resolveID turns ref into an image ID. A UUID-looking ref is used as is

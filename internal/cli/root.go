@@ -41,9 +41,31 @@ type globalOptions struct {
 const rootHelpFooter = `See "glance help COMMAND" for help on a specific command.`
 
 func (a *app) newRoot() *cobra.Command {
+	root := a.rootCommand("Manage images in an OpenStack Image service (Glance API v2).")
+	add := func(group string, cmds ...*cobra.Command) { addCommands(root, group, cmds...) }
+	add("image",
+		a.cmdImageList(), a.cmdImageShow(), a.cmdImageCreate(), a.cmdImageUpdate(),
+		a.cmdImageUpload(), a.cmdImageDownload(), a.cmdImageDelete(),
+		a.cmdImageDeactivate(), a.cmdImageReactivate(),
+		a.cmdImageTagUpdate(), a.cmdImageTagDelete(), a.cmdImageTasks(),
+		a.cmdImageCreateViaImport(), a.cmdImageStage(), a.cmdImageImport(),
+	)
+	add("member", a.cmdMemberCreate(), a.cmdMemberDelete(), a.cmdMemberGet(), a.cmdMemberList(), a.cmdMemberUpdate())
+	add("info", a.cmdImportInfo(), a.cmdStoresInfo(), a.cmdStoresDelete(), a.cmdExplain(), a.cmdUsage())
+	add("task", a.cmdTaskShow(), a.cmdTaskList(), a.cmdTaskCreate())
+	add("cache", a.cmdCacheList(), a.cmdCacheQueue(), a.cmdCacheDelete(), a.cmdCacheClear())
+	add("location", a.cmdLocationAdd(), a.cmdLocationDelete(), a.cmdLocationUpdate(), a.cmdAddLocation())
+	add("metadefs", a.mdCommands()...)
+	add("shell", a.cmdBashCompletion(), a.cmdHelp(root), a.cmdTokenCacheClear())
+	return root
+}
+
+// rootCommand is the top command, with the global options and the help
+// layout, but no subcommands yet.
+func (a *app) rootCommand(short string) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "glance",
-		Short:         "Manage images in an OpenStack Image service (Glance API v2).",
+		Short:         short,
 		Version:       glance.Version,
 		SilenceErrors: true,
 		SilenceUsage:  true,
@@ -70,34 +92,21 @@ func (a *app) newRoot() *cobra.Command {
 		a.help(cmd, nil)
 		return nil
 	})
-
-	add := func(group string, cmds ...*cobra.Command) {
-		for _, c := range cmds {
-			if c.Annotations == nil {
-				c.Annotations = map[string]string{}
-			}
-			c.Annotations["group"] = group
-			if c.Args == nil {
-				c.Args = noArgs
-			}
-			root.AddCommand(c)
-		}
-	}
-	add("image",
-		a.cmdImageList(), a.cmdImageShow(), a.cmdImageCreate(), a.cmdImageUpdate(),
-		a.cmdImageUpload(), a.cmdImageDownload(), a.cmdImageDelete(),
-		a.cmdImageDeactivate(), a.cmdImageReactivate(),
-		a.cmdImageTagUpdate(), a.cmdImageTagDelete(), a.cmdImageTasks(),
-		a.cmdImageCreateViaImport(), a.cmdImageStage(), a.cmdImageImport(),
-	)
-	add("member", a.cmdMemberCreate(), a.cmdMemberDelete(), a.cmdMemberGet(), a.cmdMemberList(), a.cmdMemberUpdate())
-	add("info", a.cmdImportInfo(), a.cmdStoresInfo(), a.cmdStoresDelete(), a.cmdExplain(), a.cmdUsage())
-	add("task", a.cmdTaskShow(), a.cmdTaskList(), a.cmdTaskCreate())
-	add("cache", a.cmdCacheList(), a.cmdCacheQueue(), a.cmdCacheDelete(), a.cmdCacheClear())
-	add("location", a.cmdLocationAdd(), a.cmdLocationDelete(), a.cmdLocationUpdate(), a.cmdAddLocation())
-	add("metadefs", a.mdCommands()...)
-	add("shell", a.cmdBashCompletion(), a.cmdHelp(root), a.cmdTokenCacheClear())
 	return root
+}
+
+// addCommands adds commands of a help group to root.
+func addCommands(root *cobra.Command, group string, cmds ...*cobra.Command) {
+	for _, c := range cmds {
+		if c.Annotations == nil {
+			c.Annotations = map[string]string{}
+		}
+		c.Annotations["group"] = group
+		if c.Args == nil {
+			c.Args = noArgs
+		}
+		root.AddCommand(c)
+	}
 }
 
 func (a *app) globalFlags(f *pflag.FlagSet) {
@@ -108,7 +117,7 @@ func (a *app) globalFlags(f *pflag.FlagSet) {
 	f.BoolVar(&a.g.getSchema, "get-schema", false, "Accepted for compatibility; schemas are not cached.")
 	f.BoolVar(&a.g.force, "force", false, "Accepted for compatibility: no command asks for confirmation. Before the command, -f means --force.")
 	f.StringVar(&a.g.imageURL, "os-image-url", "", "Image endpoint to use instead of the catalog's. Defaults to env[OS_IMAGE_URL]. A version at its end (/v2) sets the API version.")
-	f.StringVar(&a.g.imageAPIVersion, "os-image-api-version", "", "Image API major version; only 2 is spoken. Defaults to env[OS_IMAGE_API_VERSION] or 2.")
+	f.StringVar(&a.g.imageAPIVersion, "os-image-api-version", "", "Image API major version, 1 or 2; it decides which commands there are. Defaults to env[OS_IMAGE_API_VERSION], else the version at the end of --os-image-url, else 2.")
 	f.StringVar(&a.g.profile, "profile", "", "Accepted for compatibility; profiling is not supported. Defaults to env[OS_PROFILE].")
 	f.StringVar(&a.g.region, "os-region-name", "", "Region whose image endpoint is taken from the catalog. Defaults to env[OS_REGION_NAME].")
 	f.StringVar(&a.g.token, "os-auth-token", "", "Keystone token to use instead of logging in. Defaults to env[OS_AUTH_TOKEN] or env[OS_TOKEN].")
@@ -226,7 +235,7 @@ func (a *app) rootHelp(w io.Writer, root *cobra.Command) {
 			fmt.Fprintf(w, "    %-20s%s\n", name, c.Short)
 		}
 	}
-	fmt.Fprintf(w, "\nOptions:\n%s\n%s\n", flagUsages(root.PersistentFlags()), rootHelpFooter)
+	fmt.Fprintf(w, "\nOptions:\n  %-22s%s\n%s\n%s\n", "--version", "Print the version of glance and exit.", flagUsages(root.PersistentFlags()), rootHelpFooter)
 }
 
 func (a *app) cmdHelp(root *cobra.Command) *cobra.Command {
@@ -237,6 +246,7 @@ func (a *app) cmdHelp(root *cobra.Command) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				a.rootHelp(cmd.OutOrStdout(), root)
+				a.v1HelpPointer(cmd.OutOrStdout(), "")
 				return nil
 			}
 			target, rest, err := root.Find(args)
@@ -244,6 +254,7 @@ func (a *app) cmdHelp(root *cobra.Command) *cobra.Command {
 				return fmt.Errorf("'%s' is not a valid subcommand", strings.Join(args, " "))
 			}
 			a.help(target, nil)
+			a.v1HelpPointer(cmd.OutOrStdout(), target.Name())
 			return nil
 		},
 	}

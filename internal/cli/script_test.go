@@ -52,26 +52,7 @@ func TestScripts(t *testing.T) {
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			// exits N cmd args...: run cmd and require exit status N.
-			"exits": func(ts *testscript.TestScript, neg bool, args []string) {
-				if len(args) < 2 {
-					ts.Fatalf("usage: exits N command [args...]")
-				}
-				want, err := strconv.Atoi(args[0])
-				if err != nil {
-					ts.Fatalf("exits: bad status %q", args[0])
-				}
-				got := 0
-				if err := ts.Exec(args[1], args[2:]...); err != nil {
-					var ee *exec.ExitError
-					if !errors.As(err, &ee) {
-						ts.Fatalf("exits: %v", err)
-					}
-					got = ee.ExitCode()
-				}
-				if got != want {
-					ts.Fatalf("%s exited with %d, want %d", args[1], got, want)
-				}
-			},
+			"exits": exitsCmd,
 			// as USER: run the next commands as one of the peer's users.
 			"as": func(ts *testscript.TestScript, neg bool, args []string) {
 				u, ok := users[args[0]]
@@ -84,19 +65,7 @@ func TestScripts(t *testing.T) {
 			},
 			// capture VAR FIELD: set VAR to the Value of FIELD in the last
 			// Property/Value table on stdout.
-			"capture": func(ts *testscript.TestScript, neg bool, args []string) {
-				if len(args) != 2 {
-					ts.Fatalf("usage: capture VAR FIELD")
-				}
-				for _, line := range strings.Split(ts.ReadFile("stdout"), "\n") {
-					cells := strings.Split(line, "|")
-					if len(cells) >= 3 && strings.TrimSpace(cells[1]) == args[1] {
-						ts.Setenv(args[0], strings.TrimSpace(cells[2]))
-						return
-					}
-				}
-				ts.Fatalf("capture: no %q row in stdout", args[1])
-			},
+			"capture": captureCmd,
 		},
 	})
 }
@@ -106,4 +75,42 @@ func runID() string {
 	b := make([]byte, 4)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// exitsCmd is "exits N cmd args...": run cmd and require exit status N.
+func exitsCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: exits N command [args...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exits: bad status %q", args[0])
+	}
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("exits: %v", err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited with %d, want %d", args[1], got, want)
+	}
+}
+
+// captureCmd is "capture VAR FIELD": set VAR to the Value of FIELD in the
+// last Property/Value table on stdout.
+func captureCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: capture VAR FIELD")
+	}
+	for _, line := range strings.Split(ts.ReadFile("stdout"), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) >= 3 && strings.TrimSpace(cells[1]) == args[1] {
+			ts.Setenv(args[0], strings.TrimSpace(cells[2]))
+			return
+		}
+	}
+	ts.Fatalf("capture: no %q row in stdout", args[1])
 }
