@@ -34,6 +34,7 @@ type fileConfig struct {
 		CacheTTL          string `yaml:"cache-ttl"`
 	} `yaml:"keystone"`
 	limitsFile `yaml:",inline"`
+	policyFile `yaml:",inline"`
 
 	Database string `yaml:"database"`
 	Staging  string `yaml:"staging"`
@@ -66,7 +67,7 @@ var settings = append([]struct{ name, env, help string }{
 	{"keystone-user-domain-name", "GLANCED_KEYSTONE_USER_DOMAIN_NAME", "service user domain (default Default)"},
 	{"keystone-project-domain-name", "GLANCED_KEYSTONE_PROJECT_DOMAIN_NAME", "service project domain (default Default)"},
 	{"keystone-cache-ttl", "GLANCED_KEYSTONE_CACHE_TTL", "how long a validated token is trusted (default 30s)"},
-}, limitSettings...)
+}, append(limitSettings, policySettings...)...)
 
 // LoadConfig builds a Config from args, the environment (getenv) and the
 // config file named by --config or GLANCED_CONFIG; flags win over the
@@ -127,6 +128,9 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		for name, v := range fc.limitsFile.values() {
 			file[name] = v
 		}
+		for name, v := range fc.policyFile.values() {
+			file[name] = v
+		}
 		for _, st := range fc.Stores {
 			fileStores = append(fileStores, StoreConfig(st))
 		}
@@ -162,6 +166,9 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		cfg.Keystone.CacheTTL = d
 	}
 	if err := loadLimits(get, &cfg); err != nil {
+		return Config{}, err
+	}
+	if err := loadPolicy(get, &cfg); err != nil {
 		return Config{}, err
 	}
 	stores, err := chooseStores(storeFlags, getenv("GLANCED_STORES"), fileStores, get("default-store"))
