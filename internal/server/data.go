@@ -58,7 +58,7 @@ func (c *capReader) Read(p []byte) (int, error) {
 // caller may do action to it, the body is octet-stream, and the image moves
 // from queued to status to if check (when given) passes. It returns the
 // image id; a write that then fails must revert the status.
-func (s *Server) startWrite(r *http.Request, action, to string, check func(*store.Image) error) (string, error) {
+func (s *Server) startWrite(r *http.Request, action string, ev store.Event, check func(*store.Image) error) (string, error) {
 	im, err := s.modifiableImage(r, action)
 	if err != nil {
 		return "", err
@@ -67,7 +67,8 @@ func (s *Server) startWrite(r *http.Request, action, to string, check func(*stor
 		return "", err
 	}
 	_, err = s.changeImage(r.Context(), im.ID, func(im *store.Image) error {
-		if im.Status != store.StatusQueued {
+		to, _ := store.Target(ev, store.StatusQueued)
+		if !store.CanMove(ev, im.Status, to) {
 			return errorf(http.StatusConflict, "Image status transition from %s to %s is not allowed", im.Status, to)
 		}
 		if check != nil {
@@ -83,7 +84,7 @@ func (s *Server) startWrite(r *http.Request, action, to string, check func(*stor
 
 func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	id, err := s.startWrite(r, "upload_image", store.StatusSaving, func(im *store.Image) error {
+	id, err := s.startWrite(r, "upload_image", store.EvUpload, func(im *store.Image) error {
 		if im.DiskFormat == nil || im.ContainerFormat == nil {
 			return errorf(http.StatusBadRequest, "Properties disk_format, container_format must be set prior to saving data.")
 		}
@@ -94,7 +95,7 @@ func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request) error {
 	}
 	info, err := s.putData(ctx, id, &capReader{r: r.Body, left: s.cfg.MaxImageSize})
 	if err != nil {
-		s.revert(id, store.StatusSaving, store.StatusQueued)
+		s.revert(id, store.EvUploadFail, store.StatusQueued)
 		if errors.Is(err, errTooLarge) {
 			return errorf(http.StatusRequestEntityTooLarge, "Image exceeds the storage quota: the image is larger than %d bytes.", s.cfg.MaxImageSize)
 		}
@@ -119,7 +120,7 @@ func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) activate(ctx context.Context, id, from string, info stored) error {
 	vsize := s.virtualSize(ctx, s.stores.byID[info.store], id, info.Size)
 	_, err := s.meta.UpdateImage(context.WithoutCancel(ctx), id, func(im *store.Image) error {
-		if im.Status != from {
+		if im.Status != from || !store.CanMove(store.EvActivate, from, store.StatusActive) {
 			return errorf(http.StatusConflict, "Image status transition from %s to active is not allowed", im.Status)
 		}
 		sha := "sha512"
@@ -170,10 +171,10 @@ func (s *Server) virtualSize(ctx context.Context, st blob.Store, id string, size
 
 // revert undoes a status move after a failed write; it runs even when the
 // request was cancelled.
-func (s *Server) revert(id, from, to string) {
+func (s *Server) revert(id string, ev store.Event, to string) {
 	_, err := s.meta.UpdateImage(context.Background(), id, func(im *store.Image) error {
-		if im.Status != from {
-			return nil
+		if !store.CanMove(ev, im.Status, to) {
+			return nil // the image moved on meanwhile (deleted, say)
 		}
 		im.Status, im.Size, im.VirtualSize = to, nil, nil
 		im.UpdatedAt = time.Now().UTC()

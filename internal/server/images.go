@@ -470,27 +470,27 @@ func (s *Server) deleteImage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deactivate(w http.ResponseWriter, r *http.Request) error {
-	return s.setActivation(w, r, "deactivate", store.StatusActive, store.StatusDeactivated)
+	return s.setActivation(w, r, "deactivate", store.EvDeactivate)
 }
 
 func (s *Server) reactivate(w http.ResponseWriter, r *http.Request) error {
-	return s.setActivation(w, r, "reactivate", store.StatusDeactivated, store.StatusActive)
+	return s.setActivation(w, r, "reactivate", store.EvReactivate)
 }
 
-func (s *Server) setActivation(w http.ResponseWriter, r *http.Request, action, from, to string) error {
+func (s *Server) setActivation(w http.ResponseWriter, r *http.Request, action string, ev store.Event) error {
 	im, err := s.modifiableImage(r, action)
 	if err != nil {
 		return err
 	}
 	_, err = s.changeImage(r.Context(), im.ID, func(im *store.Image) error {
-		switch im.Status {
-		case to:
-			return nil
-		case from:
-			im.Status, im.UpdatedAt = to, time.Now().UTC()
-			return nil
+		to, ok := store.Target(ev, im.Status)
+		if !ok {
+			return errorf(http.StatusForbidden, "Not allowed to %s image in status '%s'", action, im.Status)
 		}
-		return errorf(http.StatusForbidden, "Not allowed to %s image in status '%s'", action, im.Status)
+		if to != im.Status {
+			im.Status, im.UpdatedAt = to, time.Now().UTC()
+		}
+		return nil
 	})
 	if err != nil {
 		return err

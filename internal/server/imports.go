@@ -94,13 +94,13 @@ func (s *Server) cacheAPI(action string) func(http.ResponseWriter, *http.Request
 
 func (s *Server) stageImage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	id, err := s.startWrite(r, "modify_image", store.StatusUploading, nil)
+	id, err := s.startWrite(r, "modify_image", store.EvStage, nil)
 	if err != nil {
 		return err
 	}
 	size, err := s.staging.Put(ctx, id, &capReader{r: r.Body, left: s.cfg.MaxImageSize}, -1)
 	if err != nil {
-		s.revert(id, store.StatusUploading, store.StatusQueued)
+		s.revert(id, store.EvStageFail, store.StatusQueued)
 		if errors.Is(err, errTooLarge) {
 			return errorf(http.StatusRequestEntityTooLarge, "Image exceeds the storage quota.")
 		}
@@ -243,7 +243,7 @@ func (s *Server) importImage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := s.meta.CreateTask(ctx, task); err != nil {
-		s.revert(im.ID, store.StatusImporting, store.StatusQueued)
+		s.revert(im.ID, store.EvImportFail, store.StatusQueued)
 		return err
 	}
 	if err := s.background(func(ctx context.Context) { s.runImport(ctx, task, method, src) }); err != nil {
@@ -276,7 +276,7 @@ func (s *Server) runImport(ctx context.Context, t *store.Task, method string, sr
 			}
 		}
 		s.meta.UpdateImage(done, t.ImageID, func(im *store.Image) error {
-			if im.Status == store.StatusImporting {
+			if store.CanMove(store.EvImportFail, im.Status, back) {
 				im.Status = back
 				if back == store.StatusQueued {
 					im.Size = nil

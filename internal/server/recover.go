@@ -62,7 +62,9 @@ func (s *Server) recoverWrites(ctx context.Context, now time.Time) error {
 				}
 			}
 			s.log.Warn("recovery: interrupted write", "image", im.ID, "from", im.Status, "to", to)
-			im.Status = to
+			if err := store.Move(im, store.EvInterrupted, to); err != nil {
+				return err
+			}
 			im.Size, im.VirtualSize = nil, nil
 			delete(im.Properties, "os_glance_import_task")
 			im.UpdatedAt = now
@@ -119,7 +121,10 @@ func (s *Server) recoverData(ctx context.Context, im *store.Image, keep map[stri
 		im.Stores = good
 		if len(good) == 0 {
 			s.log.Error("recovery: no data left, marking killed", "image", im.ID)
-			im.Status, im.UpdatedAt = store.StatusKilled, now
+			if err := store.Move(im, store.EvKill, store.StatusKilled); err != nil {
+				return err
+			}
+			im.UpdatedAt = now
 		}
 		return nil
 	})
@@ -143,8 +148,8 @@ func (s *Server) recoverStaging(ctx context.Context, now time.Time) error {
 	for _, im := range staged {
 		if _, err := s.staging.Size(ctx, im.ID); errors.Is(err, blob.ErrNotFound) {
 			if _, err := s.meta.UpdateImage(ctx, im.ID, func(im *store.Image) error {
-				im.Status, im.UpdatedAt = store.StatusQueued, now
-				return nil
+				im.UpdatedAt = now
+				return store.Move(im, store.EvRestage, store.StatusQueued)
 			}); err != nil {
 				return err
 			}
