@@ -304,20 +304,16 @@ func scanAll[T any](rows *sql.Rows, scan func(scanner) (*T, error)) ([]*T, error
 	return out, nil
 }
 
-// columns that lists may filter and sort on, with the value used for NULL
-// when ordering (NULL sorts lowest, as in SQLite); "" for NOT NULL columns,
-// which are sorted bare so that an index can serve the order.
-var listColumns = map[string]string{
-	"id": "", "name": "''", "status": "", "visibility": "", "checksum": "''", "os_hash_algo": "''",
-	"os_hash_value": "''", "owner": "''", "container_format": "''", "disk_format": "''",
-	"size": "-1", "virtual_size": "-1", "min_ram": "", "min_disk": "", "protected": "", "os_hidden": "",
-	"created_at": "", "updated_at": "",
-}
-
-// IsListColumn reports whether key names an image column usable in Filter and SortKey.
-func IsListColumn(key string) bool {
-	_, ok := listColumns[key]
-	return ok
+// listColumn returns the column of an attribute lists may filter and sort
+// on, and the value NULL counts as when ordering (NULL sorts lowest, as in
+// SQLite); "" for NOT NULL columns, which are sorted bare so that an index
+// can serve the order. The attribute table says which they are.
+func listColumn(key string) (column, nullSort string, ok bool) {
+	a, known := LookupAttr(key)
+	if !known || a.Column == "" || a.Kind == KindTags {
+		return "", "", false
+	}
+	return a.Column, a.NullSort, true
 }
 
 var sqlOps = map[string]string{"eq": "=", "neq": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
@@ -366,10 +362,11 @@ func (s *SQLite) listQuery(ctx context.Context, q ListQuery) (string, []any, err
 			col = "(SELECT value FROM json_each(i.properties) WHERE key = ?)"
 			args = append(args, f.Field)
 		} else {
-			if _, ok := listColumns[f.Field]; !ok {
+			c, _, ok := listColumn(f.Field)
+			if !ok {
 				return "", nil, fmt.Errorf("unknown filter field %q", f.Field)
 			}
-			col = "i." + f.Field
+			col = "i." + c
 		}
 		switch f.Op {
 		case "in":
@@ -441,13 +438,13 @@ func (s *SQLite) listQuery(ctx context.Context, q ListQuery) (string, []any, err
 	var order []string
 	exprs := make([]string, len(sortKeys))
 	for i, sk := range sortKeys {
-		null, ok := listColumns[sk.Key]
+		col, null, ok := listColumn(sk.Key)
 		if !ok {
 			return "", nil, fmt.Errorf("unknown sort key %q", sk.Key)
 		}
-		exprs[i] = "i." + sk.Key
+		exprs[i] = "i." + col
 		if null != "" {
-			exprs[i] = "COALESCE(i." + sk.Key + ", " + null + ")"
+			exprs[i] = "COALESCE(i." + col + ", " + null + ")"
 		}
 		d := "ASC"
 		if sk.Desc {
