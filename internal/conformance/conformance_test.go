@@ -29,6 +29,9 @@ func peerTarget(t *testing.T, cloud *testenv.Cloud, imageURL string) Target {
 		// Run asks for every credential up front, on t's goroutine, so
 		// testenv may fail t directly.
 		Credential: func(_ context.Context, r Role) (Credential, error) {
+			if r == SystemAdmin {
+				return Credential{Token: cloud.SystemAuth(t, cloud.Admin).Token}, nil
+			}
 			u, ok := users[r]
 			if !ok {
 				return Credential{}, errors.New("no user for role " + string(r))
@@ -68,6 +71,16 @@ func TestRealGlance(t *testing.T) {
 // peer's Keystone. glanced has one store, "local", and no image cache.
 func TestGlanced(t *testing.T) {
 	cloud := testenv.Peer(t)
+	tg := peerTarget(t, cloud, startGlanced(t, cloud))
+	tg.Stores = []string{"local"}
+	Run(t, tg)
+}
+
+// startGlanced starts glanced in this process on a free port with a
+// fresh data directory, in keystone mode with the peer's glance service
+// user, stops it when t ends, and returns its URL.
+func startGlanced(t *testing.T, cloud *testenv.Cloud) string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := server.New(ctx, server.Config{
 		DataDir: t.TempDir(),
@@ -103,7 +116,5 @@ func TestGlanced(t *testing.T) {
 			t.Errorf("glanced close: %v", err)
 		}
 	})
-	tg := peerTarget(t, cloud, "http://"+ln.Addr().String())
-	tg.Stores = []string{"local"}
-	Run(t, tg)
+	return "http://" + ln.Addr().String()
 }
