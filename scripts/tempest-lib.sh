@@ -65,6 +65,10 @@ api_v2 = false
 image_caching_enabled = true
 region = $REGION
 endpoint_type = public
+# What web-download imports fetch: tempest's default is on the internet, which the
+# peer does not reach; Keystone's answer is at hand (the peer's Glance may fetch
+# from 127.0.0.1, see import_filtering_opts in openstack-up.sh).
+http_image = $PEER_KEYSTONE_URL
 [image-feature-enabled]
 import_image = true
 os_glance_reserved = true
