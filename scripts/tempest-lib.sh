@@ -38,7 +38,8 @@ tempest_setup() {
   rm -rf "$WS"
   mkdir -p "$WS"
   local out
-  out=$(tempest init --name "$NAME-$REGION" --workspace-path "$WS/.workspace.yaml" "$WS" 2>&1) ||
+  # From DIR, where tempest leaves its tempest.log.
+  out=$(cd "$DIR" && tempest init --name "$NAME-$REGION" --workspace-path "$WS/.workspace.yaml" "$WS" 2>&1) ||
     { echo "$out" >&2; die "tempest init $WS"; }
   say "tempest against $url ($REGION), Keystone $PEER_KEYSTONE_URL; workspace $WS"
 }
