@@ -70,6 +70,10 @@ endpoint_type = public
 # peer does not reach; Keystone's answer is at hand (the peer's Glance may fetch
 # from 127.0.0.1, see import_filtering_opts in openstack-up.sh).
 http_image = $PEER_KEYSTONE_URL
+# How long to wait for an image to become active: imports here take seconds, and a
+# test that waits in vain (Glance lists an image's stores in another order than
+# tempest compares them) should not hold the run for tempest's default 300 s.
+build_timeout = 120
 [image-feature-enabled]
 import_image = true
 os_glance_reserved = true
