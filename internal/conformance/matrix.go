@@ -49,9 +49,9 @@ func (o Outcome) String() string {
 const matrixWorkers = 8
 
 // Matrix runs the authorization matrix (actors x kinds x operations)
-// against ref, the reference (the real Glance), and tg at once, with
-// the same requests, and fails t with a table of every cell whose
-// outcome differs. Cells whose operation changes the image get an image
+// against ref, the reference (the real Glance), and tg (glanced) at
+// once, with the same requests, and fails t with a table of every cell
+// whose outcome differs. Cells whose operation changes the image get an image
 // of their own, so that no cell depends on another.
 func Matrix(t *testing.T, ref, tg Target, actors ...Role) {
 	t.Helper()
@@ -60,7 +60,7 @@ func Matrix(t *testing.T, ref, tg Target, actors ...Role) {
 	took := map[string]time.Duration{}
 	var mu sync.Mutex
 	t.Run("targets", func(t *testing.T) {
-		for name, target := range map[string]Target{"glance": ref, "other": tg} {
+		for name, target := range map[string]Target{"glance": ref, "glanced": tg} {
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
 				start := time.Now()
@@ -71,10 +71,10 @@ func Matrix(t *testing.T, ref, tg Target, actors ...Role) {
 			})
 		}
 	})
-	t.Logf("%d cells (%d actors x %d kinds x %d operations), both targets at once: glance took %s, the other %s",
+	t.Logf("%d cells (%d actors x %d kinds x %d operations), both targets at once: glance took %s, glanced %s",
 		len(cells), len(actors), len(matrixKinds), len(matrixOps),
-		took["glance"].Round(time.Second), took["other"].Round(time.Second))
-	if diffs := matrixDiff(cells, got["glance"], got["other"]); diffs != "" {
+		took["glance"].Round(time.Second), took["glanced"].Round(time.Second))
+	if diffs := matrixDiff(cells, got["glance"], got["glanced"]); diffs != "" {
 		t.Errorf("the authorization matrix differs from the reference's (%d cells):\n%s", len(cells), diffs)
 	}
 }
@@ -106,7 +106,7 @@ func matrixDiff(cells []Cell, ref, got map[Cell]Outcome) string {
 			continue
 		}
 		if n == 0 {
-			fmt.Fprintf(&b, row, "actor", "kind", "op", "glance", "other")
+			fmt.Fprintf(&b, row, "actor", "kind", "op", "glance", "glanced")
 		}
 		n++
 		fmt.Fprintf(&b, row, c.Actor, c.Kind, c.Op+" ("+matrixOpNamed(c.Op).rule+")", r, g)
@@ -130,7 +130,9 @@ func matrixDiff(cells []Cell, ref, got map[Cell]Outcome) string {
 // matrixWorkers at a time, and returns the outcomes; a cell whose test
 // stopped before an answer has none.
 func runMatrix(t *testing.T, tg Target, actors []Role, cells []Cell) map[Cell]Outcome {
-	roles := slices.Concat(MatrixActors, actors)
+	// The fixtures need the suite's roles whatever the actors are.
+	roles := slices.Concat(Roles, actors)
+	slices.Sort(roles)
 	m := &matrix{s: newSuite(t, tg, slices.Compact(roles))}
 	if t.Failed() {
 		return nil
