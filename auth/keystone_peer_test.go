@@ -271,8 +271,7 @@ func TestPeerCatalog(t *testing.T) {
 	if !errors.As(err, &nf) {
 		t.Fatalf("region Nowhere: %v", err)
 	}
-	regions := []string{c.Region, c.PrefixRegion, c.DeadRegion}
-	slices.Sort(regions)
+	regions := c.ImageRegions()
 	if !slices.Equal(nf.Regions, regions) ||
 		!slices.Equal(nf.Interfaces, []string{"admin", "internal", "public"}) {
 		t.Errorf("error lists %v %v", nf.Regions, nf.Interfaces)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # openstack-up.sh [DIR] starts a real Keystone and Glance on loopback for the
-# integration tests, from Debian's packages, with SQLite databases and file stores.
+# integration tests, from Debian's packages, with SQLite (or PostgreSQL) databases
+# and file stores.
 #
 #   scripts/openstack-up.sh [DIR]      DIR defaults to ${TMPDIR:-/tmp}/glance-peer
 #   scripts/openstack-down.sh [DIR]    stops it again; the data stays in DIR
@@ -11,18 +12,31 @@
 #   nginx     http://127.0.0.1:$PREFIX_PORT/image  (default 19293, region RegionPrefix:
 #             the same Glance behind a path prefix, as devstack serves it)
 #   RegionTwo's image endpoint is http://127.0.0.2:$GLANCE_PORT, where nothing listens.
+#   RegionExtra's image endpoint is http://127.0.0.1:$EXTRA_IMAGE_PORT (default 19400,
+#             Glance's port + 108), where nothing listens either: a place for another
+#             image service on the same Keystone (scripts/glanced-up.sh starts glanced there).
 # Glance has secure RBAC, two file stores (fast, slow), the image cache and its API,
 # the glance-direct, web-download and copy-image import methods and the standard
 # metadata definitions.
 #
-# When none of the three port variables is set and a default port is taken, the script
-# moves all three up by a multiple of 1000 until it finds free ones. Ports given
-# explicitly must be free.
+# Settings:
+#   GLANCE_ENFORCE_SCOPE=true|false  oslo.policy's enforce_scope for Glance (default
+#             true, as in Glance 26 and later): system-scoped tokens are refused on
+#             project resources.
+#   KEYSTONE_DB=sqlite|postgresql, GLANCE_DB=sqlite|postgresql  where each service keeps
+#             its database (default sqlite). postgresql runs a cluster of the peer's own
+#             in DIR/pg, reachable by its socket only (no TCP), and lets Keystone run
+#             several processes that write at once (tempest's dynamic credentials need
+#             that). As root, DIR and its parents must be searchable by user postgres.
+#
+# When none of the four port variables (KEYSTONE_PORT, GLANCE_PORT, PREFIX_PORT,
+# EXTRA_IMAGE_PORT) is set and a default port is taken, the script moves all four up
+# by a multiple of 1000 until it finds free ones. Ports given explicitly must be free.
 #
 # It writes:
 #   DIR/env        admin credentials as OS_* variables (source it)
 #   DIR/users.env  every user as PEER_USER_<KEY>="name password project domain role"
-#   DIR/peer.env   the URLs, regions and ports chosen
+#   DIR/peer.env   the URLs, regions, ports and settings chosen
 #
 # Packages are installed with apt-get when missing (needs root). Running it again on
 # a DIR whose peer is up does nothing; on a stopped DIR it starts the same peer again.
@@ -36,10 +50,22 @@ PATH=$PATH:/usr/sbin:/sbin # nginx, for users whose PATH lacks them
 say() { echo "openstack-up: $*" >&2; }
 die() { say "FAILED: $*"; exit 1; }
 
+SCOPE=${GLANCE_ENFORCE_SCOPE:-true}
+KDB=${KEYSTONE_DB:-sqlite}
+GDB=${GLANCE_DB:-sqlite}
+[[ $SCOPE == true || $SCOPE == false ]] || die "GLANCE_ENFORCE_SCOPE=$SCOPE: want true or false"
+for db in "$KDB" "$GDB"; do
+  [[ $db == sqlite || $db == postgresql ]] || die "database '$db' (KEYSTONE_DB/GLANCE_DB): want sqlite or postgresql"
+done
+usepg() { [[ $KDB == postgresql || $GDB == postgresql ]]; }
+# shellcheck source=scripts/peer-lib.sh
+source "$here/peer-lib.sh"
+
 # ---- packages -----------------------------------------------------------------------
 mkdir -p "$DIR/log"
 packages=(keystone glance-api python3-openstackclient python3-glanceclient
   uwsgi-plugin-python3 nginx curl)
+usepg && packages+=(postgresql python3-psycopg2)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
@@ -60,37 +86,25 @@ done
 mkdir -p "$DIR"/{fernet,cred,images/fast,images/slow,staging,tasks,cache,lock,log,nginx-tmp}
 chmod 700 "$DIR/fernet" "$DIR/cred"
 
-# ---- helpers --------------------------------------------------------------------------
-busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-alive() { [[ -f $DIR/$1.pid ]] && kill -0 "$(cat "$DIR/$1.pid")" 2>/dev/null; }
-# wait_http NAME URL LOG: waits up to 90 s for URL to answer 2xx/3xx while NAME runs.
-wait_http() {
-  local name=$1 url=$2 log=$3 i
-  for ((i = 0; i < 180; i++)); do
-    curl -s -o /dev/null --max-time 20 -f "$url" && return 0
-    if ! alive "$name"; then break; fi
-    sleep 0.5
-  done
-  say "$name did not come up at $url; the end of $log:"
-  tail -n 30 "$log" >&2 || true
-  return 1
-}
-# start NAME LOG CMD...: runs CMD in its own session, so that a hang-up of the
-# caller's terminal leaves it running and openstack-down.sh can stop its whole group.
-start() {
-  local name=$1 log=$2
-  shift 2
-  setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$DIR/$name.pid" "$@" \
-    </dev/null >"$log" 2>&1 &
-  for _ in 1 2 3 4 5 6 7 8 9 10; do [[ -s $DIR/$name.pid ]] && return; sleep 0.1; done
-}
-
 # ---- already up? ------------------------------------------------------------------------
+# pg_alive: PostgreSQL runs, when the peer in DIR (peer.env sourced) uses it.
+pg_alive() {
+  [[ ${PEER_KEYSTONE_DB:-}${PEER_GLANCE_DB:-} != *postgresql* ]] ||
+    { [[ -f $DIR/pg/postmaster.pid ]] && kill -0 "$(head -n 1 "$DIR/pg/postmaster.pid")" 2>/dev/null; }
+}
 if [[ -f $DIR/peer.env ]] && alive keystone && alive glance && alive nginx; then
   # shellcheck disable=SC1091
   source "$DIR/peer.env"
-  if curl -sf -o /dev/null --max-time 5 "$PEER_KEYSTONE_URL" &&
+  if pg_alive && curl -sf -o /dev/null --max-time 5 "$PEER_KEYSTONE_URL" &&
     curl -sf -o /dev/null --max-time 5 "$PEER_PREFIX_URL/versions"; then
+    # Settings asked for explicitly must be those it runs with (older peers: the defaults
+    # of their time, sqlite and no scope enforcement).
+    for v in "GLANCE_ENFORCE_SCOPE ${PEER_GLANCE_ENFORCE_SCOPE:-false}" \
+      "KEYSTONE_DB ${PEER_KEYSTONE_DB:-sqlite}" "GLANCE_DB ${PEER_GLANCE_DB:-sqlite}"; do
+      read -r name has <<<"$v"
+      [[ -z ${!name:-} || ${!name} == "$has" ]] ||
+        die "the peer in $DIR runs with $name=$has; stop it first (openstack-down.sh $DIR)"
+    done
     say "already running in $DIR: Keystone $PEER_KEYSTONE_URL, Glance $PEER_GLANCE_URL, $PEER_PREFIX_URL"
     exit 0
   fi
@@ -98,25 +112,31 @@ fi
 "$here/openstack-down.sh" "$DIR" # leftovers of an earlier, half-started run
 
 # ---- ports ------------------------------------------------------------------------------
-if [[ -n ${KEYSTONE_PORT:-}${GLANCE_PORT:-}${PREFIX_PORT:-} ]]; then
+# RegionExtra's port follows Glance's: 19292 + 108 = 19400 by default.
+if [[ -n ${KEYSTONE_PORT:-}${GLANCE_PORT:-}${PREFIX_PORT:-}${EXTRA_IMAGE_PORT:-} ]]; then
   KPORT=${KEYSTONE_PORT:-15000} GPORT=${GLANCE_PORT:-19292} PPORT=${PREFIX_PORT:-19293}
-  for p in "$KPORT" "$GPORT" "$PPORT"; do
-    busy "$p" && die "port $p is taken (KEYSTONE_PORT/GLANCE_PORT/PREFIX_PORT)"
+  XPORT=${EXTRA_IMAGE_PORT:-$((GPORT + 108))}
+  for p in "$KPORT" "$GPORT" "$PPORT" "$XPORT"; do
+    busy "$p" && die "port $p is taken (KEYSTONE_PORT/GLANCE_PORT/PREFIX_PORT/EXTRA_IMAGE_PORT)"
   done
 else
   KPORT= # the ports of an earlier run in DIR come first, then the defaults moved up
   candidates=()
   [[ -f $DIR/peer.env ]] && candidates+=("$(
     # shellcheck disable=SC1091
-    source "$DIR/peer.env" && echo "$PEER_KEYSTONE_PORT $PEER_GLANCE_PORT $PEER_PREFIX_PORT"
+    source "$DIR/peer.env" && echo "$PEER_KEYSTONE_PORT $PEER_GLANCE_PORT $PEER_PREFIX_PORT" \
+      "${PEER_EXTRA_PORT:-$((PEER_GLANCE_PORT + 108))}"
   )")
   for ((off = 0; off <= 40000; off += 1000)); do
-    candidates+=("$((15000 + off)) $((19292 + off)) $((19293 + off))")
+    candidates+=("$((15000 + off)) $((19292 + off)) $((19293 + off)) $((19400 + off))")
   done
   for c in "${candidates[@]}"; do
-    read -r k g p <<<"$c"
+    read -r k g p x <<<"$c"
     [[ -n $k ]] || continue
-    if ! busy "$k" && ! busy "$g" && ! busy "$p"; then KPORT=$k GPORT=$g PPORT=$p; break; fi
+    if ! busy "$k" && ! busy "$g" && ! busy "$p" && ! busy "$x"; then
+      KPORT=$k GPORT=$g PPORT=$p XPORT=$x
+      break
+    fi
   done
   [[ -n $KPORT ]] || die "found no free ports"
 fi
@@ -124,10 +144,68 @@ KURL=http://127.0.0.1:$KPORT
 GURL=http://127.0.0.1:$GPORT
 PURL=http://127.0.0.1:$PPORT/image
 DEADURL=http://127.0.0.2:$GPORT
+XURL=http://127.0.0.1:$XPORT
 
 # From here on, a failure stops whatever was started.
 trap 'say "FAILED at line $LINENO: $BASH_COMMAND"; say "stopping what was started"; "$here/openstack-down.sh" "$DIR"' ERR
 set -E
+
+# ---- databases ----------------------------------------------------------------------------
+# manage LOG CMD...: runs a database or key set-up command, showing its log if it fails.
+manage() {
+  local log=$1
+  shift
+  "$@" >>"$log" 2>&1 || { say "$* failed; the end of $log:"; tail -n 15 "$log" >&2; return 1; }
+}
+# dburl NAME ENGINE: the SQLAlchemy URL of service NAME's database.
+dburl() {
+  if [[ $2 == postgresql ]]; then echo "postgresql+psycopg2://$1:$1-secret@/$1?host=$DIR/pg"
+  else echo "sqlite:///$DIR/$1.sqlite"; fi
+}
+# marker NAME ENGINE: the file that says NAME's database in ENGINE is created and filled.
+marker() { if [[ $2 == postgresql ]]; then echo "$DIR/.$1-pg-ready"; else echo "$DIR/.$1-ready"; fi; }
+# freshdb NAME ENGINE: makes NAME's database empty, dropping what a half-done run left.
+freshdb() {
+  if [[ $2 == postgresql ]]; then pgsql -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1 OWNER $1"
+  else rm -f "$DIR/$1.sqlite"; fi
+}
+if usepg; then
+  # PostgreSQL refuses to run as root: as root, the cluster belongs to user postgres.
+  pgbin=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin | sort -V | tail -n 1)
+  [[ -x $pgbin/initdb ]] || die "no PostgreSQL server programs in /usr/lib/postgresql"
+  pgrun() {
+    if ((EUID)); then (cd / && "$pgbin/$1" "${@:2}"); else (cd / && runuser -u postgres -- "$pgbin/$1" "${@:2}"); fi
+  }
+  pgsql() { pgrun psql -h "$DIR/pg" -d postgres -v ON_ERROR_STOP=1 -qtA "$@"; }
+  if ((EUID == 0)) && ! runuser -u postgres -- test -x "$DIR/log"; then
+    die "user postgres cannot reach $DIR: make it and its parents searchable (chmod o+x)"
+  fi
+  if [[ ! -f $DIR/pg/PG_VERSION ]]; then
+    say "creating a PostgreSQL cluster in $DIR/pg"
+    rm -rf "$DIR/pg"
+    mkdir -m 700 "$DIR/pg"
+    ((EUID)) || chown postgres: "$DIR/pg"
+    manage "$DIR/log/initdb.log" pgrun initdb -D "$DIR/pg" -E UTF8 --locale=C
+    # The cluster's superuser by its system user name, the services by password; the
+    # socket in DIR/pg and no TCP at all. Durability is not needed for a test peer.
+    printf 'local all %s peer\nlocal all all scram-sha-256\n' "$(if ((EUID)); then id -un; else echo postgres; fi)" \
+      >"$DIR/pg/pg_hba.conf"
+    printf "listen_addresses = ''\nunix_socket_directories = '%s'\nfsync = off\nsynchronous_commit = off\n" \
+      "$DIR/pg" >>"$DIR/pg/postgresql.conf"
+  fi
+  if ! pgrun pg_ctl -D "$DIR/pg" status >/dev/null 2>&1; then
+    touch "$DIR/log/postgresql.log"
+    ((EUID)) || chown postgres: "$DIR/log/postgresql.log"
+    pgrun pg_ctl -D "$DIR/pg" -l "$DIR/log/postgresql.log" -w -t 60 start >/dev/null ||
+      { tail -n 20 "$DIR/log/postgresql.log" >&2; die "PostgreSQL did not start"; }
+  fi
+  for db in keystone:$KDB glance:$GDB; do
+    [[ ${db#*:} == postgresql ]] || continue
+    db=${db%:*}
+    [[ -n $(pgsql -c "SELECT 1 FROM pg_roles WHERE rolname = '$db'") ]] ||
+      pgsql -c "CREATE ROLE $db LOGIN PASSWORD '$db-secret'" -c "CREATE DATABASE $db OWNER $db"
+  done
+fi
 
 # ---- Keystone -----------------------------------------------------------------------------
 # keystone-manage works on the SQL catalog (bootstrap writes to it); the server reads
@@ -135,7 +213,7 @@ set -E
 # its API (its own writes lock each other out), and a file can list extra regions.
 cat >"$DIR/keystone.conf" <<CONF
 [database]
-connection = sqlite:///$DIR/keystone.sqlite
+connection = $(dburl keystone "$KDB")
 [token]
 provider = fernet
 expiration = 7200
@@ -160,35 +238,31 @@ CONF
     echo "catalog.RegionOne.image.${i}URL = $GURL"
     echo "catalog.RegionPrefix.image.${i}URL = $PURL"
     echo "catalog.RegionTwo.image.${i}URL = $DEADURL"
+    echo "catalog.RegionExtra.image.${i}URL = $XURL"
   done
   echo "catalog.RegionOne.identity.name = keystone"
-  for r in RegionOne RegionPrefix RegionTwo; do echo "catalog.$r.image.name = glance"; done
+  for r in RegionOne RegionPrefix RegionTwo RegionExtra; do echo "catalog.$r.image.name = glance"; done
 } >"$DIR/catalog.templates"
 
-# manage LOG CMD...: runs a database or key set-up command, showing its log if it fails.
-manage() {
-  local log=$1
-  shift
-  "$@" >>"$log" 2>&1 || { say "$* failed; the end of $log:"; tail -n 15 "$log" >&2; return 1; }
-}
 km() { manage "$DIR/log/keystone-manage.log" keystone-manage --config-file "$DIR/keystone.conf" "$@"; }
-if [[ ! -f $DIR/.keystone-ready ]]; then
-  say "creating the Keystone database"
-  rm -f "$DIR/keystone.sqlite" "$DIR"/fernet/* "$DIR"/cred/*
+if [[ ! -f $(marker keystone "$KDB") ]]; then
+  say "creating the Keystone database ($KDB)"
+  freshdb keystone "$KDB"
+  rm -f "$DIR"/fernet/* "$DIR"/cred/* "$DIR/.users-ready"
   km db_sync
   km fernet_setup --keystone-user "$(id -un)" --keystone-group "$(id -gn)"
   km credential_setup --keystone-user "$(id -un)" --keystone-group "$(id -gn)"
   km bootstrap --bootstrap-password admin-secret --bootstrap-region-id RegionOne \
     --bootstrap-admin-url "$KURL/v3/" --bootstrap-internal-url "$KURL/v3/" \
     --bootstrap-public-url "$KURL/v3/"
-  touch "$DIR/.keystone-ready"
+  touch "$(marker keystone "$KDB")"
 fi
-# One process without threads: SQLite takes one writer at a time. uwsgi closes each
-# connection after one answer but does not say so; without "Connection: close" a
-# client that sends a second request on it gets a reset.
+# On SQLite one process without threads: SQLite takes one writer at a time. PostgreSQL
+# takes several. uwsgi closes each connection after one answer but does not say so;
+# without "Connection: close" a client that sends a second request on it gets a reset.
 start keystone "$DIR/log/keystone.log" uwsgi --plugins python3 \
   --http-socket "127.0.0.1:$KPORT" --wsgi-file /usr/bin/keystone-wsgi-public \
-  --master --processes 1 --lazy-apps --die-on-term --buffer-size 65535 \
+  --master --processes "$([[ $KDB == postgresql ]] && echo 4 || echo 1)" --lazy-apps --die-on-term --buffer-size 65535 \
   --add-header "Connection: close" \
   --env "OS_KEYSTONE_CONFIG_FILES=$DIR/keystone-server.conf"
 wait_http keystone "$KURL/v3" "$DIR/log/keystone.log"
@@ -318,7 +392,7 @@ filesystem_store_datadir = $DIR/tasks
 allowed_ports = []
 allowed_hosts = [127.0.0.1]
 [database]
-connection = sqlite:///$DIR/glance.sqlite
+connection = $(dburl glance "$GDB")
 [paste_deploy]
 # Keystone auth, plus the image cache and its management API (/v2/cache).
 flavor = keystone+cachemanagement
@@ -338,14 +412,17 @@ lock_path = $DIR/lock
 [oslo_policy]
 # Secure-RBAC defaults: readers cannot write, projects see only their own.
 enforce_new_defaults = true
+# Token scope (GLANCE_ENFORCE_SCOPE): with true, as Glance 26 and later by default,
+# system-scoped tokens are refused on project resources such as images.
+enforce_scope = $SCOPE
 CONF
 gm() { manage "$DIR/log/glance-manage.log" glance-manage --config-file "$DIR/glance-api.conf" "$@"; }
-if [[ ! -f $DIR/.glance-ready ]]; then
-  say "creating the Glance database"
-  rm -f "$DIR/glance.sqlite"
+if [[ ! -f $(marker glance "$GDB") ]]; then
+  say "creating the Glance database ($GDB)"
+  freshdb glance "$GDB"
   gm db_sync
   gm db_load_metadefs /etc/glance/metadefs
-  touch "$DIR/.glance-ready"
+  touch "$(marker glance "$GDB")"
 fi
 start glance "$DIR/log/glance.log" glance-api --config-file "$DIR/glance-api.conf"
 wait_http glance "$GURL/versions" "$DIR/log/glance.log"
@@ -399,6 +476,14 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 60 -H "X-Auth-Token: $t
 }
 busy_dead=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$DEADURL/" || true)
 [[ $busy_dead == 000 ]] || say "warning: something answers at $DEADURL (RegionTwo should be dead)"
+# The services keep their logins and tokens working without the admin's role on the
+# system, but a system-scoped admin token (tests of scope enforcement) needs it:
+# keystone-manage bootstrap grants it; say so when it did not.
+sys_code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 -H 'Content-Type: application/json' \
+  -d '{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"admin",
+  "domain":{"id":"default"},"password":"admin-secret"}}},"scope":{"system":{"all":true}}}}' \
+  "$KURL/v3/auth/tokens" || true)
+[[ $sys_code == 201 ]] || say "warning: Keystone gives admin no system-scoped token (HTTP $sys_code)"
 
 cat >"$DIR/peer.env" <<PEER
 # The peer in this folder, for tests (internal/testenv) and scripts.
@@ -412,5 +497,12 @@ PEER_DEAD_REGION=RegionTwo
 PEER_KEYSTONE_PORT=$KPORT
 PEER_GLANCE_PORT=$GPORT
 PEER_PREFIX_PORT=$PPORT
+PEER_EXTRA_URL=$XURL
+PEER_EXTRA_REGION=RegionExtra
+PEER_EXTRA_PORT=$XPORT
+PEER_GLANCE_ENFORCE_SCOPE=$SCOPE
+PEER_KEYSTONE_DB=$KDB
+PEER_GLANCE_DB=$GDB
 PEER
-say "ready: Keystone $KURL/v3, Glance $GURL, $PURL (RegionPrefix); source $DIR/env"
+say "ready: Keystone $KURL/v3, Glance $GURL, $PURL (RegionPrefix), RegionExtra $XURL (free);" \
+  "enforce_scope=$SCOPE, Keystone on $KDB, Glance on $GDB; source $DIR/env"

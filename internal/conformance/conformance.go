@@ -83,6 +83,23 @@ type suite struct {
 // creates is named after a per-run prefix and deleted when its test ends.
 func Run(t *testing.T, tg Target) {
 	t.Helper()
+	s := newSuite(t, tg, Roles)
+	if t.Failed() {
+		return
+	}
+	for _, g := range groups {
+		t.Run(g.name, func(t *testing.T) {
+			t.Parallel()
+			g.fn(t, s)
+		})
+	}
+}
+
+// newSuite prepares a run against tg and gets the tokens of roles up
+// front: a broken credential source should stop the run once rather than
+// fail every test.
+func newSuite(t *testing.T, tg Target, roles []Role) *suite {
+	t.Helper()
 	s := &suite{tg: tg, client: tg.Client, creds: map[Role]Credential{}}
 	if s.client == nil {
 		s.client = &http.Client{Timeout: 30 * time.Second}
@@ -93,20 +110,10 @@ func Run(t *testing.T, tg Target) {
 		t.Fatal(err)
 	}
 	s.run = "conf-" + hex.EncodeToString(b[:])
-	// Get every token up front: a broken credential source should stop
-	// the suite once rather than fail every test.
-	for _, r := range Roles {
+	for _, r := range roles {
 		s.cred(t, r)
 	}
-	if t.Failed() {
-		return
-	}
-	for _, g := range groups {
-		t.Run(g.name, func(t *testing.T) {
-			t.Parallel()
-			g.fn(t, s)
-		})
-	}
+	return s
 }
 
 type group struct {

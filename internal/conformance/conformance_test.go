@@ -30,6 +30,9 @@ func peerTarget(t *testing.T, cloud *testenv.Cloud, imageURL string) Target {
 		// Run asks for every credential up front, on t's goroutine, so
 		// testenv may fail t directly.
 		Credential: func(_ context.Context, r Role) (Credential, error) {
+			if r == SystemAdmin {
+				return Credential{Token: cloud.SystemAuth(t, cloud.Admin).Token}, nil
+			}
 			u, ok := users[r]
 			if !ok {
 				return Credential{}, errors.New("no user for role " + string(r))
@@ -91,6 +94,7 @@ func TestGlancedStores(t *testing.T) {
 // startGlanced serves glanced with cfg, a fresh data directory and the
 // peer's Keystone on a free port until t ends, and returns its URL.
 func startGlanced(t *testing.T, cloud *testenv.Cloud, cfg server.Config) string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg.DataDir, cfg.Auth = t.TempDir(), "keystone"
 	cfg.Keystone = server.KeystoneConfig{

@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -49,10 +50,19 @@ type Cloud struct {
 	GlanceURL   string // Glance in Region, with no path
 	PrefixURL   string // the same Glance behind nginx under /image, in PrefixRegion
 	DeadURL     string // where DeadRegion's catalog entry points: nothing listens
+	// ExtraURL is ExtraRegion's image endpoint, where nothing listens until
+	// another image service is started there (scripts/glanced-up.sh); empty
+	// for peers started before the catalog had that region.
+	ExtraURL string
 
 	Region       string // RegionOne
 	PrefixRegion string // RegionPrefix
 	DeadRegion   string // RegionTwo
+	ExtraRegion  string // RegionExtra
+
+	// EnforceScope says that Glance runs with oslo.policy's enforce_scope
+	// (GLANCE_ENFORCE_SCOPE): system-scoped tokens are refused on images.
+	EnforceScope bool
 
 	Admin       User // admin in project admin
 	AlphaMember User // member in project alpha
@@ -105,9 +115,27 @@ var defaultUsers = map[string]User{
 	"BETA_READER":  {"beta-reader", "beta-reader-secret", "beta", "Default", "reader"},
 }
 
+// ImageRegions returns the regions that have an image endpoint in the
+// peer's catalog, sorted.
+func (c *Cloud) ImageRegions() []string {
+	var rs []string
+	for _, r := range []string{c.Region, c.PrefixRegion, c.DeadRegion, c.ExtraRegion} {
+		if r != "" {
+			rs = append(rs, r)
+		}
+	}
+	slices.Sort(rs)
+	return rs
+}
+
+// defaultExtraRegion names the region for another image service when
+// peer.env does not.
+const defaultExtraRegion = "RegionExtra"
+
 // Load reads the description of the peer in dir, without checking that it runs:
 // DIR/env (admin's OS_* variables), DIR/catalog.templates (Keystone's catalog,
-// for the Glance endpoints) and, when present, DIR/users.env.
+// for the Glance endpoints) and, when present, DIR/users.env and DIR/peer.env
+// (the settings the peer was started with).
 func Load(dir string) (*Cloud, error) {
 	env, err := readEnvFile(filepath.Join(dir, "env"))
 	if err != nil {
@@ -144,6 +172,16 @@ func Load(dir string) (*Cloud, error) {
 	c.AlphaMember, c.AlphaReader = users["ALPHA_MEMBER"], users["ALPHA_READER"]
 	c.BetaMember, c.BetaReader = users["BETA_MEMBER"], users["BETA_READER"]
 
+	pe, err := readEnvFile(filepath.Join(dir, "peer.env"))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	c.EnforceScope = pe["PEER_GLANCE_ENFORCE_SCOPE"] == "true"
+	extra := pe["PEER_EXTRA_REGION"]
+	if extra == "" {
+		extra = defaultExtraRegion
+	}
+
 	f, err := os.Open(filepath.Join(dir, "catalog.templates"))
 	if err != nil {
 		return nil, err
@@ -152,6 +190,10 @@ func Load(dir string) (*Cloud, error) {
 	images, err := parseCatalog(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s/catalog.templates: %w", dir, err)
+	}
+	if u, ok := images[extra]; ok {
+		c.ExtraRegion, c.ExtraURL = extra, u
+		delete(images, extra)
 	}
 	if err := c.setEndpoints(images); err != nil {
 		return nil, fmt.Errorf("%s/catalog.templates: %w", dir, err)

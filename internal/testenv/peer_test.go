@@ -29,6 +29,12 @@ func TestPeer(t *testing.T) {
 		}
 	}
 
+	// The admin has a role on the system too (keystone-manage bootstrap).
+	if a := c.SystemAuth(t, c.Admin); a.ProjectID != "" || a.Token == c.Token(t, c.Admin) {
+		t.Errorf("system token for admin: project %q, same token as the project one: %v",
+			a.ProjectID, a.Token == c.Token(t, c.Admin))
+	}
+
 	tok := c.Token(t, c.AlphaReader)
 	for _, base := range []string{c.GlanceURL, c.PrefixURL} {
 		req, _ := http.NewRequest("GET", base+"/v2/images?limit=1", nil)

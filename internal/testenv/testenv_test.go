@@ -120,6 +120,42 @@ OTHER=ignored
 	}
 }
 
+func TestLoadExtraRegion(t *testing.T) {
+	// A folder of today's openstack-up.sh: RegionExtra in the catalog and the
+	// settings in peer.env. Without peer.env, the region is found by its name.
+	extra := catalog + "catalog.RegionExtra.image.publicURL = http://127.0.0.1:19400\n"
+	for _, peerEnv := range []string{"PEER_EXTRA_REGION=RegionExtra\nPEER_GLANCE_ENFORCE_SCOPE=true\n", ""} {
+		files := map[string]string{"env": adminEnv, "catalog.templates": extra}
+		if peerEnv != "" {
+			files["peer.env"] = peerEnv
+		}
+		c, err := Load(writeFiles(t, files))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.ExtraRegion != "RegionExtra" || c.ExtraURL != "http://127.0.0.1:19400" {
+			t.Errorf("extra region %q at %q", c.ExtraRegion, c.ExtraURL)
+		}
+		if c.DeadRegion != "RegionTwo" || c.DeadURL != "http://127.0.0.2:19292" {
+			t.Errorf("dead region %q at %q", c.DeadRegion, c.DeadURL)
+		}
+		if c.EnforceScope != (peerEnv != "") {
+			t.Errorf("with peer.env %q: EnforceScope %v", peerEnv, c.EnforceScope)
+		}
+		if got := strings.Join(c.ImageRegions(), " "); got != "RegionExtra RegionOne RegionPrefix RegionTwo" {
+			t.Errorf("ImageRegions() = %s", got)
+		}
+	}
+	// An older folder: no RegionExtra.
+	c, err := Load(writeFiles(t, map[string]string{"env": adminEnv, "catalog.templates": catalog}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ExtraRegion != "" || c.ExtraURL != "" || c.EnforceScope || len(c.ImageRegions()) != 3 {
+		t.Errorf("extra %q %q, scope %v, regions %v", c.ExtraRegion, c.ExtraURL, c.EnforceScope, c.ImageRegions())
+	}
+}
+
 func TestEnviron(t *testing.T) {
 	t.Setenv("OS_CLOUD", "elsewhere")
 	t.Setenv("OS_USERNAME", "someone")

@@ -12,11 +12,11 @@ import (
 	"time"
 )
 
-// Auth is a project-scoped Keystone token and what it says about its holder.
+// Auth is a Keystone token and what it says about its holder.
 type Auth struct {
 	Token     string
 	UserID    string
-	ProjectID string
+	ProjectID string // empty for a system-scoped token
 	ExpiresAt time.Time
 }
 
@@ -45,7 +45,24 @@ func (c *Cloud) Token(t testing.TB, u User) string {
 // Keystone a noticeable fraction of a second) and renewed when they near expiry.
 func (c *Cloud) Auth(t testing.TB, u User) *Auth {
 	t.Helper()
+	return c.auth(t, u, false)
+}
+
+// SystemAuth returns a system-scoped token (scope "system all", no project)
+// for u, which needs a role on the system: keystone-manage bootstrap gives
+// the peer's admin one. It is kept and renewed as Auth's are.
+func (c *Cloud) SystemAuth(t testing.TB, u User) *Auth {
+	t.Helper()
+	return c.auth(t, u, true)
+}
+
+func (c *Cloud) auth(t testing.TB, u User, system bool) *Auth {
+	t.Helper()
 	key := c.KeystoneURL + "\x00" + u.Domain + "\x00" + u.Name + "\x00" + u.Project
+	scope := "project " + u.Project
+	if system {
+		key, scope = key+"\x00system", "the system"
+	}
 	tokens.Lock()
 	defer tokens.Unlock()
 	if a := tokens.m[key]; a != nil && time.Until(a.ExpiresAt) > 10*time.Minute {
@@ -53,9 +70,9 @@ func (c *Cloud) Auth(t testing.TB, u User) *Auth {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	a, err := passwordToken(ctx, c.KeystoneURL, u)
+	a, err := passwordToken(ctx, c.KeystoneURL, u, system)
 	if err != nil {
-		t.Fatalf("token for %s in project %s: %v", u.Name, u.Project, err)
+		t.Fatalf("token for %s on %s: %v", u.Name, scope, err)
 	}
 	if tokens.m == nil {
 		tokens.m = map[string]*Auth{}
@@ -64,8 +81,9 @@ func (c *Cloud) Auth(t testing.TB, u User) *Auth {
 	return a
 }
 
-// passwordToken logs u in at the Identity v3 endpoint keystone.
-func passwordToken(ctx context.Context, keystone string, u User) (*Auth, error) {
+// passwordToken logs u in at the Identity v3 endpoint keystone, scoped to
+// u's project or, with system, to the whole system.
+func passwordToken(ctx context.Context, keystone string, u User, system bool) (*Auth, error) {
 	type named struct {
 		Name   string `json:"name"`
 		Domain *named `json:"domain,omitempty"`
@@ -82,7 +100,8 @@ func passwordToken(ctx context.Context, keystone string, u User) (*Auth, error) 
 				} `json:"password"`
 			} `json:"identity"`
 			Scope struct {
-				Project named `json:"project"`
+				Project *named          `json:"project,omitempty"`
+				System  map[string]bool `json:"system,omitempty"`
 			} `json:"scope"`
 		} `json:"auth"`
 	}
@@ -90,7 +109,11 @@ func passwordToken(ctx context.Context, keystone string, u User) (*Auth, error) 
 	req.Auth.Identity.Methods = []string{"password"}
 	req.Auth.Identity.Password.User.named = named{Name: u.Name, Domain: domain}
 	req.Auth.Identity.Password.User.Password = u.Password
-	req.Auth.Scope.Project = named{Name: u.Project, Domain: domain}
+	if system {
+		req.Auth.Scope.System = map[string]bool{"all": true}
+	} else {
+		req.Auth.Scope.Project = &named{Name: u.Project, Domain: domain}
+	}
 	body, err := json.Marshal(req)
 	if err != nil {
 		return nil, err
@@ -129,8 +152,8 @@ func passwordToken(ctx context.Context, keystone string, u User) (*Auth, error) 
 		ProjectID: out.Token.Project.ID,
 		ExpiresAt: out.Token.ExpiresAt,
 	}
-	if a.Token == "" || a.UserID == "" || a.ProjectID == "" {
-		return nil, fmt.Errorf("POST %s/auth/tokens: answer without token, user or project", keystone)
+	if a.Token == "" || a.UserID == "" || (a.ProjectID == "") != system {
+		return nil, fmt.Errorf("POST %s/auth/tokens: answer without token or user, or not scoped as asked", keystone)
 	}
 	return a, nil
 }
