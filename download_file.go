@@ -24,9 +24,12 @@ type DownloadResult struct {
 	Resumed int64
 }
 
-// copyBuffer is the size of the reads from the network; with the batches
-// of the hashing and writing pipes it bounds the memory of a download.
-const copyBuffer = 1 << 20
+// copyBuffer is the size of the chunks of a download, and poolBuffers
+// their number: together they bound its memory.
+const (
+	copyBuffer  = 1 << 20
+	poolBuffers = 8
+)
 
 // DownloadToFile downloads a whole image into path. The data goes to a
 // file beside path, which is synced and renamed over path only after the
@@ -258,48 +261,40 @@ func (p *partFile) checkRange(resp *http.Response) error {
 	return nil
 }
 
-// receive copies the answer's body into the file and the hash: the hash
-// and the file each take their copy in a goroutine of their own.
+// receive copies the answer's body into the file and the hash. Each chunk
+// is read, written and hashed in the same buffer: the hash in a goroutine
+// of its own, the write here, on the core that received the data.
 func (p *partFile) receive(d *Download, hp *digest.Pipe, progress func(*Download, io.Writer) io.Writer) error {
 	if _, err := p.f.Seek(p.have, io.SeekStart); err != nil {
 		return err
 	}
 	fw := newFileWriter(p.f, p.have)
 	defer fw.close()
-	fp := digest.NewPipe(fw)
-	var dst io.Writer = fp
+	var dst io.Writer = fw
 	if progress != nil {
-		dst = progress(d, fp)
+		dst = progress(d, fw)
 	}
-	buf := make([]byte, copyBuffer)
+	pool := digest.NewPool(poolBuffers, copyBuffer)
 	var n int64
 	var err error
-	for {
+	for err == nil {
+		c := pool.Get()
 		var k int
-		k, err = d.body.Read(buf)
+		k, err = d.body.Read(c.B)
 		if k > 0 {
 			n += int64(k)
 			if hp != nil {
-				hp.Write(buf[:k])
+				hp.Submit(c, c.B[:k])
 			}
-			if _, werr := dst.Write(buf[:k]); werr != nil {
+			if _, werr := dst.Write(c.B[:k]); werr != nil {
 				err = werr
-				break
 			}
 		}
-		if err != nil {
-			break
-		}
+		c.Release()
 	}
-	// What was received is in the file, even after a failure, so that a
-	// kept part holds all of it.
-	werr := fp.Wait()
 	p.have = fw.off
 	if err == io.EOF {
-		err = werr
-		if err == nil {
-			err = checkLength(n, d.Size)
-		}
+		err = checkLength(n, d.Size)
 	}
 	return err
 }

@@ -33,6 +33,8 @@ type fakeImage struct {
 	delay       time.Duration // pause between 1 KiB writes
 	contentMD5  string
 	uploadState map[string]any // record after upload
+	ranges      bool           // answer Range requests (bytes=N-) with 206
+	gotRanges   []string       // the Range headers of data requests, in order
 }
 
 func (f *fakeImage) handler(t *testing.T) http.Handler {
@@ -46,13 +48,22 @@ func (f *fakeImage) handler(t *testing.T) http.Handler {
 	})
 	mux.HandleFunc("GET /v2/images/{id}/file", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/octet-stream")
-		w.Header().Set("Content-Length", fmt.Sprint(len(f.data)))
 		if f.contentMD5 != "" {
 			w.Header().Set("Content-MD5", f.contentMD5)
 		}
 		data := f.data
 		if f.truncateAt > 0 {
 			data = data[:f.truncateAt]
+		}
+		f.gotRanges = append(f.gotRanges, r.Header.Get("Range"))
+		var from int
+		if _, err := fmt.Sscanf(r.Header.Get("Range"), "bytes=%d-", &from); err == nil && f.ranges {
+			w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", from, len(f.data)-1, len(f.data)))
+			w.Header().Set("Content-Length", fmt.Sprint(len(f.data)-from))
+			w.WriteHeader(http.StatusPartialContent)
+			data = data[min(from, len(data)):]
+		} else {
+			w.Header().Set("Content-Length", fmt.Sprint(len(f.data)))
 		}
 		for len(data) > 0 {
 			n := min(1024, len(data))

@@ -91,9 +91,10 @@ func (a *app) imageClient(ctx context.Context) (*glance.Client, error) {
 			s.UserID(), s.ProjectID(), s.ExpiresAt().UTC().Format(time.RFC3339))
 	}
 	c, err := glance.New(s.Endpoint(), &glance.Options{
-		HTTPClient: s.Client(),
-		APIVersion: version,
-		UserAgent:  "go-glance-cli/" + glance.Version,
+		HTTPClient:   s.Client(),
+		APIVersion:   version,
+		UserAgent:    "go-glance-cli/" + glance.Version,
+		StallTimeout: o.Timeout,
 	})
 	if err != nil {
 		return nil, err

@@ -17,7 +17,7 @@ import (
 // stays bounded whatever the image size.
 type Pipe struct {
 	w    io.Writer
-	in   chan []byte
+	in   chan item
 	free chan []byte
 	done chan struct{}
 	cur  []byte // the batch being filled
@@ -26,6 +26,13 @@ type Pipe struct {
 
 	mu  sync.Mutex
 	err error // the first error of w
+}
+
+// item is a batch of Write, or a chunk of a Pool (then b is the part of it
+// to write).
+type item struct {
+	b []byte
+	c *Chunk
 }
 
 const (
@@ -40,7 +47,7 @@ var ErrClosed = errors.New("digest: write to a closed pipe")
 func NewPipe(w io.Writer) *Pipe {
 	p := &Pipe{
 		w:    w,
-		in:   make(chan []byte, pipeDepth),
+		in:   make(chan item, pipeDepth),
 		free: make(chan []byte, pipeDepth),
 		done: make(chan struct{}),
 	}
@@ -53,15 +60,19 @@ func NewPipe(w io.Writer) *Pipe {
 
 func (p *Pipe) run() {
 	defer close(p.done)
-	for b := range p.in {
+	for it := range p.in {
 		if p.Err() == nil {
-			if _, err := p.w.Write(b); err != nil {
+			if _, err := p.w.Write(it.b); err != nil {
 				p.mu.Lock()
 				p.err = err
 				p.mu.Unlock()
 			}
 		}
-		p.free <- b[:0]
+		if it.c != nil {
+			it.c.Release()
+		} else {
+			p.free <- it.b[:0]
+		}
 	}
 }
 
@@ -99,9 +110,24 @@ func (p *Pipe) Write(b []byte) (int, error) {
 	return n, nil
 }
 
+// Submit queues b, a part of c's buffer, without copying it: the pipe
+// holds c until it has written b, after what Write queued before.
+func (p *Pipe) Submit(c *Chunk, b []byte) error {
+	if err := p.Err(); err != nil {
+		return err
+	}
+	if p.shut {
+		return ErrClosed
+	}
+	p.flush()
+	c.Hold()
+	p.in <- item{b: b, c: c}
+	return nil
+}
+
 func (p *Pipe) flush() {
 	if len(p.cur) > 0 {
-		p.in <- p.cur
+		p.in <- item{b: p.cur}
 	} else if p.cur != nil {
 		p.free <- p.cur
 	}
