@@ -23,14 +23,23 @@ type UploadOptions struct {
 	Store string
 	// NoVerify skips the comparison of digests with the server's record.
 	NoVerify bool
+	// MD5 also hashes the data with MD5, to compare with the image's
+	// checksum. Without it only SHA-512 is computed (MD5 costs as much CPU
+	// again) and compared with os_hash_value when the server hashes with
+	// SHA-512, as Glance does by default; a server hashing otherwise is
+	// then checked on the size alone (UploadResult.Verified says so).
+	MD5 bool
 }
 
 // UploadResult is what Upload sent and what the server recorded.
 type UploadResult struct {
 	Size   int64
-	MD5    string // hex digest of the data sent
+	MD5    string // hex digest of the data sent ("" without UploadOptions.MD5)
 	SHA512 string
 	Image  *Image // the image after the upload (nil when NoVerify)
+	// Verified lists what matched the server's record: "size", "md5",
+	// "sha512" ("" when NoVerify).
+	Verified []string
 }
 
 // bodyGate is a request body that reports when the transport closed it.
@@ -82,7 +91,10 @@ func (c *Client) putData(ctx context.Context, id, what string, r io.Reader, opts
 			}
 		}
 	}
-	hr := digest.NewReader(r)
+	hr := digest.NewSHA512Reader(r)
+	if o.MD5 {
+		hr = digest.NewReader(r)
+	}
 	gate := newBodyGate(hr)
 	req := &request{
 		method: http.MethodPut,
@@ -146,14 +158,23 @@ func (c *Client) putData(ctx context.Context, id, what string, r io.Reader, opts
 
 // verifyUpload compares the server's record with what was sent.
 func verifyUpload(img *Image, res *UploadResult) error {
-	if img.Size != nil && *img.Size != res.Size {
-		return &ChecksumError{Algorithm: "size", Expected: strconv.FormatInt(res.Size, 10), Actual: strconv.FormatInt(*img.Size, 10)}
+	if img.Size != nil {
+		if *img.Size != res.Size {
+			return &ChecksumError{Algorithm: "size", Expected: strconv.FormatInt(res.Size, 10), Actual: strconv.FormatInt(*img.Size, 10)}
+		}
+		res.Verified = append(res.Verified, "size")
 	}
-	if img.Checksum != "" && !strings.EqualFold(img.Checksum, res.MD5) {
-		return &ChecksumError{Algorithm: "md5", Expected: res.MD5, Actual: img.Checksum}
+	if img.Checksum != "" && res.MD5 != "" {
+		if !strings.EqualFold(img.Checksum, res.MD5) {
+			return &ChecksumError{Algorithm: "md5", Expected: res.MD5, Actual: img.Checksum}
+		}
+		res.Verified = append(res.Verified, "md5")
 	}
-	if img.HashAlgo == "sha512" && img.HashValue != "" && !strings.EqualFold(img.HashValue, res.SHA512) {
-		return &ChecksumError{Algorithm: "sha512", Expected: res.SHA512, Actual: img.HashValue}
+	if strings.EqualFold(img.HashAlgo, "sha512") && img.HashValue != "" {
+		if !strings.EqualFold(img.HashValue, res.SHA512) {
+			return &ChecksumError{Algorithm: "sha512", Expected: res.SHA512, Actual: img.HashValue}
+		}
+		res.Verified = append(res.Verified, "sha512")
 	}
 	return nil
 }

@@ -280,12 +280,22 @@ func TestUploadDetectsMismatch(t *testing.T) {
 	if err != nil {
 		t.Fatalf("good upload: %v", err)
 	}
-	if res.MD5 != m || res.SHA512 != s || res.Size != int64(len(data)) {
+	if res.MD5 != "" || res.SHA512 != s || res.Size != int64(len(data)) || fmt.Sprint(res.Verified) != "[size sha512]" {
 		t.Fatalf("digests %+v", res)
 	}
+	res, err = c.Upload(context.Background(), imageID, strings.NewReader(string(data)), &glance.UploadOptions{MD5: true})
+	if err != nil || res.MD5 != m || res.SHA512 != s || fmt.Sprint(res.Verified) != "[size md5 sha512]" {
+		t.Fatalf("upload with MD5: %v, %+v", err, res)
+	}
+	f.uploadState["checksum"] = strings.Repeat("0", 32)
+	_, err = c.Upload(context.Background(), imageID, strings.NewReader(string(data)), &glance.UploadOptions{MD5: true})
+	var ce *glance.ChecksumError
+	if !errors.As(err, &ce) || ce.Algorithm != "md5" {
+		t.Fatalf("want md5 mismatch, got %v", err)
+	}
+	f.uploadState["checksum"] = m
 	f.uploadState["os_hash_value"] = strings.Repeat("a", 128)
 	_, err = c.Upload(context.Background(), imageID, strings.NewReader(string(data)), nil)
-	var ce *glance.ChecksumError
 	if !errors.As(err, &ce) || ce.Algorithm != "sha512" {
 		t.Fatalf("want sha512 mismatch, got %v", err)
 	}
