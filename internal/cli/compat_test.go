@@ -47,6 +47,7 @@ var ourOptions = map[string][]string{
 	"image-create":            {"--human-readable", "-f", "--format", "-c", "--column"},
 	"image-update":            {"--human-readable", "-f", "--format", "-c", "--column"},
 	"image-show":              {"-f", "--format", "-c", "--column"},
+	"image-download":          {"--resume"},
 	"image-import":            {"-f", "--format", "-c", "--column"},
 	"image-create-via-import": {"-f", "--format", "-c", "--column"},
 	"image-tag-update":        {"-f", "--format", "-c", "--column"},
