@@ -20,6 +20,7 @@ type importFlags struct {
 	remoteServiceInterface, store string
 	stores                        string
 	allStores, allowFailure       triBool
+	wait                          bool
 }
 
 func (a *app) addImportFlags(f *pflag.FlagSet, o *importFlags, methodDefault string) {
@@ -32,6 +33,7 @@ func (a *app) addImportFlags(f *pflag.FlagSet, o *importFlags, methodDefault str
 	f.StringVar(&o.stores, "stores", a.getenv("OS_IMAGE_STORES"), "Comma-separated stores to import into, on clouds with several stores. Defaults to env[OS_IMAGE_STORES].")
 	f.Var(&o.allStores, "all-stores", "Import into every store the cloud has.")
 	f.Var(&o.allowFailure, "allow-failure", "Whether the import may succeed with some stores failing (default True); only with --stores or --all-stores. Defaults to env[OS_IMAGE_ALLOW_FAILURE].")
+	f.BoolVar(&o.wait, "wait", false, "Wait until the import ends, telling its progress on stderr; if it fails, say why and exit with status 1.")
 	if v := a.getenv("OS_IMAGE_ALLOW_FAILURE"); v != "" {
 		o.allowFailure.Set(v)
 	}
@@ -91,6 +93,15 @@ func (o *importFlags) options(hasData bool) (*glance.ImportOptions, error) {
 		return nil, usageErrorf("Import method should be 'web-download' if URI is provided.")
 	}
 	return opts, nil
+}
+
+// importResult is the image after an import started: as it ends with
+// --wait, else as it is now.
+func (a *app) importResult(ctx context.Context, c *glance.Client, id, reqID string, wait bool) (*glance.Image, error) {
+	if wait {
+		return a.waitImport(ctx, c, id, reqID)
+	}
+	return c.GetImage(ctx, id)
 }
 
 // checkMethod refuses a method the server does not offer.
@@ -159,10 +170,11 @@ func (a *app) cmdImageImport() *cobra.Command {
 				if want != "" && img.Status != want {
 					return fmt.Errorf("The '%s' import method can only be applied on an image in status '%s'", o.method, want)
 				}
-				if _, err := c.ImportImage(ctx, img.ID, opts); err != nil {
+				reqID, err := c.ImportImage(ctx, img.ID, opts)
+				if err != nil {
 					return err
 				}
-				if img, err = c.GetImage(ctx, img.ID); err != nil {
+				if img, err = a.importResult(ctx, c, img.ID, reqID, o.wait); err != nil {
 					return err
 				}
 				return a.printImage(&p, img)
@@ -237,10 +249,11 @@ func (a *app) cmdImageCreateViaImport() *cobra.Command {
 						return failed(err, "Image %s was created but staging its data failed (the image is left in place)", img.ID)
 					}
 				}
-				if _, err := c.ImportImage(ctx, img.ID, opts); err != nil {
+				reqID, err := c.ImportImage(ctx, img.ID, opts)
+				if err != nil {
 					return failed(err, "Image %s was created but its import could not start", img.ID)
 				}
-				if img, err = c.GetImage(ctx, img.ID); err != nil {
+				if img, err = a.importResult(ctx, c, img.ID, reqID, io.wait); err != nil {
 					return err
 				}
 				return a.printImage(&p, img)
