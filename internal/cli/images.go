@@ -279,6 +279,45 @@ func (a *app) cmdImageList() *cobra.Command {
 	return c
 }
 
+func (a *app) cmdImageUpdate() *cobra.Command {
+	var (
+		o imageFields
+		p printOptions
+	)
+	c := &cobra.Command{
+		Use:   "image-update [options] <IMAGE_ID>",
+		Short: "Change the properties of an image.",
+		Args:  exactArgs("<IMAGE_ID>"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			vals, err := o.values(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
+				img, err := findImage(ctx, c, args[0])
+				if err != nil {
+					return err
+				}
+				ops, err := glance.UpdateOps(img, vals, o.removeProperties)
+				if err != nil {
+					return err
+				}
+				if len(ops) > 0 {
+					if img, err = c.UpdateImage(ctx, img.ID, ops...); err != nil {
+						return err
+					}
+				}
+				return a.printImage(&p, img)
+			})
+		},
+	}
+	c.Annotations = map[string]string{"args": "  <IMAGE_ID>            Image to change, by ID or name.\n"}
+	addImageFieldFlags(c.Flags(), &o, false)
+	c.Flags().BoolVar(&p.HumanReadable, "human-readable", false, "Print the size in units of 1024 (e.g. 1.5GB) instead of bytes.")
+	addPrintFlags(c, &p)
+	return c
+}
+
 func (a *app) cmdImageDelete() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "image-delete <IMAGE_ID> [<IMAGE_ID> ...]",

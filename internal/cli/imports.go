@@ -136,7 +136,7 @@ func (a *app) cmdImageStage() *cobra.Command {
 	c.Annotations = map[string]string{"args": "  <IMAGE_ID>           Image to stage data for, by ID or name.\n"}
 	f := c.Flags()
 	f.StringVar(&file, "file", "", "File to stage; without it, data piped to stdin is staged.")
-	f.Int64Var(&size, "size", 0, "Size of the data in bytes, for input whose size cannot be known in advance (a pipe); with a file it must match the file's size.")
+	f.Int64Var(&size, "size", 0, sizeHelp)
 	f.BoolVar(&progress, "progress", false, "Draw a progress bar on stderr, when that is a terminal, during the upload.")
 	return c
 }
@@ -194,6 +194,7 @@ func (a *app) cmdImageCreateViaImport() *cobra.Command {
 		p        printOptions
 		file     string
 		progress bool
+		givenSz  int64
 	)
 	c := &cobra.Command{
 		Use:   "image-create-via-import [options]",
@@ -211,6 +212,9 @@ func (a *app) cmdImageCreateViaImport() *cobra.Command {
 				return err
 			}
 			defer done()
+			if size, err = givenSize(cmd, size, givenSz); err != nil {
+				return err
+			}
 			if io.method == "" && data != nil {
 				io.method = "glance-direct"
 			}
@@ -263,6 +267,7 @@ func (a *app) cmdImageCreateViaImport() *cobra.Command {
 	f := c.Flags()
 	addImageFieldFlags(f, &o, true)
 	f.StringVar(&file, "file", "", "File with the data to stage and import once the image exists; without it, data piped to stdin is used.")
+	f.Int64Var(&givenSz, "size", 0, sizeHelp)
 	f.BoolVar(&progress, "progress", false, "Draw a progress bar on stderr, when that is a terminal, during the upload.")
 	a.addImportFlags(f, &io, a.getenv("OS_IMAGE_IMPORT_METHOD"))
 	f.Lookup("import-method").Usage += " Defaults to env[OS_IMAGE_IMPORT_METHOD]; without a method, data given is imported with glance-direct."

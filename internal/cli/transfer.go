@@ -97,6 +97,7 @@ func (a *app) cmdImageCreate() *cobra.Command {
 		file     string
 		progress bool
 		store    string
+		givenSz  int64
 	)
 	c := &cobra.Command{
 		Use:   "image-create [options]",
@@ -111,6 +112,9 @@ func (a *app) cmdImageCreate() *cobra.Command {
 				return err
 			}
 			defer done()
+			if size, err = givenSize(cmd, size, givenSz); err != nil {
+				return err
+			}
 			if data != nil {
 				via := "stdin"
 				if file != "" {
@@ -141,48 +145,10 @@ func (a *app) cmdImageCreate() *cobra.Command {
 	f := c.Flags()
 	addImageFieldFlags(f, &o, true)
 	f.StringVar(&file, "file", "", "File with the data to upload once the image exists; without it, data piped to stdin is uploaded.")
+	f.Int64Var(&givenSz, "size", 0, sizeHelp)
 	f.BoolVar(&progress, "progress", false, "Draw a progress bar on stderr, when that is a terminal, during the upload.")
 	f.StringVar(&store, "store", a.getenv("OS_IMAGE_STORE"), "Store (backend) to put the data in. Defaults to env[OS_IMAGE_STORE].")
 	f.BoolVar(&p.HumanReadable, "human-readable", false, "Print the size in units of 1024 (e.g. 1.5GB) instead of bytes.")
-	addPrintFlags(c, &p)
-	return c
-}
-
-func (a *app) cmdImageUpdate() *cobra.Command {
-	var (
-		o imageFields
-		p printOptions
-	)
-	c := &cobra.Command{
-		Use:   "image-update [options] <IMAGE_ID>",
-		Short: "Change the properties of an image.",
-		Args:  exactArgs("<IMAGE_ID>"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			vals, err := o.values(cmd.Flags())
-			if err != nil {
-				return err
-			}
-			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
-				img, err := findImage(ctx, c, args[0])
-				if err != nil {
-					return err
-				}
-				ops, err := glance.UpdateOps(img, vals, o.removeProperties)
-				if err != nil {
-					return err
-				}
-				if len(ops) > 0 {
-					if img, err = c.UpdateImage(ctx, img.ID, ops...); err != nil {
-						return err
-					}
-				}
-				return a.printImage(&p, img)
-			})
-		},
-	}
-	c.Annotations = map[string]string{"args": "  <IMAGE_ID>            Image to change, by ID or name.\n"}
-	addImageFieldFlags(c.Flags(), &o, false)
-	c.Flags().BoolVar(&p.HumanReadable, "human-readable", false, "Print the size in units of 1024 (e.g. 1.5GB) instead of bytes.")
 	addPrintFlags(c, &p)
 	return c
 }
@@ -204,7 +170,7 @@ func (a *app) cmdImageUpload() *cobra.Command {
 	c.Annotations = map[string]string{"args": "  <IMAGE_ID>           Image to upload to, by ID or name.\n"}
 	f := c.Flags()
 	f.StringVar(&file, "file", "", "File to upload; without it, data piped to stdin is uploaded.")
-	f.Int64Var(&size, "size", 0, "Size of the data in bytes, for input whose size cannot be known in advance (a pipe); with a file it must match the file's size.")
+	f.Int64Var(&size, "size", 0, sizeHelp)
 	f.BoolVar(&progress, "progress", false, "Draw a progress bar on stderr, when that is a terminal, during the upload.")
 	f.StringVar(&store, "store", a.getenv("OS_IMAGE_STORE"), "Store (backend) to put the data in. Defaults to env[OS_IMAGE_STORE].")
 	return c
@@ -220,14 +186,8 @@ func (a *app) sendData(cmd *cobra.Command, ref, file string, size int64, store s
 	if data == nil {
 		return fmt.Errorf("No image data: give --file or pipe the data on stdin.")
 	}
-	if cmd.Flags().Changed("size") {
-		if size < 0 {
-			return usageErrorf("argument --size: must not be negative")
-		}
-		if known >= 0 && known != size {
-			return fmt.Errorf("Size mismatch: provided size %d does not match the size of the image %d", size, known)
-		}
-		known = size
+	if known, err = givenSize(cmd, known, size); err != nil {
+		return err
 	}
 	return a.runImage(cmd, ref, func(ctx context.Context, c *glance.Client, id string) error {
 		_, err := a.upload(ctx, c, id, data, known, store, progress, stage)
@@ -240,6 +200,24 @@ type downloadFlags struct {
 	file                  string
 	progress, md5, resume bool
 }
+
+// givenSize checks --size against the size of the data, when known (>= 0),
+// and returns the size to send.
+func givenSize(cmd *cobra.Command, known, size int64) (int64, error) {
+	if !cmd.Flags().Changed("size") {
+		return known, nil
+	}
+	if size < 0 {
+		return 0, usageErrorf("argument --size: must not be negative")
+	}
+	if known >= 0 && known != size {
+		return 0, fmt.Errorf("Size mismatch: provided size %d does not match the size of the image %d", size, known)
+	}
+	return size, nil
+}
+
+// sizeHelp is the help of --size.
+const sizeHelp = "Size of the data in bytes, for input whose size cannot be known in advance (a pipe); with a file it must match the file's size. Sent as x-openstack-image-size."
 
 func (a *app) cmdImageDownload() *cobra.Command {
 	var o downloadFlags
