@@ -124,13 +124,14 @@ func (a *app) cmdImageStage() *cobra.Command {
 		file     string
 		size     int64
 		progress bool
+		sf       sendFlags
 	)
 	c := &cobra.Command{
-		Use:   "image-stage [--file <FILE>] [--size <IMAGE_SIZE>] [--progress] <IMAGE_ID>",
+		Use:   "image-stage [--file <FILE>] [--size <IMAGE_SIZE>] [--progress] [--decompress] [--skip-format-check] <IMAGE_ID>",
 		Short: "Upload the data of an image to the staging area, for a glance-direct import.",
 		Args:  exactArgs("<IMAGE_ID>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.sendData(cmd, args[0], file, size, "", progress, true)
+			return a.sendData(cmd, args[0], file, size, "", progress, true, &sf)
 		},
 	}
 	c.Annotations = map[string]string{"args": "  <IMAGE_ID>           Image to stage data for, by ID or name.\n"}
@@ -138,6 +139,7 @@ func (a *app) cmdImageStage() *cobra.Command {
 	f.StringVar(&file, "file", "", "File to stage; without it, data piped to stdin is staged.")
 	f.Int64Var(&size, "size", 0, sizeHelp)
 	f.BoolVar(&progress, "progress", false, "Draw a progress bar on stderr, when that is a terminal, during the upload.")
+	addSendFlags(f, &sf)
 	return c
 }
 
@@ -195,6 +197,7 @@ func (a *app) cmdImageCreateViaImport() *cobra.Command {
 		file     string
 		progress bool
 		givenSz  int64
+		sf       sendFlags
 	)
 	c := &cobra.Command{
 		Use:   "image-create-via-import [options]",
@@ -212,6 +215,11 @@ func (a *app) cmdImageCreateViaImport() *cobra.Command {
 				return err
 			}
 			defer done()
+			data, size, undo, err := a.sendPrep(data, size, vals, &sf)
+			if err != nil {
+				return err
+			}
+			defer undo()
 			if size, err = givenSize(cmd, size, givenSz); err != nil {
 				return err
 			}
@@ -268,6 +276,7 @@ func (a *app) cmdImageCreateViaImport() *cobra.Command {
 	addImageFieldFlags(f, &o, true)
 	f.StringVar(&file, "file", "", "File with the data to stage and import once the image exists; without it, data piped to stdin is used.")
 	f.Int64Var(&givenSz, "size", 0, sizeHelp)
+	addSendFlags(f, &sf)
 	f.BoolVar(&progress, "progress", false, "Draw a progress bar on stderr, when that is a terminal, during the upload.")
 	a.addImportFlags(f, &io, a.getenv("OS_IMAGE_IMPORT_METHOD"))
 	f.Lookup("import-method").Usage += " Defaults to env[OS_IMAGE_IMPORT_METHOD]; without a method, data given is imported with glance-direct."

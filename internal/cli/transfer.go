@@ -98,6 +98,7 @@ func (a *app) cmdImageCreate() *cobra.Command {
 		progress bool
 		store    string
 		givenSz  int64
+		sf       sendFlags
 	)
 	c := &cobra.Command{
 		Use:   "image-create [options]",
@@ -112,6 +113,11 @@ func (a *app) cmdImageCreate() *cobra.Command {
 				return err
 			}
 			defer done()
+			data, size, undo, err := a.sendPrep(data, size, vals, &sf)
+			if err != nil {
+				return err
+			}
+			defer undo()
 			if size, err = givenSize(cmd, size, givenSz); err != nil {
 				return err
 			}
@@ -148,6 +154,7 @@ func (a *app) cmdImageCreate() *cobra.Command {
 	f.Int64Var(&givenSz, "size", 0, sizeHelp)
 	f.BoolVar(&progress, "progress", false, "Draw a progress bar on stderr, when that is a terminal, during the upload.")
 	f.StringVar(&store, "store", a.getenv("OS_IMAGE_STORE"), "Store (backend) to put the data in. Defaults to env[OS_IMAGE_STORE].")
+	addSendFlags(f, &sf)
 	f.BoolVar(&p.HumanReadable, "human-readable", false, "Print the size in units of 1024 (e.g. 1.5GB) instead of bytes.")
 	addPrintFlags(c, &p)
 	return c
@@ -158,13 +165,14 @@ func (a *app) cmdImageUpload() *cobra.Command {
 		file, store string
 		size        int64
 		progress    bool
+		sf          sendFlags
 	)
 	c := &cobra.Command{
-		Use:   "image-upload [--file <FILE>] [--size <IMAGE_SIZE>] [--progress] [--store <STORE>] <IMAGE_ID>",
+		Use:   "image-upload [--file <FILE>] [--size <IMAGE_SIZE>] [--progress] [--store <STORE>] [--decompress] [--skip-format-check] <IMAGE_ID>",
 		Short: "Upload the data of an image that has none yet.",
 		Args:  exactArgs("<IMAGE_ID>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.sendData(cmd, args[0], file, size, store, progress, false)
+			return a.sendData(cmd, args[0], file, size, store, progress, false, &sf)
 		},
 	}
 	c.Annotations = map[string]string{"args": "  <IMAGE_ID>           Image to upload to, by ID or name.\n"}
@@ -173,11 +181,12 @@ func (a *app) cmdImageUpload() *cobra.Command {
 	f.Int64Var(&size, "size", 0, sizeHelp)
 	f.BoolVar(&progress, "progress", false, "Draw a progress bar on stderr, when that is a terminal, during the upload.")
 	f.StringVar(&store, "store", a.getenv("OS_IMAGE_STORE"), "Store (backend) to put the data in. Defaults to env[OS_IMAGE_STORE].")
+	addSendFlags(f, &sf)
 	return c
 }
 
 // sendData is image-upload and image-stage.
-func (a *app) sendData(cmd *cobra.Command, ref, file string, size int64, store string, progress, stage bool) error {
+func (a *app) sendData(cmd *cobra.Command, ref, file string, size int64, store string, progress, stage bool, sf *sendFlags) error {
 	data, known, done, err := a.dataSource(file)
 	if err != nil {
 		return err
@@ -186,10 +195,24 @@ func (a *app) sendData(cmd *cobra.Command, ref, file string, size int64, store s
 	if data == nil {
 		return fmt.Errorf("No image data: give --file or pipe the data on stdin.")
 	}
+	data, known, found, undo, err := a.prepareData(data, known, sf)
+	if err != nil {
+		return err
+	}
+	defer undo()
 	if known, err = givenSize(cmd, known, size); err != nil {
 		return err
 	}
 	return a.runImage(cmd, ref, func(ctx context.Context, c *glance.Client, id string) error {
+		if !sf.skipCheck {
+			img, err := c.GetImage(ctx, id)
+			if err != nil {
+				return err
+			}
+			if err := a.checkFormat(img.DiskFormat, found, sf); err != nil {
+				return err
+			}
+		}
 		_, err := a.upload(ctx, c, id, data, known, store, progress, stage)
 		return err
 	})

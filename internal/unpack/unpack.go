@@ -42,52 +42,66 @@ func Detect(head []byte) string {
 	return ""
 }
 
-// Open returns r decompressed when it is compressed, and the kind of
-// compression ("" and the data as it is otherwise). A corrupt stream shows
-// as an error from Read. Close ends the decompressor's work (zstd runs
-// goroutines).
-func Open(r io.Reader) (io.ReadCloser, string, error) {
-	br := bufio.NewReaderSize(r, 1<<20)
-	head, err := br.Peek(8)
-	if err != nil && err != io.EOF {
-		return nil, "", err
+// Open returns r decompressed when it is compressed, the kind of
+// compression, and what ends the decompressor's work (zstd runs
+// goroutines). Data that is not compressed comes back as it was: r itself
+// when it is seekable (a file stays one). A corrupt stream shows as an
+// error from Read.
+func Open(r io.Reader) (io.Reader, string, func(), error) {
+	head := make([]byte, 8)
+	var in io.Reader
+	if s, ok := r.(io.ReadSeeker); ok {
+		n, err := io.ReadFull(s, head)
+		if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+			return nil, "", nil, err
+		}
+		if _, err := s.Seek(int64(-n), io.SeekCurrent); err != nil {
+			return nil, "", nil, err
+		}
+		head, in = head[:n], bufio.NewReaderSize(s, 1<<20)
+	} else {
+		br := bufio.NewReaderSize(r, 1<<20)
+		var err error
+		if head, err = br.Peek(8); err != nil && err != io.EOF {
+			return nil, "", nil, err
+		}
+		r, in = br, br
 	}
 	kind := Detect(head)
 	var out io.Reader
 	closer := func() {}
 	switch kind {
 	case "":
-		return io.NopCloser(br), "", nil
+		return r, "", closer, nil
 	case Gzip:
-		zr, err := gzip.NewReader(br)
+		zr, err := gzip.NewReader(in)
 		if err != nil {
-			return nil, kind, fmt.Errorf("gzip: %w", err)
+			return nil, kind, nil, fmt.Errorf("gzip: %w", err)
 		}
 		out = zr
 	case XZ:
-		xr, err := xz.NewReader(br)
+		xr, err := xz.NewReader(in)
 		if err != nil {
-			return nil, kind, fmt.Errorf("xz: %w", err)
+			return nil, kind, nil, fmt.Errorf("xz: %w", err)
 		}
 		out = xr
 	case Zstd:
-		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
+		zr, err := zstd.NewReader(in, zstd.WithDecoderConcurrency(1))
 		if err != nil {
-			return nil, kind, fmt.Errorf("zstd: %w", err)
+			return nil, kind, nil, fmt.Errorf("zstd: %w", err)
 		}
 		out, closer = zr, zr.Close
 	case Bzip2:
-		out = bzip2.NewReader(br)
+		out = bzip2.NewReader(in)
 	}
-	return &reader{Reader: out, kind: kind, close: closer}, kind, nil
+	return &reader{Reader: out, kind: kind}, kind, closer, nil
 }
 
 // reader names the compression in its errors: a corrupt archive is then
 // told apart from a network failure.
 type reader struct {
 	io.Reader
-	kind  string
-	close func()
+	kind string
 }
 
 func (r *reader) Read(p []byte) (int, error) {
@@ -96,9 +110,4 @@ func (r *reader) Read(p []byte) (int, error) {
 		err = fmt.Errorf("decompressing %s data: %w", r.kind, err)
 	}
 	return n, err
-}
-
-func (r *reader) Close() error {
-	r.close()
-	return nil
 }

@@ -45,11 +45,11 @@ func TestOpenDecompresses(t *testing.T) {
 	data := image()
 	for kind, tool := range tools {
 		t.Run(kind, func(t *testing.T) {
-			r, got, err := Open(bytes.NewReader(compress(t, tool, data)))
+			r, got, done, err := Open(bytes.NewReader(compress(t, tool, data)))
 			if err != nil || got != kind {
 				t.Fatalf("Open: %q, %v", got, err)
 			}
-			defer r.Close()
+			defer done()
 			out, err := io.ReadAll(r)
 			if err != nil || !bytes.Equal(out, data) {
 				t.Fatalf("decompressed %d bytes (%v), want the %d of the image", len(out), err, len(data))
@@ -60,12 +60,17 @@ func TestOpenDecompresses(t *testing.T) {
 
 func TestOpenPassesPlainData(t *testing.T) {
 	data := image()
-	r, kind, err := Open(bytes.NewReader(data))
-	if err != nil || kind != "" {
-		t.Fatalf("%q, %v", kind, err)
+	src := bytes.NewReader(data)
+	r, kind, _, err := Open(src)
+	if err != nil || kind != "" || r != io.Reader(src) {
+		t.Fatalf("%q, %v: want the reader itself back", kind, err)
 	}
 	if out, _ := io.ReadAll(r); !bytes.Equal(out, data) {
 		t.Fatal("plain data changed")
+	}
+	r, _, _, _ = Open(io.MultiReader(bytes.NewReader(data))) // not seekable
+	if out, _ := io.ReadAll(r); !bytes.Equal(out, data) {
+		t.Fatal("plain data from a pipe changed")
 	}
 }
 
@@ -79,12 +84,12 @@ func TestOpenCorrupt(t *testing.T) {
 			flipped := bytes.Clone(z)
 			flipped[len(z)/2] ^= 0x55
 			for name, bad := range map[string][]byte{"flipped": flipped, "cut": z[:len(z)*2/3]} {
-				r, _, err := Open(bytes.NewReader(bad))
+				r, _, done, err := Open(bytes.NewReader(bad))
 				if err != nil {
 					continue // refused at the header: fine too
 				}
 				out, err := io.ReadAll(r)
-				r.Close()
+				done()
 				if err == nil {
 					t.Errorf("%s: read %d bytes without an error", name, len(out))
 					continue
