@@ -29,6 +29,7 @@ type DownloadResult struct {
 const (
 	copyBuffer  = 1 << 20
 	poolBuffers = 8
+	handOver    = copyBuffer / 2
 )
 
 // DownloadToFile downloads a whole image into path. The data goes to a
@@ -72,7 +73,7 @@ func (c *Client) DownloadToFile(ctx context.Context, id, path string, opts *Down
 	if err != nil {
 		return nil, fmt.Errorf("glance: download of image %s: %w", id, err)
 	}
-	res, err := c.fillPart(ctx, id, img, d, p, progress)
+	res, err := c.fillPart(ctx, id, img, d, p, o.NoVerify, progress)
 	if err != nil {
 		p.abandon(errors.Is(err, ErrChecksumMismatch))
 		return nil, fmt.Errorf("glance: download of image %s: %w", id, err)
@@ -84,7 +85,7 @@ func (c *Client) DownloadToFile(ctx context.Context, id, path string, opts *Down
 }
 
 // fillPart brings p to the whole image and verifies it.
-func (c *Client) fillPart(ctx context.Context, id string, img *Image, d *Download, p *partFile, progress func(*Download, io.Writer) io.Writer) (*DownloadResult, error) {
+func (c *Client) fillPart(ctx context.Context, id string, img *Image, d *Download, p *partFile, noVerify bool, progress func(*Download, io.Writer) io.Writer) (*DownloadResult, error) {
 	hp, err := p.hashKept(d)
 	if err != nil {
 		return nil, err
@@ -113,7 +114,7 @@ func (c *Client) fillPart(ctx context.Context, id string, img *Image, d *Downloa
 		if err := p.checkRange(resp); err != nil {
 			return nil, err
 		}
-		if p.have == 0 {
+		if p.have == 0 && !noVerify {
 			d.useContentMD5(resp)
 			if hp == nil && d.h != nil {
 				hp = digest.NewPipe(d.h)
@@ -278,17 +279,25 @@ func (p *partFile) receive(d *Download, hp *digest.Pipe, progress func(*Download
 	var n int64
 	var err error
 	for err == nil {
+		// Each read goes to the file at once (progress, a prompt stop);
+		// the hash gets the chunk once it holds handOver bytes, so that a
+		// link that delivers little at a time does not cost a hand-over
+		// (a goroutine wake-up) per read.
 		c := pool.Get()
-		var k int
-		k, err = d.body.Read(c.B)
-		if k > 0 {
-			n += int64(k)
-			if hp != nil {
-				hp.Submit(c, c.B[:k])
+		fill := 0
+		for err == nil && fill < handOver {
+			var k int
+			k, err = d.body.Read(c.B[fill:])
+			if k > 0 {
+				if _, werr := dst.Write(c.B[fill : fill+k]); werr != nil {
+					err = werr
+				}
+				fill += k
 			}
-			if _, werr := dst.Write(c.B[:k]); werr != nil {
-				err = werr
-			}
+		}
+		n += int64(fill)
+		if hp != nil && fill > 0 {
+			hp.Submit(c, c.B[:fill])
 		}
 		c.Release()
 	}

@@ -452,3 +452,16 @@ func TestWrongVersionAnswer(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestDownloadNoVerifyHashesNothing: NoVerify means no hash at all, not
+// even the Content-MD5 a server sends along.
+func TestDownloadNoVerifyHashesNothing(t *testing.T) {
+	data := payload(50_000)
+	f, c := newFake(t, data)
+	f.contentMD5 = strings.Repeat("0", 32) // wrong on purpose: it must not be checked
+	path := filepath.Join(t.TempDir(), "img")
+	res, err := c.DownloadToFile(context.Background(), imageID, path, &glance.DownloadOptions{NoVerify: true}, nil)
+	if err != nil || res.Algorithm != "" || res.Digest != "" || res.Size != int64(len(data)) {
+		t.Fatalf("%v, %+v", err, res)
+	}
+}
