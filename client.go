@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -32,8 +33,15 @@ type Options struct {
 	UserAgent string
 	// Retries is how many times a read (GET, HEAD) is repeated after a
 	// connection failure or a 429, 502, 503 or 504 answer. Zero means 2;
-	// negative means never. Writes are never repeated.
+	// negative means never. Writes are never repeated, and neither is a
+	// request that timed out.
 	Retries int
+	// StallTimeout bounds every wait on the server: from sending a request
+	// to the headers of its answer, and each pause in the flow of a request
+	// or answer body. A transfer that keeps moving is never cut off, however
+	// long it takes. A request that stalls fails with a *TimeoutError
+	// (errors.Is ErrTimeout) and is not repeated. Zero means no bound.
+	StallTimeout time.Duration
 }
 
 // Client talks to one Image service endpoint. It is safe for concurrent use.
@@ -42,6 +50,7 @@ type Client struct {
 	http      *http.Client
 	userAgent string
 	retries   int
+	stall     time.Duration
 
 	mu   sync.Mutex
 	base string // root + "/v2" once known
@@ -75,6 +84,7 @@ func New(endpoint string, opts *Options) (*Client, error) {
 		root:      strings.TrimRight(u.String(), "/"),
 		http:      opts.HTTPClient,
 		userAgent: opts.UserAgent,
+		stall:     opts.StallTimeout,
 	}
 	if c.http == nil {
 		c.http = http.DefaultClient
@@ -92,8 +102,6 @@ func New(endpoint string, opts *Options) (*Client, error) {
 	case "":
 	case "2":
 		c.base = c.root + "/v2"
-	case "1":
-		return nil, fmt.Errorf("glance: image API version 1 is spoken by package github.com/go-glance/glance/v1, not by this one")
 	default:
 		return nil, fmt.Errorf("glance: image API version %q is not supported by this client (want 2)", version)
 	}
@@ -160,7 +168,34 @@ func (c *Client) do(ctx context.Context, r *request) (*http.Response, error) {
 }
 
 func (c *Client) send(ctx context.Context, r *request, u string) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, r.method, u, r.body)
+	var wd *watchdog
+	if c.stall > 0 {
+		ctx, wd = newWatchdog(ctx, c.stall, &TimeoutError{Method: r.method, URL: redactURL(u), After: c.stall})
+	}
+	resp, err := c.attempts(ctx, r, u, wd)
+	if wd == nil {
+		return resp, err
+	}
+	if err != nil {
+		wd.stop()
+		return nil, err
+	}
+	resp.Body = &watchedBody{ReadCloser: resp.Body, ctx: ctx, w: wd}
+	return resp, nil
+}
+
+// attempts sends the request, and repeats it as retryable allows.
+func (c *Client) attempts(ctx context.Context, r *request, u string, wd *watchdog) (*http.Response, error) {
+	body := r.body
+	switch body.(type) {
+	case nil, *bytes.Reader, *bytes.Buffer, *strings.Reader:
+		// In memory: reading takes no time, and net/http can replay it.
+	default:
+		if wd != nil {
+			body = &sourceReader{Reader: body, w: wd}
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, u, body)
 	if err != nil {
 		return nil, fmt.Errorf("glance: %w", err)
 	}
@@ -173,6 +208,15 @@ func (c *Client) send(ctx context.Context, r *request, u string) (*http.Response
 	}
 	if r.getBody != nil {
 		req.GetBody = r.getBody
+		if wd != nil {
+			req.GetBody = func() (io.ReadCloser, error) {
+				b, err := r.getBody()
+				if err != nil {
+					return nil, err
+				}
+				return &sourceReader{Reader: b, w: wd}, nil
+			}
+		}
 	}
 	if r.body != nil && r.size >= 0 {
 		req.ContentLength = r.size
@@ -180,14 +224,15 @@ func (c *Client) send(ctx context.Context, r *request, u string) (*http.Response
 			req.Body = http.NoBody
 		}
 	}
-	return c.roundTrip(req, r.ok)
+	return c.roundTrip(req, r.ok, wd)
 }
 
 // roundTrip sends req, repeating reads that may be retried, and turns a
-// status other than 2xx or one listed in ok into an *Error.
-func (c *Client) roundTrip(req *http.Request, ok []int) (*http.Response, error) {
+// status other than 2xx or one listed in ok into an *Error. wd, when set,
+// bounds each wait on the server.
+func (c *Client) roundTrip(req *http.Request, ok []int, wd *watchdog) (*http.Response, error) {
 	ctx := req.Context()
-	resp, err := c.http.Do(req)
+	resp, err := c.try(req, wd)
 	for attempt := 0; attempt < c.retries && retryable(req, resp, err); attempt++ {
 		wait := backoff(attempt, resp)
 		if resp != nil {
@@ -199,9 +244,14 @@ func (c *Client) roundTrip(req *http.Request, ok []int) (*http.Response, error) 
 			return nil, fmt.Errorf("glance: %s %s: %w", req.Method, req.URL.Redacted(), ctx.Err())
 		case <-time.After(wait):
 		}
-		resp, err = c.http.Do(req)
+		resp, err = c.try(req, wd)
 	}
 	if err != nil {
+		if wd != nil {
+			if terr := wd.fired(ctx, err); terr != err {
+				return nil, terr
+			}
+		}
 		return nil, fmt.Errorf("glance: %s %s: %w", req.Method, req.URL.Redacted(), err)
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
@@ -215,6 +265,23 @@ func (c *Client) roundTrip(req *http.Request, ok []int) (*http.Response, error) 
 	return nil, newError(resp)
 }
 
+// try sends req once, with the watchdog counting until the answer's headers.
+func (c *Client) try(req *http.Request, wd *watchdog) (*http.Response, error) {
+	if wd != nil {
+		wd.run()
+		defer wd.pause()
+	}
+	return c.http.Do(req)
+}
+
+// redactURL hides a password in u, as url.URL.Redacted does.
+func redactURL(u string) string {
+	if p, err := url.Parse(u); err == nil {
+		return p.Redacted()
+	}
+	return u
+}
+
 // retryable reports whether a failed attempt may be repeated: only reads
 // (GET and HEAD, which carry no body and change nothing), after a transport
 // error or an answer that says "try later".
@@ -223,7 +290,10 @@ func retryable(req *http.Request, resp *http.Response, err error) bool {
 		return false
 	}
 	if err != nil {
-		return req.Context().Err() == nil
+		// A timeout is the bound the user set on a stall: trying again
+		// would multiply it.
+		var ne net.Error
+		return req.Context().Err() == nil && !(errors.As(err, &ne) && ne.Timeout())
 	}
 	switch resp.StatusCode {
 	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:

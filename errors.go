@@ -24,6 +24,10 @@ var (
 // answers 204 No Content).
 var ErrNoData = errors.New("image has no data")
 
+// ErrNoRanges is returned by Download for a byte range when the server
+// answers with the whole image instead.
+var ErrNoRanges = errors.New("the server does not support ranged downloads")
+
 // ErrChecksumMismatch is matched by errors.Is against a *ChecksumError.
 var ErrChecksumMismatch = errors.New("checksum mismatch")
 

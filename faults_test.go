@@ -33,6 +33,8 @@ type fakeImage struct {
 	delay       time.Duration // pause between 1 KiB writes
 	contentMD5  string
 	uploadState map[string]any // record after upload
+	ranges      bool           // answer Range requests (bytes=N-) with 206
+	gotRanges   []string       // the Range headers of data requests, in order
 }
 
 func (f *fakeImage) handler(t *testing.T) http.Handler {
@@ -46,13 +48,22 @@ func (f *fakeImage) handler(t *testing.T) http.Handler {
 	})
 	mux.HandleFunc("GET /v2/images/{id}/file", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/octet-stream")
-		w.Header().Set("Content-Length", fmt.Sprint(len(f.data)))
 		if f.contentMD5 != "" {
 			w.Header().Set("Content-MD5", f.contentMD5)
 		}
 		data := f.data
 		if f.truncateAt > 0 {
 			data = data[:f.truncateAt]
+		}
+		f.gotRanges = append(f.gotRanges, r.Header.Get("Range"))
+		var from int
+		if _, err := fmt.Sscanf(r.Header.Get("Range"), "bytes=%d-", &from); err == nil && f.ranges {
+			w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", from, len(f.data)-1, len(f.data)))
+			w.Header().Set("Content-Length", fmt.Sprint(len(f.data)-from))
+			w.WriteHeader(http.StatusPartialContent)
+			data = data[min(from, len(data)):]
+		} else {
+			w.Header().Set("Content-Length", fmt.Sprint(len(f.data)))
 		}
 		for len(data) > 0 {
 			n := min(1024, len(data))
@@ -269,12 +280,22 @@ func TestUploadDetectsMismatch(t *testing.T) {
 	if err != nil {
 		t.Fatalf("good upload: %v", err)
 	}
-	if res.MD5 != m || res.SHA512 != s || res.Size != int64(len(data)) {
+	if res.MD5 != "" || res.SHA512 != s || res.Size != int64(len(data)) || fmt.Sprint(res.Verified) != "[size sha512]" {
 		t.Fatalf("digests %+v", res)
 	}
+	res, err = c.Upload(context.Background(), imageID, strings.NewReader(string(data)), &glance.UploadOptions{MD5: true})
+	if err != nil || res.MD5 != m || res.SHA512 != s || fmt.Sprint(res.Verified) != "[size md5 sha512]" {
+		t.Fatalf("upload with MD5: %v, %+v", err, res)
+	}
+	f.uploadState["checksum"] = strings.Repeat("0", 32)
+	_, err = c.Upload(context.Background(), imageID, strings.NewReader(string(data)), &glance.UploadOptions{MD5: true})
+	var ce *glance.ChecksumError
+	if !errors.As(err, &ce) || ce.Algorithm != "md5" {
+		t.Fatalf("want md5 mismatch, got %v", err)
+	}
+	f.uploadState["checksum"] = m
 	f.uploadState["os_hash_value"] = strings.Repeat("a", 128)
 	_, err = c.Upload(context.Background(), imageID, strings.NewReader(string(data)), nil)
-	var ce *glance.ChecksumError
 	if !errors.As(err, &ce) || ce.Algorithm != "sha512" {
 		t.Fatalf("want sha512 mismatch, got %v", err)
 	}
@@ -429,5 +450,18 @@ func TestWrongVersionAnswer(t *testing.T) {
 	var ge *glance.Error
 	if !errors.As(err, &ge) || ge.StatusCode != 300 || !strings.Contains(ge.Message, "offers v1.1") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestDownloadNoVerifyHashesNothing: NoVerify means no hash at all, not
+// even the Content-MD5 a server sends along.
+func TestDownloadNoVerifyHashesNothing(t *testing.T) {
+	data := payload(50_000)
+	f, c := newFake(t, data)
+	f.contentMD5 = strings.Repeat("0", 32) // wrong on purpose: it must not be checked
+	path := filepath.Join(t.TempDir(), "img")
+	res, err := c.DownloadToFile(context.Background(), imageID, path, &glance.DownloadOptions{NoVerify: true}, nil)
+	if err != nil || res.Algorithm != "" || res.Digest != "" || res.Size != int64(len(data)) {
+		t.Fatalf("%v, %+v", err, res)
 	}
 }

@@ -137,7 +137,7 @@ func TestIntegrationImageLifecycle(t *testing.T) {
 	}
 
 	const size = 50 << 20
-	res, err := c.Upload(ctx, img.ID, &pattern{n: size}, &glance.UploadOptions{Size: size})
+	res, err := c.Upload(ctx, img.ID, &pattern{n: size}, &glance.UploadOptions{Size: size, MD5: true})
 	if err != nil {
 		t.Fatalf("upload: %v", err)
 	}

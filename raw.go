@@ -39,5 +39,5 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	if req.Header.Get("Accept") == "" {
 		req.Header.Set("Accept", "application/json")
 	}
-	return c.roundTrip(req, nil)
+	return c.roundTrip(req, nil, nil)
 }

@@ -34,11 +34,14 @@ type config struct {
 	keepAlive    []bool // connection modes of the load tests
 	transferMiB  int
 	transferRuns int
-	timer        string // auto, hyperfine or go
-	load         string // auto, wrk or go
-	glancedAuth  string // keystone or noauth
-	glancedProcs int    // GOMAXPROCS of glanced; 0 leaves Go's default
-	sections     map[string]bool
+	// transferPython and transferCurl choose the transfer tables: beside
+	// python-glanceclient, beside curl.
+	transferPython, transferCurl bool
+	timer                        string // auto, hyperfine or go
+	load                         string // auto, wrk or go
+	glancedAuth                  string // keystone or noauth
+	glancedProcs                 int    // GOMAXPROCS of glanced; 0 leaves Go's default
+	sections                     map[string]bool
 }
 
 func main() {
@@ -68,6 +71,8 @@ func run() error {
 	flag.StringVar(&modes, "conn-modes", "keep-alive,close", "connection modes of the load tests: keep-alive, close (a new connection per request), or both")
 	flag.IntVar(&c.transferMiB, "transfer-mib", 256, "image size for the upload/download test; 0 skips it")
 	flag.IntVar(&c.transferRuns, "transfer-runs", 3, "runs per transfer command")
+	flag.BoolVar(&c.transferPython, "transfer-python", true, "time transfers beside python-glanceclient (on Glance)")
+	flag.BoolVar(&c.transferCurl, "transfer-curl", true, "time transfers beside curl (on Glance and glanced)")
 	flag.StringVar(&c.timer, "timer", "auto", "CLI timer: hyperfine, go, or auto (hyperfine when installed)")
 	flag.StringVar(&c.load, "load", "auto", "load generator: wrk, go, or auto (wrk when installed)")
 	flag.StringVar(&c.glancedAuth, "glanced-auth", "keystone", "glanced's auth mode: keystone (falls back to noauth if it fails) or noauth")

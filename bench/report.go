@@ -315,6 +315,12 @@ func (r *report) writeTransfer(p func(string, ...any)) {
 	t := r.transfer
 	p("## 3. Transfer: %d MiB of random data", t.size>>20)
 	p("")
+	r.writeBesideCurl(p)
+	if len(t.rows) == 0 {
+		return
+	}
+	p("### Beside python-glanceclient, on Glance")
+	p("")
 	p("Password login (python-glanceclient and glance with the token cache off), median of %d runs each. "+
 		"Upload is `image-create --name N --disk-format raw --container-format bare --file F` (create, then upload); "+
 		"each upload's size and checksum were checked in Glance, and each download's MD5 against the file. "+

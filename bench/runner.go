@@ -25,7 +25,8 @@ type command struct {
 // sample is one measured run.
 type sample struct {
 	wall   time.Duration
-	maxRSS int64 // bytes, from wait4's rusage
+	maxRSS int64         // bytes, from wait4's rusage
+	cpu    time.Duration // user + system time, from the same
 }
 
 // runOnce runs c once (after its prepare step) and measures the wall time
@@ -50,6 +51,7 @@ func runOnce(ctx context.Context, c *command) (sample, []byte, error) {
 	s := sample{wall: wall}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		s.maxRSS = ru.Maxrss * 1024 // KiB on Linux
+		s.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
 	if c.check != nil {
 		if err := c.check(stdout.Bytes()); err != nil {
@@ -121,8 +123,9 @@ func measureAll(ctx context.Context, jobs []*job, runs, rssRuns int, timer, work
 type result struct {
 	wall, min, max time.Duration // median, fastest and slowest run
 	runs           int
-	rss            int64 // median peak RSS, bytes
-	err            error // the command could not be measured
+	rss            int64         // median peak RSS, bytes
+	cpu            time.Duration // median CPU time (user + system), when measured
+	err            error         // the command could not be measured
 	note           string
 }
 

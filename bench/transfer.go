@@ -20,7 +20,8 @@ import (
 
 type transferReport struct {
 	size int64
-	rows []transferRow
+	rows []transferRow // beside python-glanceclient, on Glance
+	side []sideRow     // beside curl, on Glance and glanced
 }
 
 type transferRow struct {
@@ -48,6 +49,14 @@ func benchTransfer(ctx context.Context, c *config, cloud *testenv.Cloud, bins *b
 		return nil, err
 	}
 	rep := &transferReport{size: size}
+	if c.transferCurl {
+		if rep.side, err = benchBesideCurl(ctx, c, cloud, bins, peer, tag, work, src, sum, size); err != nil && ctx.Err() != nil {
+			return nil, err
+		}
+	}
+	if !c.transferPython {
+		return rep, nil
+	}
 	alpha := cloud.OSEnv(cloud.AlphaMember)
 	hGo, hPy := filepath.Join(work, "home-xfer-go"), filepath.Join(work, "home-xfer-py")
 	clients := []struct {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -69,6 +70,7 @@ type app struct {
 
 	client  *glance.Client
 	session *auth.Session
+	stall   time.Duration // --timeout or clouds.yaml's api_timeout, once resolved
 }
 
 // Main runs the glance command line and returns the process exit code:

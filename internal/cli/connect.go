@@ -71,6 +71,8 @@ func (a *app) imageClient(ctx context.Context) (*glance.Client, error) {
 		HTTPClient: s.Client(),
 		APIVersion: "2",
 		UserAgent:  "go-glance-cli/" + glance.Version,
+		// --timeout bounds every wait on the server, not a transfer that moves.
+		StallTimeout: a.stall,
 	})
 	if err != nil {
 		return nil, err
@@ -95,6 +97,7 @@ func (a *app) openSession(ctx context.Context) (*auth.Session, error) {
 	if a.g.timeout > 0 {
 		o.Timeout = time.Duration(a.g.timeout * float64(time.Second))
 	}
+	a.stall = o.Timeout
 	if a.g.debug {
 		o.WrapTransport = a.debugTransport
 	}

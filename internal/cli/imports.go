@@ -20,6 +20,7 @@ type importFlags struct {
 	remoteServiceInterface, store string
 	stores                        string
 	allStores, allowFailure       triBool
+	wait                          bool
 }
 
 func (a *app) addImportFlags(f *pflag.FlagSet, o *importFlags, methodDefault string) {
@@ -32,6 +33,7 @@ func (a *app) addImportFlags(f *pflag.FlagSet, o *importFlags, methodDefault str
 	f.StringVar(&o.stores, "stores", a.getenv("OS_IMAGE_STORES"), "Comma-separated stores to import into, on clouds with several stores. Defaults to env[OS_IMAGE_STORES].")
 	f.Var(&o.allStores, "all-stores", "Import into every store the cloud has.")
 	f.Var(&o.allowFailure, "allow-failure", "Whether the import may succeed with some stores failing (default True); only with --stores or --all-stores. Defaults to env[OS_IMAGE_ALLOW_FAILURE].")
+	f.BoolVar(&o.wait, "wait", false, "Wait until the import ends, telling its progress on stderr; if it fails, say why and exit with status 1.")
 	if v := a.getenv("OS_IMAGE_ALLOW_FAILURE"); v != "" {
 		o.allowFailure.Set(v)
 	}
@@ -93,6 +95,15 @@ func (o *importFlags) options(hasData bool) (*glance.ImportOptions, error) {
 	return opts, nil
 }
 
+// importResult is the image after an import started: as it ends with
+// --wait, else as it is now.
+func (a *app) importResult(ctx context.Context, c *glance.Client, id, reqID string, wait bool) (*glance.Image, error) {
+	if wait {
+		return a.waitImport(ctx, c, id, reqID)
+	}
+	return c.GetImage(ctx, id)
+}
+
 // checkMethod refuses a method the server does not offer.
 func checkMethod(ctx context.Context, c *glance.Client, method string) error {
 	methods, err := c.ImportInfo(ctx)
@@ -113,20 +124,22 @@ func (a *app) cmdImageStage() *cobra.Command {
 		file     string
 		size     int64
 		progress bool
+		sf       sendFlags
 	)
 	c := &cobra.Command{
-		Use:   "image-stage [--file <FILE>] [--size <IMAGE_SIZE>] [--progress] <IMAGE_ID>",
+		Use:   "image-stage [--file <FILE>] [--size <IMAGE_SIZE>] [--progress] [--decompress] [--skip-format-check] <IMAGE_ID>",
 		Short: "Upload the data of an image to the staging area, for a glance-direct import.",
 		Args:  exactArgs("<IMAGE_ID>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.sendData(cmd, args[0], file, size, "", progress, true)
+			return a.sendData(cmd, args[0], file, size, "", progress, true, &sf)
 		},
 	}
 	c.Annotations = map[string]string{"args": "  <IMAGE_ID>           Image to stage data for, by ID or name.\n"}
 	f := c.Flags()
 	f.StringVar(&file, "file", "", "File to stage; without it, data piped to stdin is staged.")
-	f.Int64Var(&size, "size", 0, "Size of the data in bytes, for input whose size cannot be known in advance (a pipe); with a file it must match the file's size.")
+	f.Int64Var(&size, "size", 0, sizeHelp)
 	f.BoolVar(&progress, "progress", false, "Draw a progress bar on stderr, when that is a terminal, during the upload.")
+	addSendFlags(f, &sf)
 	return c
 }
 
@@ -159,10 +172,11 @@ func (a *app) cmdImageImport() *cobra.Command {
 				if want != "" && img.Status != want {
 					return fmt.Errorf("The '%s' import method can only be applied on an image in status '%s'", o.method, want)
 				}
-				if _, err := c.ImportImage(ctx, img.ID, opts); err != nil {
+				reqID, err := c.ImportImage(ctx, img.ID, opts)
+				if err != nil {
 					return err
 				}
-				if img, err = c.GetImage(ctx, img.ID); err != nil {
+				if img, err = a.importResult(ctx, c, img.ID, reqID, o.wait); err != nil {
 					return err
 				}
 				return a.printImage(&p, img)
@@ -182,6 +196,8 @@ func (a *app) cmdImageCreateViaImport() *cobra.Command {
 		p        printOptions
 		file     string
 		progress bool
+		givenSz  int64
+		sf       sendFlags
 	)
 	c := &cobra.Command{
 		Use:   "image-create-via-import [options]",
@@ -199,6 +215,14 @@ func (a *app) cmdImageCreateViaImport() *cobra.Command {
 				return err
 			}
 			defer done()
+			data, size, undo, err := a.sendPrep(data, size, vals, &sf)
+			if err != nil {
+				return err
+			}
+			defer undo()
+			if size, err = givenSize(cmd, size, givenSz); err != nil {
+				return err
+			}
 			if io.method == "" && data != nil {
 				io.method = "glance-direct"
 			}
@@ -237,10 +261,11 @@ func (a *app) cmdImageCreateViaImport() *cobra.Command {
 						return failed(err, "Image %s was created but staging its data failed (the image is left in place)", img.ID)
 					}
 				}
-				if _, err := c.ImportImage(ctx, img.ID, opts); err != nil {
+				reqID, err := c.ImportImage(ctx, img.ID, opts)
+				if err != nil {
 					return failed(err, "Image %s was created but its import could not start", img.ID)
 				}
-				if img, err = c.GetImage(ctx, img.ID); err != nil {
+				if img, err = a.importResult(ctx, c, img.ID, reqID, io.wait); err != nil {
 					return err
 				}
 				return a.printImage(&p, img)
@@ -250,6 +275,8 @@ func (a *app) cmdImageCreateViaImport() *cobra.Command {
 	f := c.Flags()
 	addImageFieldFlags(f, &o, true)
 	f.StringVar(&file, "file", "", "File with the data to stage and import once the image exists; without it, data piped to stdin is used.")
+	f.Int64Var(&givenSz, "size", 0, sizeHelp)
+	addSendFlags(f, &sf)
 	f.BoolVar(&progress, "progress", false, "Draw a progress bar on stderr, when that is a terminal, during the upload.")
 	a.addImportFlags(f, &io, a.getenv("OS_IMAGE_IMPORT_METHOD"))
 	f.Lookup("import-method").Usage += " Defaults to env[OS_IMAGE_IMPORT_METHOD]; without a method, data given is imported with glance-direct."

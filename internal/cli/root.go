@@ -130,7 +130,7 @@ func (a *app) globalFlags(f *pflag.FlagSet) {
 	f.StringVar(&a.g.cacert, "os-cacert", "", "CA bundle file to verify the server's certificate. Defaults to env[OS_CACERT].")
 	f.StringVar(&a.g.cert, "os-cert", "", "Client certificate (PEM). Defaults to env[OS_CERT].")
 	f.StringVar(&a.g.key, "os-key", "", "Client certificate key (PEM). Defaults to env[OS_KEY].")
-	f.Float64Var(&a.g.timeout, "timeout", 600, "Seconds to wait for a connection and for each response to begin; image transfers themselves are not cut off.")
+	f.Float64Var(&a.g.timeout, "timeout", 600, "Seconds the server may keep a request waiting: to connect, to answer, or in any pause of a transfer. A transfer that keeps moving is never cut off, and a request that timed out is not tried again.")
 	f.BoolVar(&a.g.collectTiming, "collect-timing", false, "Accepted for compatibility; timings are not collected.")
 	f.StringVar(&a.g.cloud, "os-cloud", "", "Cloud name in clouds.yaml. Defaults to env[OS_CLOUD].")
 	f.StringVar(&a.g.authURL, "os-auth-url", "", "Keystone URL to log in at. Defaults to env[OS_AUTH_URL].")
