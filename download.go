@@ -34,6 +34,10 @@ type DownloadOptions struct {
 	// download, and continues such a file with a ranged request instead of
 	// starting afresh; see DownloadToFile.
 	Resume bool
+	// Sparse (DownloadToFile only) leaves the aligned 4 KiB blocks of zeros
+	// of the data unwritten, as holes: a raw disk image then takes on disk
+	// only what it holds. The file reads the same.
+	Sparse bool
 }
 
 // Download is the data of an image being read. Read returns a *ChecksumError

@@ -1,6 +1,7 @@
 package glance
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -73,6 +74,7 @@ func (c *Client) DownloadToFile(ctx context.Context, id, path string, opts *Down
 	if err != nil {
 		return nil, fmt.Errorf("glance: download of image %s: %w", id, err)
 	}
+	p.sparse = o.Sparse
 	res, err := c.fillPart(ctx, id, img, d, p, o.NoVerify, progress)
 	if err != nil {
 		p.abandon(errors.Is(err, ErrChecksumMismatch))
@@ -149,6 +151,7 @@ type partFile struct {
 	have   int64  // bytes in the file
 	kept   int64  // of which were there before this call
 	resume bool
+	sparse bool
 }
 
 // openPart creates the file to download into, or opens the one an earlier
@@ -266,10 +269,7 @@ func (p *partFile) checkRange(resp *http.Response) error {
 // is read, written and hashed in the same buffer: the hash in a goroutine
 // of its own, the write here, on the core that received the data.
 func (p *partFile) receive(d *Download, hp *digest.Pipe, progress func(*Download, io.Writer) io.Writer) error {
-	if _, err := p.f.Seek(p.have, io.SeekStart); err != nil {
-		return err
-	}
-	fw := newFileWriter(p.f, p.have)
+	fw := newFileWriter(p.f, p.have, p.sparse)
 	defer fw.close()
 	var dst io.Writer = fw
 	if progress != nil {
@@ -302,6 +302,9 @@ func (p *partFile) receive(d *Download, hp *digest.Pipe, progress func(*Download
 		c.Release()
 	}
 	p.have = fw.off
+	if serr := fw.setSize(); err == io.EOF || err == nil {
+		err = cmp.Or(serr, err)
+	}
 	if err == io.EOF {
 		err = checkLength(n, d.Size)
 	}
