@@ -146,7 +146,7 @@ func inTurns(ctx context.Context, runs int, size int64, a, b func(int) (sample, 
 		}
 	}
 	ra, rb = summarize(sa, nil), summarize(sb, nil)
-	logf("  glance median %v (%.0f MiB/s, CPU %v, peak RSS %.1f MiB); curl median %v (%.0f MiB/s, CPU %v)",
+	logf("  first median %v (%.0f MiB/s, CPU %v, peak RSS %.1f MiB); second median %v (%.0f MiB/s, CPU %v)",
 		ra.wall.Round(time.Millisecond), mib(size)/ra.wall.Seconds(), ra.cpu.Round(time.Millisecond), mib(ra.rss),
 		rb.wall.Round(time.Millisecond), mib(size)/rb.wall.Seconds(), rb.cpu.Round(time.Millisecond))
 	return ra, rb, nil
