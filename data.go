@@ -2,6 +2,8 @@ package glance
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -23,11 +25,13 @@ type UploadOptions struct {
 	Store string
 	// NoVerify skips the comparison of digests with the server's record.
 	NoVerify bool
-	// MD5 also hashes the data with MD5, to compare with the image's
-	// checksum. Without it only SHA-512 is computed (MD5 costs as much CPU
-	// again) and compared with os_hash_value when the server hashes with
-	// SHA-512, as Glance does by default; a server hashing otherwise is
-	// then checked on the size alone (UploadResult.Verified says so).
+	// MD5 also hashes the data with MD5 as it goes, to compare with the
+	// image's checksum. Without it only SHA-512 is computed (MD5 costs as
+	// much CPU again) and compared with os_hash_value when the server hashes
+	// with SHA-512, as Glance does by default. When the server has no
+	// SHA-512 but an MD5 checksum, a seekable source is read again for its
+	// MD5; data from a pipe is then checked on its size alone
+	// (UploadResult.Verified says what was compared).
 	MD5 bool
 }
 
@@ -112,10 +116,15 @@ func (c *Client) putData(ctx context.Context, id, what string, r io.Reader, opts
 	if o.Store != "" {
 		req.header.Set("X-Image-Meta-Store", o.Store)
 	}
+	var rewind func() error // back to the start of the data, if r can go there
 	if s, ok := r.(io.Seeker); ok && o.Size != 0 {
 		// Remember where the data starts, so that a replay (after a token
 		// expired mid-upload) starts there again with fresh digests.
 		if start, err := s.Seek(0, io.SeekCurrent); err == nil {
+			rewind = func() error {
+				_, err := s.Seek(start, io.SeekStart)
+				return err
+			}
 			req.getBody = func() (io.ReadCloser, error) {
 				// The transport may still be sending the first attempt's
 				// body after its answer came; wait until it let go.
@@ -124,7 +133,7 @@ func (c *Client) putData(ctx context.Context, id, what string, r io.Reader, opts
 				case <-ctx.Done():
 					return nil, ctx.Err()
 				}
-				if _, err := s.Seek(start, io.SeekStart); err != nil {
+				if err := rewind(); err != nil {
 					return nil, err
 				}
 				hr.Reset()
@@ -153,7 +162,30 @@ func (c *Client) putData(ctx context.Context, id, what string, r io.Reader, opts
 		return res, fmt.Errorf("glance: checking upload of image %s: %w", id, err)
 	}
 	res.Image = img
+	if res.MD5 == "" && img.Checksum != "" && !hasSHA512(img) && rewind != nil {
+		// The server has no SHA-512 to compare with, but an MD5: read the
+		// source again for it, rather than check the size alone.
+		if res.MD5, err = md5Again(rewind, r, res.Size); err != nil {
+			return res, fmt.Errorf("glance: checking upload of image %s: %w", id, err)
+		}
+	}
 	return res, verifyUpload(img, res)
+}
+
+func hasSHA512(img *Image) bool {
+	return strings.EqualFold(img.HashAlgo, "sha512") && img.HashValue != ""
+}
+
+// md5Again hashes the first n bytes of r, from its start.
+func md5Again(rewind func() error, r io.Reader, n int64) (string, error) {
+	if err := rewind(); err != nil {
+		return "", err
+	}
+	h := md5.New()
+	if _, err := io.CopyBuffer(h, io.LimitReader(r, n), make([]byte, 1<<20)); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // verifyUpload compares the server's record with what was sent.
@@ -170,7 +202,7 @@ func verifyUpload(img *Image, res *UploadResult) error {
 		}
 		res.Verified = append(res.Verified, "md5")
 	}
-	if strings.EqualFold(img.HashAlgo, "sha512") && img.HashValue != "" {
+	if hasSHA512(img) {
 		if !strings.EqualFold(img.HashValue, res.SHA512) {
 			return &ChecksumError{Algorithm: "sha512", Expected: res.SHA512, Actual: img.HashValue}
 		}

@@ -34,6 +34,16 @@ type DownloadOptions struct {
 	// download, and continues such a file with a ranged request instead of
 	// starting afresh; see DownloadToFile.
 	Resume bool
+	// Sparse (DownloadToFile only) leaves the aligned 4 KiB blocks of zeros
+	// of the data unwritten, as holes: a raw disk image then takes on disk
+	// only what it holds. The file reads the same.
+	Sparse bool
+	// Parallel (DownloadToFile only), above 1, fetches the image in that
+	// many ranges at once, each on its own connection: over a link whose
+	// bandwidth is bounded per connection (a long distance, a shaping
+	// proxy) the transfer is that much faster. The whole file is still
+	// hashed in order and verified. Not with a kept part to resume.
+	Parallel int
 }
 
 // Download is the data of an image being read. Read returns a *ChecksumError

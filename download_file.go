@@ -1,6 +1,7 @@
 package glance
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -73,6 +74,7 @@ func (c *Client) DownloadToFile(ctx context.Context, id, path string, opts *Down
 	if err != nil {
 		return nil, fmt.Errorf("glance: download of image %s: %w", id, err)
 	}
+	p.sparse, p.parallel = o.Sparse, o.Parallel
 	res, err := c.fillPart(ctx, id, img, d, p, o.NoVerify, progress)
 	if err != nil {
 		p.abandon(errors.Is(err, ErrChecksumMismatch))
@@ -99,7 +101,16 @@ func (c *Client) fillPart(ctx context.Context, id string, img *Image, d *Downloa
 	if img != nil && img.Size != nil {
 		total = *img.Size
 	}
-	if total < 0 || p.have < total {
+	if n := p.parallelism(total); n > 1 {
+		d.Size = total
+		var pw io.Writer
+		if progress != nil {
+			pw = progress(d, io.Discard)
+		}
+		if err := c.fillParallel(ctx, id, total, n, p, hp, pw); err != nil {
+			return nil, err
+		}
+	} else if total < 0 || p.have < total {
 		resp, err := c.getData(ctx, id, p.have, 0)
 		if err != nil {
 			return nil, err
@@ -141,14 +152,25 @@ func (c *Client) fillPart(ctx context.Context, id string, img *Image, d *Downloa
 	return res, nil
 }
 
+// parallelism is how many ranges to fetch at once: Parallel, for a fresh
+// download of a known size that gives each range minPart at least.
+func (p *partFile) parallelism(total int64) int {
+	if p.parallel < 2 || p.have > 0 || total < 2*minPart {
+		return 1
+	}
+	return int(min(int64(p.parallel), total/minPart))
+}
+
 // partFile is the file a download goes to until it is complete.
 type partFile struct {
-	f      *os.File
-	name   string
-	info   string // the .info file beside a resumable part; "" otherwise
-	have   int64  // bytes in the file
-	kept   int64  // of which were there before this call
-	resume bool
+	f        *os.File
+	name     string
+	info     string // the .info file beside a resumable part; "" otherwise
+	have     int64  // bytes in the file
+	kept     int64  // of which were there before this call
+	resume   bool
+	sparse   bool
+	parallel int
 }
 
 // openPart creates the file to download into, or opens the one an earlier
@@ -254,10 +276,15 @@ func (p *partFile) checkRange(resp *http.Response) error {
 	if resp.StatusCode != http.StatusPartialContent {
 		return nil
 	}
+	return checkContentRange(resp, p.have)
+}
+
+// checkContentRange makes sure a partial answer starts at start.
+func checkContentRange(resp *http.Response, start int64) error {
 	cr := resp.Header.Get("Content-Range")
-	var start, end int64
-	if _, err := fmt.Sscanf(cr, "bytes %d-%d/", &start, &end); err != nil || start != p.have {
-		return fmt.Errorf("asked for the bytes from %d on, got Content-Range %q", p.have, cr)
+	var from, end int64
+	if _, err := fmt.Sscanf(cr, "bytes %d-%d/", &from, &end); err != nil || from != start {
+		return fmt.Errorf("asked for the bytes from %d on, got Content-Range %q", start, cr)
 	}
 	return nil
 }
@@ -266,10 +293,7 @@ func (p *partFile) checkRange(resp *http.Response) error {
 // is read, written and hashed in the same buffer: the hash in a goroutine
 // of its own, the write here, on the core that received the data.
 func (p *partFile) receive(d *Download, hp *digest.Pipe, progress func(*Download, io.Writer) io.Writer) error {
-	if _, err := p.f.Seek(p.have, io.SeekStart); err != nil {
-		return err
-	}
-	fw := newFileWriter(p.f, p.have)
+	fw := newFileWriter(p.f, p.have, p.sparse)
 	defer fw.close()
 	var dst io.Writer = fw
 	if progress != nil {
@@ -302,6 +326,9 @@ func (p *partFile) receive(d *Download, hp *digest.Pipe, progress func(*Download
 		c.Release()
 	}
 	p.have = fw.off
+	if serr := fw.setSize(); err == io.EOF || err == nil {
+		err = cmp.Or(serr, err)
+	}
 	if err == io.EOF {
 		err = checkLength(n, d.Size)
 	}

@@ -465,3 +465,26 @@ func TestDownloadNoVerifyHashesNothing(t *testing.T) {
 		t.Fatalf("%v, %+v", err, res)
 	}
 }
+
+// TestUploadWithoutSHA512OnServer: a server that keeps only an MD5 checksum
+// is checked with it, the source read again; a pipe is checked on its size.
+func TestUploadWithoutSHA512OnServer(t *testing.T) {
+	data := payload(90_000)
+	f, c := newFake(t, data)
+	m, _ := digests(data)
+	f.uploadState = map[string]any{"id": imageID, "status": "active", "size": len(data), "checksum": m}
+	res, err := c.Upload(context.Background(), imageID, strings.NewReader(string(data)), nil)
+	if err != nil || res.MD5 != m || fmt.Sprint(res.Verified) != "[size md5]" {
+		t.Fatalf("%v, %+v", err, res)
+	}
+	f.uploadState["checksum"] = strings.Repeat("0", 32)
+	_, err = c.Upload(context.Background(), imageID, strings.NewReader(string(data)), nil)
+	var ce *glance.ChecksumError
+	if !errors.As(err, &ce) || ce.Algorithm != "md5" {
+		t.Fatalf("want md5 mismatch, got %v", err)
+	}
+	res, err = c.Upload(context.Background(), imageID, io.MultiReader(strings.NewReader(string(data))), nil)
+	if err != nil || fmt.Sprint(res.Verified) != "[size]" {
+		t.Fatalf("from a pipe: %v, %+v", err, res)
+	}
+}

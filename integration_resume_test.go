@@ -63,3 +63,33 @@ func TestIntegrationResume(t *testing.T) {
 	}
 	assertOnly(t, dir, "disk.raw")
 }
+
+// TestIntegrationParallel downloads from the real Glance in three ranges,
+// each answered with its Content-Range, and verifies the whole file.
+func TestIntegrationParallel(t *testing.T) {
+	cloud := testenv.Peer(t)
+	c, _, cnt := login(t, cloud, cloud.AlphaMember, "")
+	ctx := context.Background()
+	const size = 14<<20 + 5
+	img, err := c.CreateImage(ctx, &glance.CreateOptions{Name: uniq(t), DiskFormat: "raw", ContainerFormat: "bare"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cleanupImage(t, c, img.ID)
+	if _, err := c.Upload(ctx, img.ID, &pattern{n: size}, &glance.UploadOptions{Size: size}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "disk.raw")
+	res, err := c.DownloadToFile(ctx, img.ID, path, &glance.DownloadOptions{Parallel: 3}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := cnt.count("GET /v2/images/" + img.ID + "/file"); n != 3 || res.Algorithm != "sha512" || res.Size != size {
+		t.Fatalf("%d data requests, result %+v; want 3 and a verified file", n, res)
+	}
+	got, _ := os.ReadFile(path)
+	want, _ := io.ReadAll(&pattern{n: size})
+	if !bytes.Equal(got, want) {
+		t.Fatal("the file differs from the image")
+	}
+}

@@ -26,24 +26,29 @@ type sideRow struct {
 // even ones), so that changes in the machine's load hit both alike. Both
 // log in with the same token. Every upload's size and checksum are checked
 // on the server, and every download's bytes against the file.
-func benchBesideCurl(ctx context.Context, c *config, cloud *testenv.Cloud, bins *binaries, peer *api, tag, work, src, sum string, size int64) ([]sideRow, error) {
+func benchBesideCurl(ctx context.Context, c *config, cloud *testenv.Cloud, bins *binaries, peer *api, tag, work, src, sum string, size int64, rep *transferReport) error {
 	gd, err := startGlanced(ctx, c, cloud, bins, work, tag+"-xfer", &serverReport{})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer gd.stop()
-	var rows []sideRow
 	for _, t := range []struct {
 		name string
 		api  *api
 	}{{"Glance", peer}, {"glanced", gd.api}} {
-		r, err := sideBySide(ctx, c, t.name, t.api, bins, tag, work, src, sum, size)
-		if err != nil {
-			return rows, err
+		if !c.transferCurl {
+			break
 		}
-		rows = append(rows, r...)
+		r, err := sideBySide(ctx, c, t.name, t.api, bins, tag, work, src, sum, size)
+		rep.side = append(rep.side, r...)
+		if err != nil {
+			return err
+		}
 	}
-	return rows, nil
+	if c.parallelMiB > 0 {
+		rep.parallel, rep.parallelSize, err = benchParallel(ctx, c, gd.api, bins, tag, work, src)
+	}
+	return err
 }
 
 func sideBySide(ctx context.Context, c *config, server string, a *api, bins *binaries, tag, work, src, sum string, size int64) ([]sideRow, error) {
@@ -141,7 +146,7 @@ func inTurns(ctx context.Context, runs int, size int64, a, b func(int) (sample, 
 		}
 	}
 	ra, rb = summarize(sa, nil), summarize(sb, nil)
-	logf("  glance median %v (%.0f MiB/s, CPU %v, peak RSS %.1f MiB); curl median %v (%.0f MiB/s, CPU %v)",
+	logf("  first median %v (%.0f MiB/s, CPU %v, peak RSS %.1f MiB); second median %v (%.0f MiB/s, CPU %v)",
 		ra.wall.Round(time.Millisecond), mib(size)/ra.wall.Seconds(), ra.cpu.Round(time.Millisecond), mib(ra.rss),
 		rb.wall.Round(time.Millisecond), mib(size)/rb.wall.Seconds(), rb.cpu.Round(time.Millisecond))
 	return ra, rb, nil
@@ -208,11 +213,14 @@ func checkFile(name, sum string) error {
 
 func (r *report) writeBesideCurl(p func(string, ...any)) {
 	t := r.transfer
+	if len(t.side) == 0 {
+		return
+	}
 	p("### Beside curl, on Glance and glanced")
 	p("")
 	p("The same %d MiB file, glance and curl in turns (%d runs each, glance first in odd rounds, curl in even ones), "+
 		"both with the same token and endpoint (no login). glance verifies everything: an upload hashes the data "+
-		"(MD5 and SHA-512) and compares with the server's record afterwards; a download hashes the data, "+
+		"(SHA-512) and compares with the server's record afterwards; a download hashes the data, "+
 		"makes the file durable (fsync) and renames it into place only after the hash matched. curl does none of this. "+
 		"Glance's image cache was filled by one untimed curl download first. CPU is user + system time of the client.",
 		t.size>>20, r.cfg.transferRuns)

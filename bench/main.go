@@ -37,11 +37,14 @@ type config struct {
 	// transferPython and transferCurl choose the transfer tables: beside
 	// python-glanceclient, beside curl.
 	transferPython, transferCurl bool
-	timer                        string // auto, hyperfine or go
-	load                         string // auto, wrk or go
-	glancedAuth                  string // keystone or noauth
-	glancedProcs                 int    // GOMAXPROCS of glanced; 0 leaves Go's default
-	sections                     map[string]bool
+	// parallelMiB is the image of the parallel-range test (0 skips it),
+	// throttleMiB the proxy's cap per connection, parallelRanges the ranges.
+	parallelMiB, throttleMiB, parallelRanges int
+	timer                                    string // auto, hyperfine or go
+	load                                     string // auto, wrk or go
+	glancedAuth                              string // keystone or noauth
+	glancedProcs                             int    // GOMAXPROCS of glanced; 0 leaves Go's default
+	sections                                 map[string]bool
 }
 
 func main() {
@@ -73,6 +76,9 @@ func run() error {
 	flag.IntVar(&c.transferRuns, "transfer-runs", 3, "runs per transfer command")
 	flag.BoolVar(&c.transferPython, "transfer-python", true, "time transfers beside python-glanceclient (on Glance)")
 	flag.BoolVar(&c.transferCurl, "transfer-curl", true, "time transfers beside curl (on Glance and glanced)")
+	flag.IntVar(&c.parallelMiB, "parallel-mib", 256, "image size for the parallel-range download through a capped proxy; 0 skips it")
+	flag.IntVar(&c.throttleMiB, "throttle-mib", 32, "the proxy's bandwidth cap per connection, MiB/s")
+	flag.IntVar(&c.parallelRanges, "parallel-ranges", 4, "ranges of the parallel download")
 	flag.StringVar(&c.timer, "timer", "auto", "CLI timer: hyperfine, go, or auto (hyperfine when installed)")
 	flag.StringVar(&c.load, "load", "auto", "load generator: wrk, go, or auto (wrk when installed)")
 	flag.StringVar(&c.glancedAuth, "glanced-auth", "keystone", "glanced's auth mode: keystone (falls back to noauth if it fails) or noauth")

@@ -316,6 +316,7 @@ func (r *report) writeTransfer(p func(string, ...any)) {
 	p("## 3. Transfer: %d MiB of random data", t.size>>20)
 	p("")
 	r.writeBesideCurl(p)
+	r.writeParallel(p)
 	if len(t.rows) == 0 {
 		return
 	}

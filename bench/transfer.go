@@ -22,6 +22,9 @@ type transferReport struct {
 	size int64
 	rows []transferRow // beside python-glanceclient, on Glance
 	side []sideRow     // beside curl, on Glance and glanced
+	// parallel is one range against several through a capped proxy.
+	parallel     []parallelRow
+	parallelSize int64
 }
 
 type transferRow struct {
@@ -49,8 +52,8 @@ func benchTransfer(ctx context.Context, c *config, cloud *testenv.Cloud, bins *b
 		return nil, err
 	}
 	rep := &transferReport{size: size}
-	if c.transferCurl {
-		if rep.side, err = benchBesideCurl(ctx, c, cloud, bins, peer, tag, work, src, sum, size); err != nil && ctx.Err() != nil {
+	if c.transferCurl || c.parallelMiB > 0 {
+		if err = benchBesideCurl(ctx, c, cloud, bins, peer, tag, work, src, sum, size, rep); err != nil && ctx.Err() != nil {
 			return nil, err
 		}
 	}
