@@ -50,7 +50,8 @@ export GLANCED_KEYSTONE_PASSWORD=$password
 start glanced "$DIR/log/glanced.log" "$DIR/bin/glanced" --listen "127.0.0.1:$port" \
   --data-dir "$DIR/glanced" --auth keystone --keystone-auth-url "$PEER_KEYSTONE_URL" \
   --keystone-username "$user" --keystone-project-name "$project" \
-  --keystone-user-domain-name "$domain" --keystone-project-domain-name "$domain"
+  --keystone-user-domain-name "$domain" --keystone-project-domain-name "$domain" \
+  --import-allowed-hosts 127.0.0.1 --import-allowed-ports '*' # web-download as the peer's Glance allows it
 wait_http glanced "$PEER_EXTRA_URL/versions" "$DIR/log/glanced.log" || {
   "$here/openstack-down.sh" "$DIR" glanced
   exit 1
