@@ -138,7 +138,8 @@ func TestParallelDownloadWrongHash(t *testing.T) {
 
 // TestParallelResumeKeepsPrefix: a parallel download with Resume that fails
 // keeps only the image's first bytes, up to where the first unfinished
-// range stopped, and the next call continues from there.
+// range stopped (later ranges may have more, which is cut), and the next
+// call continues from there.
 func TestParallelResumeKeepsPrefix(t *testing.T) {
 	data := payload(16 << 20)
 	rs, c := newRangeServer(t, data)
@@ -150,8 +151,10 @@ func TestParallelResumeKeepsPrefix(t *testing.T) {
 		t.Fatal("the download succeeded")
 	}
 	part, err := os.ReadFile(partName(path))
-	if err != nil || len(part) < 4<<20 || len(part) >= 8<<20 || string(part) != string(data[:len(part)]) {
-		t.Fatalf("kept part: %v, %d bytes: want a prefix of the image ending in the second range", err, len(part))
+	// The first range may have been stopped too when the second failed:
+	// the part ends before the second range's end, wherever that was.
+	if err != nil || len(part) >= 8<<20 || string(part) != string(data[:len(part)]) {
+		t.Fatalf("kept part: %v, %d bytes: want a prefix of the image, short of the second range's end", err, len(part))
 	}
 	rs.faultAt = -1
 	res, err := c.DownloadToFile(context.Background(), imageID, path, opts, nil)
