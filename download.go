@@ -42,7 +42,8 @@ type DownloadOptions struct {
 	// many ranges at once, each on its own connection: over a link whose
 	// bandwidth is bounded per connection (a long distance, a shaping
 	// proxy) the transfer is that much faster. The whole file is still
-	// hashed in order and verified. Not with a kept part to resume.
+	// hashed in order and verified. At most 16 ranges, of 4 MiB at least;
+	// not with a kept part to resume.
 	Parallel int
 }
 

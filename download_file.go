@@ -152,13 +152,18 @@ func (c *Client) fillPart(ctx context.Context, id string, img *Image, d *Downloa
 	return res, nil
 }
 
-// parallelism is how many ranges to fetch at once: Parallel, for a fresh
-// download of a known size that gives each range minPart at least.
+// maxParallel bounds the ranges fetched at once, and with them the memory
+// (a buffer of 256 KiB each) and the connections.
+const maxParallel = 16
+
+// parallelism is how many ranges to fetch at once: Parallel (at most
+// maxParallel), for a fresh download of a known size that gives each range
+// minPart at least.
 func (p *partFile) parallelism(total int64) int {
 	if p.parallel < 2 || p.have > 0 || total < 2*minPart {
 		return 1
 	}
-	return int(min(int64(p.parallel), total/minPart))
+	return int(min(int64(p.parallel), total/minPart, maxParallel))
 }
 
 // partFile is the file a download goes to until it is complete.

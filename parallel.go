@@ -43,7 +43,15 @@ func (c *Client) fillParallel(ctx context.Context, id string, total int64, n int
 	wg.Wait()
 	if err := <-herr; err != nil {
 		if cause := context.Cause(ctx); cause != nil && cause != context.Canceled {
-			return cause
+			err = cause
+		}
+		if p.resume {
+			// A kept part must be a prefix of the image: cut it where the
+			// first range that did not finish stopped.
+			p.have = ord.prefix()
+			if terr := p.f.Truncate(p.have); terr != nil {
+				p.resume = false // not a prefix: not to be kept
+			}
 		}
 		return err
 	}
@@ -86,6 +94,18 @@ func (o *ordered) fail(err error) {
 	}
 	o.cond.L.Unlock()
 	o.cond.Broadcast()
+}
+
+// prefix is how much of the file, from its start, holds the image.
+func (o *ordered) prefix() int64 {
+	o.cond.L.Lock()
+	defer o.cond.L.Unlock()
+	for _, rp := range o.parts {
+		if rp.start+rp.done < rp.end {
+			return rp.start + rp.done
+		}
+	}
+	return o.parts[len(o.parts)-1].end
 }
 
 // hash reads the file in order, each range as far as it has arrived, into

@@ -37,8 +37,8 @@ func newRangeServer(t *testing.T, data []byte) (*rangeServer, *glance.Client) {
 			writeJSON(w, rs.record)
 			return
 		}
-		var from, to int
-		fmt.Sscanf(r.Header.Get("Range"), "bytes=%d-%d", &from, &to)
+		from, to := 0, len(rs.data)-1
+		fmt.Sscanf(r.Header.Get("Range"), "bytes=%d-%d", &from, &to) // bytes=N- leaves to at the end
 		rs.mu.Lock()
 		rs.ranges = append(rs.ranges, r.Header.Get("Range"))
 		rs.mu.Unlock()
@@ -134,4 +134,34 @@ func TestParallelDownloadWrongHash(t *testing.T) {
 		t.Fatalf("want a checksum mismatch, got %v", err)
 	}
 	assertEmptyDir(t, dir)
+}
+
+// TestParallelResumeKeepsPrefix: a parallel download with Resume that fails
+// keeps only the image's first bytes, up to where the first unfinished
+// range stopped (later ranges may have more, which is cut), and the next
+// call continues from there.
+func TestParallelResumeKeepsPrefix(t *testing.T) {
+	data := payload(16 << 20)
+	rs, c := newRangeServer(t, data)
+	rs.faultAt, rs.fault = 4<<20, "short" // the second range stops half way
+	dir := t.TempDir()
+	path := filepath.Join(dir, "img")
+	opts := &glance.DownloadOptions{Parallel: 4, Resume: true}
+	if _, err := c.DownloadToFile(context.Background(), imageID, path, opts, nil); err == nil {
+		t.Fatal("the download succeeded")
+	}
+	part, err := os.ReadFile(partName(path))
+	// The first range may have been stopped too when the second failed:
+	// the part ends before the second range's end, wherever that was.
+	if err != nil || len(part) >= 8<<20 || string(part) != string(data[:len(part)]) {
+		t.Fatalf("kept part: %v, %d bytes: want a prefix of the image, short of the second range's end", err, len(part))
+	}
+	rs.faultAt = -1
+	res, err := c.DownloadToFile(context.Background(), imageID, path, opts, nil)
+	if err != nil || res.Resumed != int64(len(part)) {
+		t.Fatalf("resume: %v, %+v", err, res)
+	}
+	if got, _ := os.ReadFile(path); string(got) != string(data) {
+		t.Fatal("the file differs from the image")
+	}
 }

@@ -85,7 +85,7 @@ var ourOptions = map[string][]string{
 	"explain":                 {"-f", "--format", "-c", "--column"},
 	"task-show":               {"-f", "--format", "-c", "--column"},
 	"task-list":               {"-f", "--format", "-c", "--column"},
-	"task-create":             {"-f", "--format", "-c", "--column"},
+	"task-create":             {"-f", "--format", "-c", "--column", "--wait"},
 	"cache-list":              {"-f", "--format", "-c", "--column"},
 	"location-add":            {"-f", "--format", "-c", "--column"},
 	"location-update":         {"-f", "--format", "-c", "--column"},

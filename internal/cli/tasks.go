@@ -139,9 +139,10 @@ func (a *app) cmdTaskCreate() *cobra.Command {
 	var (
 		p               = printOptions{MaxColumnWidth: 80} // print_dict's width
 		taskType, input string
+		wait            bool
 	)
 	c := &cobra.Command{
-		Use:   "task-create [--type <TYPE>] [--input <STRING>]",
+		Use:   "task-create [--type <TYPE>] [--input <STRING>] [--wait]",
 		Short: "Start a task of the given type with a JSON input.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if taskType == "" || input == "" {
@@ -156,13 +157,25 @@ func (a *app) cmdTaskCreate() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return a.printTask(&p, t)
+				if wait {
+					if t, err = a.waitTask(ctx, c, t); err != nil {
+						return err
+					}
+				}
+				if err := a.printTask(&p, t); err != nil {
+					return err
+				}
+				if wait && t.Status == "failure" {
+					return silentError{} // the message is in the record printed
+				}
+				return nil
 			})
 		},
 	}
 	f := c.Flags()
 	f.StringVar(&taskType, "type", "", "Task type, e.g. import; which types a cloud accepts is up to it.")
 	f.StringVar(&input, "input", "{}", "Input of the task, as a JSON object.")
+	f.BoolVar(&wait, "wait", false, "Wait until the task ends, telling its status on stderr; exit with status 1 if it failed.")
 	addPrintFlags(c, &p)
 	return c
 }

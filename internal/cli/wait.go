@@ -57,3 +57,27 @@ func storeResults(s *glance.ImportStatus) string {
 	}
 	return strings.Join(out, ", ")
 }
+
+// waitTask polls a task until it succeeds or fails, telling each new
+// status on stderr.
+func (a *app) waitTask(ctx context.Context, c *glance.Client, t *glance.Task) (*glance.Task, error) {
+	last := ""
+	for {
+		if t.Status != last {
+			fmt.Fprintf(a.io.Err, "Task %s: %s\n", t.ID, t.Status)
+			last = t.Status
+		}
+		if t.Status == "success" || t.Status == "failure" {
+			return t, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(waitInterval):
+		}
+		var err error
+		if t, err = c.GetTask(ctx, t.ID); err != nil {
+			return nil, err
+		}
+	}
+}
