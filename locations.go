@@ -146,3 +146,15 @@ func (c *Client) AddImageLocation(ctx context.Context, imageID, url string, vali
 	_, err := c.doJSON(ctx, http.MethodPost, "/images/"+escape(imageID)+"/locations", nil, "", body, nil)
 	return err
 }
+
+// ImageLocations lists an image's locations through the locations API of
+// image API 2.17 (GET /images/{id}/locations), which Glance keeps for the
+// service role by default. A server without that API answers 404
+// (ErrNotFound); RequireVersion with LocationsAPIVersion tells beforehand.
+func (c *Client) ImageLocations(ctx context.Context, imageID string) ([]Location, error) {
+	var locs []Location
+	if _, err := c.doJSON(ctx, http.MethodGet, "/images/"+escape(imageID)+"/locations", nil, "", nil, &locs); err != nil {
+		return nil, err
+	}
+	return locs, nil
+}

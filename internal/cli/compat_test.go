@@ -59,8 +59,9 @@ var (
 var notImplemented = map[string]bool{}
 
 // ourCommands are deliberate additions.
-// add-location is python-glanceclient 4.7's (image API 2.17).
-var ourCommands = map[string]bool{"completion": true, "token-cache-clear": true, "add-location": true}
+// add-location is python-glanceclient 4.7's (image API 2.17); location-list
+// lists through the same API (GET /images/{id}/locations).
+var ourCommands = map[string]bool{"completion": true, "token-cache-clear": true, "add-location": true, "location-list": true}
 
 // ourOptions are deliberate additions, by command ("" for global ones).
 var ourOptions = map[string][]string{

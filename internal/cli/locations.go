@@ -198,3 +198,37 @@ func (a *app) cmdAddLocation() *cobra.Command {
 	addPrintFlags(c, &p)
 	return requireURL(c, func() bool { return url != "" })
 }
+
+func (a *app) cmdLocationList() *cobra.Command {
+	var p printOptions
+	c := &cobra.Command{
+		Use:   "location-list <IMAGE_ID>",
+		Short: "List where an image's data is stored (image API v2.17; the service role by default).",
+		Args:  exactArgs("<IMAGE_ID>"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
+				ok, err := c.HasVersion(ctx, glance.LocationsAPIVersion)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					return errors.New("Glance does not support the locations API (v2.17)")
+				}
+				return resolveID(ctx, c, args[0], func(id string) error {
+					locs, err := c.ImageLocations(ctx, id)
+					if err != nil {
+						return err
+					}
+					recs := make([]map[string]any, len(locs))
+					for i, l := range locs {
+						recs[i] = map[string]any{"url": l.URL, "metadata": l.Metadata}
+					}
+					return printRecords(a.io.Out, &p, []column{{"Url", "url"}, {"Metadata", "metadata"}}, recs, nil)
+				})
+			})
+		},
+	}
+	c.Annotations = map[string]string{"args": "  <IMAGE_ID>            Image whose locations to list, by ID or name.\n"}
+	addPrintFlags(c, &p)
+	return c
+}

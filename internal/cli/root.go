@@ -54,7 +54,7 @@ func (a *app) newRoot() *cobra.Command {
 	add("info", a.cmdImportInfo(), a.cmdStoresInfo(), a.cmdStoresDelete(), a.cmdExplain(), a.cmdUsage())
 	add("task", a.cmdTaskShow(), a.cmdTaskList(), a.cmdTaskCreate())
 	add("cache", a.cmdCacheList(), a.cmdCacheQueue(), a.cmdCacheDelete(), a.cmdCacheClear())
-	add("location", a.cmdLocationAdd(), a.cmdLocationDelete(), a.cmdLocationUpdate(), a.cmdAddLocation())
+	add("location", a.cmdLocationAdd(), a.cmdLocationDelete(), a.cmdLocationUpdate(), a.cmdAddLocation(), a.cmdLocationList())
 	add("metadefs", a.mdCommands()...)
 	add("shell", a.cmdBashCompletion(), a.cmdHelp(root), a.cmdTokenCacheClear())
 	return root
