@@ -64,7 +64,8 @@ source "$here/peer-lib.sh"
 # ---- packages -----------------------------------------------------------------------
 mkdir -p "$DIR/log"
 packages=(keystone glance-api python3-openstackclient python3-glanceclient
-  uwsgi-plugin-python3 nginx curl)
+  uwsgi-plugin-python3 nginx curl
+  qemu-utils zstd bzip2 xz-utils) # the CLI's disk-format and decompression tests
 usepg && packages+=(postgresql python3-psycopg2)
 missing=()
 for p in "${packages[@]}"; do
