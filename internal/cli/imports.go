@@ -210,19 +210,11 @@ func (a *app) cmdImageCreateViaImport() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			data, size, done, err := a.dataSource(file)
+			data, size, done, err := a.createData(cmd, file, vals, &sf, givenSz)
 			if err != nil {
 				return err
 			}
 			defer done()
-			data, size, undo, err := a.sendPrep(data, size, vals, &sf)
-			if err != nil {
-				return err
-			}
-			defer undo()
-			if size, err = givenSize(cmd, size, givenSz); err != nil {
-				return err
-			}
 			if io.method == "" && data != nil {
 				io.method = "glance-direct"
 			}

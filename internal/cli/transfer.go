@@ -108,19 +108,11 @@ func (a *app) cmdImageCreate() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			data, size, done, err := a.dataSource(file)
+			data, size, done, err := a.createData(cmd, file, vals, &sf, givenSz)
 			if err != nil {
 				return err
 			}
 			defer done()
-			data, size, undo, err := a.sendPrep(data, size, vals, &sf)
-			if err != nil {
-				return err
-			}
-			defer undo()
-			if size, err = givenSize(cmd, size, givenSz); err != nil {
-				return err
-			}
 			if data != nil {
 				via := "stdin"
 				if file != "" {
@@ -227,6 +219,27 @@ type downloadFlags struct {
 
 // givenSize checks --size against the size of the data, when known (>= 0),
 // and returns the size to send.
+// createData is the data of an image-create command: the file or stdin
+// (nil when there is none), checked and decompressed as sf asks, with its
+// size as --size gives it or as it is known (-1 when not). done releases it.
+func (a *app) createData(cmd *cobra.Command, file string, vals map[string]any, sf *sendFlags, givenSz int64) (io.Reader, int64, func(), error) {
+	data, size, closeSrc, err := a.dataSource(file)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	data, size, undo, err := a.sendPrep(data, size, vals, sf)
+	if err != nil {
+		closeSrc()
+		return nil, 0, nil, err
+	}
+	done := func() { undo(); closeSrc() }
+	if size, err = givenSize(cmd, size, givenSz); err != nil {
+		done()
+		return nil, 0, nil, err
+	}
+	return data, size, done, nil
+}
+
 func givenSize(cmd *cobra.Command, known, size int64) (int64, error) {
 	if !cmd.Flags().Changed("size") {
 		return known, nil
