@@ -97,43 +97,13 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
-	file := map[string]string{}
-	var fileStores []StoreConfig
 	path := *cfgFile
 	if path == "" {
 		path = getenv("GLANCED_CONFIG")
 	}
-	if path != "" {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return Config{}, fmt.Errorf("config file: %w", err)
-		}
-		var fc fileConfig
-		dec := yaml.NewDecoder(strings.NewReader(string(data)))
-		dec.KnownFields(true)
-		if err := dec.Decode(&fc); err != nil && !errors.Is(err, io.EOF) {
-			return Config{}, fmt.Errorf("config file %s: %w", path, err)
-		}
-		k := fc.Keystone
-		for name, v := range map[string]string{
-			"listen": fc.Listen, "data-dir": fc.DataDir, "auth": fc.Auth, "public-url": fc.PublicURL,
-			"log-level": fc.LogLevel, "log-format": fc.LogFormat,
-			"database": fc.Database, "staging": fc.Staging, "default-store": fc.DefaultStore,
-			"keystone-auth-url": k.AuthURL, "keystone-username": k.Username, "keystone-password": k.Password,
-			"keystone-project-name": k.ProjectName, "keystone-user-domain-name": k.UserDomainName,
-			"keystone-project-domain-name": k.ProjectDomainName, "keystone-cache-ttl": k.CacheTTL,
-		} {
-			file[name] = v
-		}
-		for name, v := range fc.limitsFile.values() {
-			file[name] = v
-		}
-		for name, v := range fc.policyFile.values() {
-			file[name] = v
-		}
-		for _, st := range fc.Stores {
-			fileStores = append(fileStores, StoreConfig(st))
-		}
+	file, fileStores, err := readConfigFile(path)
+	if err != nil {
+		return Config{}, err
 	}
 	get := func(name string) string {
 		if set[name] {
@@ -179,22 +149,69 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	if cfg.Auth != "" && cfg.Auth != "noauth" && cfg.Auth != "keystone" {
 		return Config{}, fmt.Errorf("auth must be noauth or keystone, not %q", cfg.Auth)
 	}
+	if cfg.Logger, err = newLogger(get("log-level"), get("log-format"), stderr); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// newLogger is the logger of a level and format (text or json) on w.
+func newLogger(levelName, format string, w io.Writer) (*slog.Logger, error) {
 	var level slog.Level
-	if l := get("log-level"); l != "" {
-		if err := level.UnmarshalText([]byte(l)); err != nil {
-			return Config{}, fmt.Errorf("log level: %w", err)
+	if levelName != "" {
+		if err := level.UnmarshalText([]byte(levelName)); err != nil {
+			return nil, fmt.Errorf("log level: %w", err)
 		}
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	switch get("log-format") {
+	switch format {
 	case "", "text":
-		cfg.Logger = slog.New(slog.NewTextHandler(stderr, opts))
+		return slog.New(slog.NewTextHandler(w, opts)), nil
 	case "json":
-		cfg.Logger = slog.New(slog.NewJSONHandler(stderr, opts))
-	default:
-		return Config{}, fmt.Errorf("log format must be text or json")
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
-	return cfg, nil
+	return nil, fmt.Errorf("log format must be text or json")
+}
+
+// readConfigFile reads the YAML config file at path ("" for none) into
+// settings by flag name, and its store list.
+func readConfigFile(path string) (map[string]string, []StoreConfig, error) {
+	file := map[string]string{}
+	if path == "" {
+		return file, nil, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("config file: %w", err)
+	}
+	var fc fileConfig
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&fc); err != nil && !errors.Is(err, io.EOF) {
+		return nil, nil, fmt.Errorf("config file %s: %w", path, err)
+	}
+	k := fc.Keystone
+	for name, v := range map[string]string{
+		"listen": fc.Listen, "data-dir": fc.DataDir, "auth": fc.Auth, "public-url": fc.PublicURL,
+		"log-level": fc.LogLevel, "log-format": fc.LogFormat,
+		"database": fc.Database, "staging": fc.Staging, "default-store": fc.DefaultStore,
+		"keystone-auth-url": k.AuthURL, "keystone-username": k.Username, "keystone-password": k.Password,
+		"keystone-project-name": k.ProjectName, "keystone-user-domain-name": k.UserDomainName,
+		"keystone-project-domain-name": k.ProjectDomainName, "keystone-cache-ttl": k.CacheTTL,
+	} {
+		file[name] = v
+	}
+	for name, v := range fc.limitsFile.values() {
+		file[name] = v
+	}
+	for name, v := range fc.policyFile.values() {
+		file[name] = v
+	}
+	var stores []StoreConfig
+	for _, st := range fc.Stores {
+		stores = append(stores, StoreConfig(st))
+	}
+	return file, stores, nil
 }
 
 // chooseStores picks the store list by precedence (flags, then

@@ -18,7 +18,6 @@ import (
 const isoTime = "2006-01-02T15:04:05Z"
 
 var (
-	encKeyPolicies    = []string{"on_image_deletion", "do_not_delete"}
 	importMethods     = []string{"glance-direct", "web-download"}
 	importMethodsHdr  = strings.Join(importMethods, ",")
 	maxTags, maxProps = 128, 128

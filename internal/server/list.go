@@ -176,13 +176,32 @@ func buildListQuery(c *caller, pairs []queryPair) (store.ListQuery, int, error) 
 	if !hiddenSet {
 		q.Filters = append(q.Filters, store.Filter{Field: "os_hidden", Op: "eq", Values: []any{false}})
 	}
-	if newSort != "" && (len(sortK) > 0 || len(sortD) > 0) {
+	sort, err := parseSort(newSort, sortK, sortD)
+	if err != nil {
+		return q, 0, err
+	}
+	q.Sort = sort
+	return q, q.Limit, nil
+}
+
+// parseSort reads either sorting syntax: sort=key[:dir],... or the older
+// sort_key and sort_dir parameters (one direction for all, or one per key).
+func parseSort(newSort string, keys, dirs []string) ([]store.SortKey, error) {
+	bad := func(f string, a ...any) ([]store.SortKey, error) {
+		return nil, errorf(http.StatusBadRequest, f, a...)
+	}
+	if newSort != "" && (len(keys) > 0 || len(dirs) > 0) {
 		return bad("Old and new sorting syntax cannot be combined")
 	}
-	validKey := func(k string) error {
+	var out []store.SortKey
+	add := func(k, d string) error {
 		if !oneOf(k, store.SortKeys) {
 			return errorf(http.StatusBadRequest, "Invalid sort key: %s. It must be one of the following: %s.", k, strings.Join(store.SortKeys, ", "))
 		}
+		if err := checkSortDir(d); err != nil {
+			return err
+		}
+		out = append(out, store.SortKey{Key: k, Desc: d == "desc"})
 		return nil
 	}
 	if newSort != "" {
@@ -191,40 +210,35 @@ func buildListQuery(c *caller, pairs []queryPair) (store.ListQuery, int, error) 
 			if !hasDir {
 				d = "desc"
 			}
-			if err := validKey(k); err != nil {
-				return q, 0, err
-			}
-			if err := checkSortDir(d); err != nil {
-				return q, 0, err
-			}
-			q.Sort = append(q.Sort, store.SortKey{Key: k, Desc: d == "desc"})
-		}
-	} else {
-		for _, d := range sortD {
-			if err := checkSortDir(d); err != nil {
-				return q, 0, err
+			if err := add(k, d); err != nil {
+				return nil, err
 			}
 		}
-		if len(sortK) == 0 {
-			sortK = []string{"created_at"}
-		}
-		if len(sortD) > 1 && len(sortD) != len(sortK) {
-			return bad("Number of sort dirs does not match the number of sort keys")
-		}
-		for i, k := range sortK {
-			if err := validKey(k); err != nil {
-				return q, 0, err
-			}
-			d := "desc"
-			if len(sortD) == 1 {
-				d = sortD[0]
-			} else if len(sortD) > 1 {
-				d = sortD[i]
-			}
-			q.Sort = append(q.Sort, store.SortKey{Key: k, Desc: d == "desc"})
+		return out, nil
+	}
+	for _, d := range dirs {
+		if err := checkSortDir(d); err != nil {
+			return nil, err
 		}
 	}
-	return q, q.Limit, nil
+	if len(keys) == 0 {
+		keys = []string{"created_at"}
+	}
+	if len(dirs) > 1 && len(dirs) != len(keys) {
+		return bad("Number of sort dirs does not match the number of sort keys")
+	}
+	for i, k := range keys {
+		d := "desc"
+		if len(dirs) == 1 {
+			d = dirs[0]
+		} else if len(dirs) > 1 {
+			d = dirs[i]
+		}
+		if err := add(k, d); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // parseFilter turns one query parameter into a filter, as the attribute
