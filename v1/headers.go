@@ -1,11 +1,11 @@
 package v1
 
 import (
-	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/go-glance/glance/internal/v1header"
 )
 
 // The v1 API carries image metadata in headers: x-image-meta-<field> for the
@@ -17,65 +17,17 @@ const (
 	headerPurge    = "X-Glance-Registry-Purge-Props"
 )
 
-// encodeValue makes s safe as a header value. Bytes a header cannot carry
-// (controls, non-ASCII), '%' itself, and spaces at either end (which HTTP
-// trims) are percent-encoded; the rest goes as is. python-glanceclient 4.1
-// percent-encodes every value (keeping '/' and ':'), so a v1 server decodes
-// percent-escapes in any case; sending plain text as is also keeps names
-// with spaces intact on the old Glance servers, which decoded nothing.
-func encodeValue(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		edge := c == ' ' && (i == 0 || i == len(s)-1)
-		if c < 0x20 || c >= 0x7f || c == '%' || edge {
-			fmt.Fprintf(&b, "%%%02X", c)
-			continue
-		}
-		b.WriteByte(c)
-	}
-	return b.String()
-}
+// encodeValue makes s safe as a header value (see v1header.EncodeValue).
+func encodeValue(s string) string { return v1header.EncodeValue(s) }
 
-// encodeKey makes a property name usable in a header name, which allows only
-// token characters: others, and '%', are percent-encoded. Glance reads '-'
-// in a header name as '_', so '_' is sent as '-' (which proxies such as
-// nginx pass, while they drop names with underscores by default).
-func encodeKey(k string) string {
-	var b strings.Builder
-	for i := 0; i < len(k); i++ {
-		c := k[i]
-		switch {
-		case c == '_':
-			b.WriteByte('-')
-		case isTokenChar(c) && c != '%':
-			b.WriteByte(c)
-		default:
-			fmt.Fprintf(&b, "%%%02X", c)
-		}
-	}
-	return b.String()
-}
+// encodeKey makes a property name usable in a header name (see
+// v1header.EncodeName). Glance reads '-' in a header name as '_', so '_' is
+// sent as '-' (which proxies such as nginx pass, while they drop names with
+// underscores by default).
+func encodeKey(k string) string { return v1header.EncodeName(strings.ReplaceAll(k, "_", "-")) }
 
-func isTokenChar(c byte) bool {
-	switch {
-	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		return true
-	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-}
-
-// decodeValue undoes percent-encoding in a value a server sent; a value that
-// is not valid percent-encoding is taken as it is.
-func decodeValue(s string) string {
-	if !strings.Contains(s, "%") {
-		return s
-	}
-	if d, err := url.PathUnescape(s); err == nil {
-		return d
-	}
-	return s
-}
+// decodeValue undoes percent-encoding in a value a server sent.
+func decodeValue(s string) string { return v1header.DecodeValue(s) }
 
 // metaFromHeader collects the x-image-meta-* headers of a response into the
 // fields of an image record, custom properties under "properties". Values are
@@ -117,12 +69,5 @@ func typedValue(field, v string) any {
 	return v
 }
 
-// boolFromString is oslo's bool_from_string as Glance applied it: the known
-// true words are true, anything else false.
-func boolFromString(s string) bool {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "1", "t", "true", "on", "y", "yes":
-		return true
-	}
-	return false
-}
+// boolFromString is oslo's bool_from_string as Glance applied it.
+func boolFromString(s string) bool { return v1header.BoolFromString(s) }

@@ -452,19 +452,27 @@ func (s *Server) deleteImage(w http.ResponseWriter, r *http.Request) error {
 	if im.Protected {
 		return errorf(http.StatusForbidden, "Image %s is protected and cannot be deleted.", im.ID)
 	}
-	if err := s.meta.DeleteImage(ctx, im.ID); err != nil {
+	if err := s.removeImage(ctx, im); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return errorf(http.StatusNotFound, "Failed to find image %s to delete", im.ID)
 		}
 		return err
 	}
-	// Metadata first: a crash between the two leaves only orphaned data,
-	// which recovery removes.
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// removeImage marks an image deleted, then removes its data: metadata
+// first, so that a crash between the two leaves only orphaned data, which
+// recovery removes.
+func (s *Server) removeImage(ctx context.Context, im *store.Image) error {
+	if err := s.meta.DeleteImage(ctx, im.ID); err != nil {
+		return err
+	}
 	s.deleteData(ctx, im)
 	if err := s.staging.Delete(ctx, im.ID); err != nil {
 		s.log.Error("delete staged data", "image", im.ID, "err", err)
 	}
-	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 

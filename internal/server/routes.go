@@ -13,7 +13,7 @@ import (
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	add := func(path string, spec ...any) {
+	add := addFunc(func(path string, spec ...any) {
 		var methods []string
 		for i := 0; i < len(spec); i += 2 {
 			m := spec[i].(string)
@@ -29,7 +29,7 @@ func (s *Server) routes() http.Handler {
 			e.header = http.Header{"Allow": {allow}}
 			return e
 		}, false))
-	}
+	})
 	add("/v2/images", "GET", s.listImages, "POST", s.createImage)
 	add("/v2/images/{id}", "GET!", s.showImage, "PATCH", s.updateImage, "DELETE!", s.deleteImage)
 	add("/v2/images/{id}/file", "GET!", s.downloadImage, "PUT", s.uploadImage)
@@ -56,12 +56,17 @@ func (s *Server) routes() http.Handler {
 	add("/v2/cache/{id}", "PUT!", s.cacheAPI("cache_image"), "DELETE!", s.cacheAPI("cache_delete"))
 	add("/v2/tasks", "GET!", s.listTasks, "POST", s.createTask)
 	add("/v2/tasks/{id}", "GET!", s.showTask)
+	s.v1Routes(add)
 	mux.HandleFunc("/", s.wrap(func(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusNotFound, "The resource could not be found.")
 	}, false))
 
 	return s.front(mux)
 }
+
+// addFunc registers the handlers of a path: method, handler, method,
+// handler, ...; a method ending in "!" takes no body.
+type addFunc func(path string, spec ...any)
 
 // wrap adapts an error-returning handler: authentication, body rejection
 // and error answers.
@@ -123,17 +128,20 @@ func (s *Server) front(mux http.Handler) http.Handler {
 		seg, rest, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
 		// A version in the Accept header stands for the path prefix.
 		byAccept := false
-		if v, ok := strings.CutPrefix(r.Header.Get("Accept"), "application/vnd.openstack.images-"); ok && allowedVersions[v] {
+		if v, ok := strings.CutPrefix(r.Header.Get("Accept"), "application/vnd.openstack.images-"); ok && (allowedVersions[v] || s.v1Version(v)) {
 			seg, rest, byAccept = v, strings.TrimPrefix(p, "/"), true
 		}
-		if !allowedVersions[seg] {
+		major := "v2"
+		if s.v1Version(seg) {
+			major = "v1"
+		} else if !allowedVersions[seg] {
 			s.versions(sw, r, http.StatusMultipleChoices)
 			return
 		}
-		if seg != "v2" || byAccept {
+		if seg != major || byAccept {
 			r2 := *r
 			u := *r.URL
-			u.Path, u.RawPath = "/v2/"+rest, ""
+			u.Path, u.RawPath = "/"+major+"/"+rest, ""
 			r2.URL = &u
 			r = &r2
 		}
@@ -182,6 +190,7 @@ func (s *Server) versions(w http.ResponseWriter, r *http.Request, code int) {
 		b = appendJSONString(b, href)
 		b = append(b, "}]}"...)
 	}
+	b = s.appendV1Versions(b, r)
 	b = append(b, "]}"...)
 	writeJSON(w, code, b)
 }

@@ -69,6 +69,10 @@ type Config struct {
 	// Staging is the URL of the store keeping glance-direct uploads until
 	// their import (Glance's os_glance_staging_store); default DataDir/staging.
 	Staging string
+
+	// EnableV1 serves the Image API v1 at /v1 (Glance's enable_v1_api) over
+	// the same images as v2, and lists it in the versions document.
+	EnableV1 bool
 }
 
 // DefaultDataDir returns the default data directory.

@@ -48,7 +48,10 @@ func (s *SQLite) ListImages(ctx context.Context, q ListQuery) ([]*Image, error) 
 
 // listQuery builds the SELECT of one list page and its arguments.
 func (s *SQLite) listQuery(ctx context.Context, q ListQuery) (string, []any, error) {
-	w := &conds{where: []string{"i.deleted = 0", "i.status != 'killed'"}}
+	w := &conds{where: []string{"i.status != 'killed'"}}
+	if !q.Deleted {
+		w.add("i.deleted = 0")
+	}
 	w.visibility(q)
 	if err := w.filters(q.Filters); err != nil {
 		return "", nil, err

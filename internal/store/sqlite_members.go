@@ -10,8 +10,8 @@ import (
 
 // AddMember implements Metadata.
 func (s *SQLite) AddMember(ctx context.Context, m *Member) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO members (image_id, member_id, status, created_at, updated_at)
-		VALUES (?,?,?,?,?)`, m.ImageID, m.MemberID, m.Status, micros(m.CreatedAt), micros(m.UpdatedAt))
+	_, err := s.w.ExecContext(ctx, `INSERT INTO members (image_id, member_id, status, created_at, updated_at, can_share)
+		VALUES (?,?,?,?,?,?)`, m.ImageID, m.MemberID, m.Status, micros(m.CreatedAt), micros(m.UpdatedAt), sqlValue(m.CanShare))
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE constraint") || strings.Contains(err.Error(), "PRIMARY KEY") {
 			return fmt.Errorf("member %s of image %s: %w", m.MemberID, m.ImageID, ErrDuplicate)
@@ -21,15 +21,15 @@ func (s *SQLite) AddMember(ctx context.Context, m *Member) error {
 	return nil
 }
 
-const memberCols = `image_id, member_id, status, created_at, updated_at`
+const memberCols = `image_id, member_id, status, created_at, updated_at, can_share`
 
 func scanMember(sc scanner) (*Member, error) {
 	var m Member
-	var c, u int64
-	if err := sc.Scan(&m.ImageID, &m.MemberID, &m.Status, &c, &u); err != nil {
+	var c, u, share int64
+	if err := sc.Scan(&m.ImageID, &m.MemberID, &m.Status, &c, &u, &share); err != nil {
 		return nil, err
 	}
-	m.CreatedAt, m.UpdatedAt = fromMicros(c), fromMicros(u)
+	m.CreatedAt, m.UpdatedAt, m.CanShare = fromMicros(c), fromMicros(u), share != 0
 	return &m, nil
 }
 
@@ -61,8 +61,8 @@ func (s *SQLite) ListMembers(ctx context.Context, imageID string) ([]*Member, er
 
 // UpdateMember implements Metadata.
 func (s *SQLite) UpdateMember(ctx context.Context, m *Member) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE members SET status = ?, updated_at = ? WHERE image_id = ? AND member_id = ?`,
-		m.Status, micros(m.UpdatedAt), m.ImageID, m.MemberID)
+	res, err := s.w.ExecContext(ctx, `UPDATE members SET status = ?, updated_at = ?, can_share = ? WHERE image_id = ? AND member_id = ?`,
+		m.Status, micros(m.UpdatedAt), sqlValue(m.CanShare), m.ImageID, m.MemberID)
 	if err != nil {
 		return fmt.Errorf("update member: %w", err)
 	}

@@ -69,6 +69,8 @@ var migrations = []string{
 	// The stores holding an image's data, a JSON list of store IDs; the
 	// server gives live images of older databases its default store.
 	`ALTER TABLE images ADD COLUMN stores TEXT NOT NULL DEFAULT '[]'`,
+	// Image API v1's can_share: a member that may share the image further.
+	`ALTER TABLE members ADD COLUMN can_share INTEGER NOT NULL DEFAULT 0`,
 }
 
 // migrate brings the schema up to date in one transaction, so that a

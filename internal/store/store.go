@@ -70,6 +70,7 @@ type Member struct {
 	ImageID   string
 	MemberID  string
 	Status    string // pending, accepted, rejected
+	CanShare  bool   // Image API v1: the member may share the image further
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -118,6 +119,9 @@ type ListQuery struct {
 	Sort         []SortKey
 	Marker       string // id of the last image of the previous page
 	Limit        int
+	// Deleted lists deleted images too (status deleted), as Image API v1
+	// did for lists with changes-since.
+	Deleted bool
 }
 
 // Metadata stores images, members, tags, properties and tasks. Each method

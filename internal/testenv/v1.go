@@ -9,8 +9,10 @@ import (
 
 // V1Endpoint is an Image API v1 endpoint for integration tests. The real
 // Glance removed v1 in Rocky (2018) and the peer's Glance 25.1 does not serve
-// it, so the endpoint is named by GLANCE_V1_URL (glanced's /v1 once it serves
-// it, e.g. http://127.0.0.1:9393).
+// it, so the endpoint is glanced's /v1: GLANCE_V1_URL names one (e.g.
+// http://127.0.0.1:9393/v1), else the test starts a glanced of its own with
+// --enable-v1 (StartGlanced: keystone mode on the peer's Keystone when the
+// peer runs, noauth otherwise).
 //
 // Credentials: GLANCE_V1_TOKEN when set; else, when the peer runs, a token of
 // its alpha member (so a glanced that checks tokens against the peer's
@@ -24,17 +26,13 @@ type V1Endpoint struct {
 	OtherProject string       // a project to share images with
 }
 
-// V1 returns the v1 endpoint, or skips the test loudly when GLANCE_V1_URL is
-// unset; with GLANCE_REQUIRE_V1=1 it fails instead.
+// V1 returns the v1 endpoint GLANCE_V1_URL names, or that of a glanced it
+// starts for the test.
 func V1(t testing.TB) *V1Endpoint {
 	t.Helper()
 	u := strings.TrimRight(os.Getenv("GLANCE_V1_URL"), "/")
 	if u == "" {
-		msg := "INTEGRATION TEST SKIPPED: no Image API v1 endpoint; set GLANCE_V1_URL (glanced's, once it serves /v1) and, if it checks tokens, GLANCE_V1_TOKEN or a peer (GLANCE_PEER_ENV)"
-		if os.Getenv("GLANCE_REQUIRE_V1") == "1" {
-			t.Fatal(strings.Replace(msg, "SKIPPED", "FAILED (GLANCE_REQUIRE_V1=1)", 1))
-		}
-		t.Skip(msg)
+		u = StartGlanced(t, "--enable-v1=true").URL + "/v1"
 	}
 	e := &V1Endpoint{URL: u, Token: os.Getenv("GLANCE_V1_TOKEN"), OtherProject: os.Getenv("GLANCE_V1_MEMBER")}
 	peerOnce.Do(func() { peerCloud, peerErr = findPeer() })
