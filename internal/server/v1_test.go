@@ -4,11 +4,16 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/go-glance/glance/internal/webfetch"
 )
 
 // v1Create creates an image through v1 with the headers given (name, value,
@@ -226,4 +231,40 @@ func TestV1Policy(t *testing.T) {
 	wantCode(t, "HEAD", do(t, "HEAD", ts.URL+"/v1/images/"+id, nil), 200)
 	wantCode(t, "list", do(t, "GET", ts.URL+"/v1/images/detail", nil), 403)
 	wantCode(t, "make public", do(t, "PUT", ts.URL+"/v1/images/"+id, nil, "x-image-meta-is_public", "true"), 403)
+}
+
+// TestV1CopyFrom copies data from a real HTTP server through web-download's
+// fetcher; a source its filter refuses is a 400 before any fetch.
+func TestV1CopyFrom(t *testing.T) {
+	data := []byte(strings.Repeat("copied from a web server ", 1000))
+	var fetched atomic.Int32
+	src := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetched.Add(1)
+		w.Write(data)
+	}))
+	defer src.Close()
+	ts := startServer(t, Config{EnableV1: true})
+	im := ts.v1Create(t, nil, "x-image-meta-name", "copied", "x-image-meta-disk_format", "raw",
+		"x-image-meta-container_format", "bare", "x-glance-api-copy-from", src.URL+"/disk.raw")
+	id := im["id"].(string)
+	if im["status"] != "saving" {
+		t.Errorf("status after a copy-from create: %v", im["status"])
+	}
+	waitStatus(t, ts, id, "active")
+	if r := do(t, "GET", ts.URL+"/v1/images/"+id, nil); string(r.body) != string(data) || r.h.Get("X-Image-Meta-Checksum") != md5Hex(data) {
+		t.Errorf("copied data: %d bytes, checksum %s", len(r.body), r.h.Get("X-Image-Meta-Checksum"))
+	}
+	wantCode(t, "copy-from to an active image", do(t, "PUT", ts.URL+"/v1/images/"+id, nil, "x-glance-api-copy-from", src.URL), 409)
+	wantCode(t, "copy-from with data", do(t, "POST", ts.URL+"/v1/images", []byte("x"), "x-image-meta-disk_format", "raw",
+		"x-image-meta-container_format", "bare", "x-glance-api-copy-from", src.URL), 400)
+
+	def := webfetch.DefaultFilter()
+	strict := startServer(t, Config{EnableV1: true, WebDownload: webfetch.Options{Filter: &def}})
+	before := fetched.Load()
+	r := do(t, "POST", strict.URL+"/v1/images", nil, "x-image-meta-disk_format", "raw", "x-image-meta-container_format", "bare",
+		"x-glance-api-copy-from", src.URL+"/disk.raw")
+	wantCode(t, "copy-from a loopback source", r, 400)
+	if !strings.Contains(string(r.body), "does not pass filtering") || fetched.Load() != before {
+		t.Errorf("refused copy-from: %s (fetched %d times)", r.body, fetched.Load()-before)
+	}
 }

@@ -45,7 +45,11 @@ func (s *Server) v1Create(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := m.external(r); err != nil {
+	if err := m.external(); err != nil {
+		return err
+	}
+	src, err := s.v1CopySource(r, m)
+	if err != nil {
 		return err
 	}
 	im := newImage(c, time.Now().UTC())
@@ -64,8 +68,8 @@ func (s *Server) v1Create(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	data := hasBody(r)
-	if data {
-		if err := s.v1CheckUpload(c, im, r); err != nil {
+	if data || src != nil {
+		if err := s.v1CheckUpload(c, im, r, src != nil); err != nil {
 			return err
 		}
 	}
@@ -75,10 +79,8 @@ func (s *Server) v1Create(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	if data {
-		if im, err = s.v1Upload(r, im.ID, m); err != nil {
-			return err
-		}
+	if im, err = s.v1Data(r, im, m, src); err != nil {
+		return err
 	}
 	w.Header().Set("Location", s.baseURL(r)+"/v1/images/"+im.ID)
 	writeV1Image(w, http.StatusCreated, im)
@@ -86,8 +88,8 @@ func (s *Server) v1Create(w http.ResponseWriter, r *http.Request) error {
 }
 
 // v1CheckUpload is what data needs before it is read: upload_image, both
-// formats, an octet-stream body.
-func (s *Server) v1CheckUpload(c *caller, im *store.Image, r *http.Request) error {
+// formats, an octet-stream body (unless copied from a URL).
+func (s *Server) v1CheckUpload(c *caller, im *store.Image, r *http.Request, copied bool) error {
 	if err := s.authorizeImage(c, im, "upload_image"); err != nil {
 		return err
 	}
@@ -96,6 +98,12 @@ func (s *Server) v1CheckUpload(c *caller, im *store.Image, r *http.Request) erro
 	}
 	if im.ContainerFormat == nil {
 		return errorf(http.StatusBadRequest, "Container format is not specified.")
+	}
+	if copied {
+		if hasBody(r) {
+			return errorf(http.StatusBadRequest, "It's invalid to provide multiple image sources.")
+		}
+		return nil
 	}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/octet-stream" {
 		return errorf(http.StatusBadRequest, "Content-Type must be application/octet-stream")
@@ -109,14 +117,7 @@ func (s *Server) v1CheckUpload(c *caller, im *store.Image, r *http.Request) erro
 // failed upload.
 func (s *Server) v1Upload(r *http.Request, id string, m *v1Meta) (*store.Image, error) {
 	ctx := r.Context()
-	_, err := s.changeImage(ctx, id, func(im *store.Image) error {
-		if !store.CanMove(store.EvUpload, im.Status, store.StatusSaving) {
-			return errorf(http.StatusConflict, "Cannot upload to an unqueued image")
-		}
-		im.Status, im.UpdatedAt = store.StatusSaving, time.Now().UTC()
-		return nil
-	})
-	if err != nil {
+	if _, err := s.v1Saving(ctx, id); err != nil {
 		return nil, err
 	}
 	info, err := s.putData(ctx, id, &capReader{r: r.Body, left: s.cfg.MaxImageSize})
@@ -176,13 +177,17 @@ func (s *Server) v1Update(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	if err := m.external(r); err != nil {
+	if err := m.external(); err != nil {
+		return err
+	}
+	src, err := s.v1CopySource(r, m)
+	if err != nil {
 		return err
 	}
 	if err := v1Immutable(c, m, orig); err != nil {
 		return err
 	}
-	data := hasBody(r)
+	data := hasBody(r) || src != nil
 	if data && orig.Status != store.StatusQueued {
 		return errorf(http.StatusConflict, "Cannot upload to an unqueued image")
 	}
@@ -202,7 +207,7 @@ func (s *Server) v1Update(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		if data {
-			if err := s.v1CheckUpload(c, im, r); err != nil {
+			if err := s.v1CheckUpload(c, im, r, src != nil); err != nil {
 				return err
 			}
 		}
@@ -212,10 +217,8 @@ func (s *Server) v1Update(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if data {
-		if im, err = s.v1Upload(r, im.ID, m); err != nil {
-			return err
-		}
+	if im, err = s.v1Data(r, im, m, src); err != nil {
+		return err
 	}
 	writeV1Image(w, http.StatusOK, im)
 	return nil

@@ -106,18 +106,11 @@ func (m *v1Meta) validate() error {
 	return nil
 }
 
-// external refuses the data sources glanced does not take through v1: an
-// external location (the server would read any URL a user names, and serve
-// it as the image) and copy-from.
-func (m *v1Meta) external(r *http.Request) error {
-	src, ok := m.fields["location"]
-	if !ok {
-		src, ok = m.fields["copy_from"]
-	}
-	if !ok {
-		src, ok = r.Header.Get("X-Glance-Api-Copy-From"), r.Header.Get("X-Glance-Api-Copy-From") != ""
-	}
-	if ok {
+// external refuses an external location: glanced would read any URL a
+// user names, whenever the image is read, and serve it as the image's data.
+// (copy-from is taken, through web-download's fetcher: v1CopySource.)
+func (m *v1Meta) external() error {
+	if src, ok := m.fields["location"]; ok {
 		return errorf(http.StatusBadRequest, "External sources are not supported: '%s'", redactURL(src))
 	}
 	return nil

@@ -1,0 +1,75 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/go-glance/glance/internal/store"
+)
+
+// v1 copy-from (x-glance-api-copy-from): glanced copies the data from a
+// URL in the background, as Glance's v1 did, through web-download's
+// fetcher and so under the same filter (schemes, hosts, ports, no private
+// or loopback addresses unless allowed), timeouts, size cap and
+// concurrency limit. A source the filter refuses is a 400 before anything
+// is fetched; a failed copy leaves the image queued.
+
+// v1CopySource is the URL to copy from, checked; nil when none.
+func (s *Server) v1CopySource(r *http.Request, m *v1Meta) (*url.URL, error) {
+	src := r.Header.Get("X-Glance-Api-Copy-From")
+	if src == "" {
+		src = m.fields["copy_from"]
+	}
+	if src == "" {
+		return nil, nil
+	}
+	return s.checkSource(src, "copy-from")
+}
+
+// v1Data stores the data of a create or update, from the body or from
+// src; with neither it returns im as it is.
+func (s *Server) v1Data(r *http.Request, im *store.Image, m *v1Meta, src *url.URL) (*store.Image, error) {
+	switch {
+	case src != nil:
+		return s.v1Copy(r.Context(), im.ID, src)
+	case hasBody(r):
+		return s.v1Upload(r, im.ID, m)
+	}
+	return im, nil
+}
+
+// v1Saving moves a queued image to saving, or answers 409.
+func (s *Server) v1Saving(ctx context.Context, id string) (*store.Image, error) {
+	return s.changeImage(ctx, id, func(im *store.Image) error {
+		if !store.CanMove(store.EvUpload, im.Status, store.StatusSaving) {
+			return errorf(http.StatusConflict, "Cannot upload to an unqueued image")
+		}
+		im.Status, im.UpdatedAt = store.StatusSaving, time.Now().UTC()
+		return nil
+	})
+}
+
+// v1Copy starts copying src into image id and returns the image, saving.
+func (s *Server) v1Copy(ctx context.Context, id string, src *url.URL) (*store.Image, error) {
+	im, err := s.v1Saving(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	err = s.background(func(ctx context.Context) {
+		info, err := s.importData(ctx, id, "web-download", src)
+		if err == nil {
+			err = s.activate(ctx, id, store.StatusSaving, info)
+		}
+		if err != nil {
+			s.log.Warn("v1 copy-from failed", "image", id, "err", err)
+			s.revert(id, store.EvUploadFail, store.StatusQueued)
+		}
+	})
+	if err != nil {
+		s.revert(id, store.EvUploadFail, store.StatusQueued)
+		return nil, err
+	}
+	return im, nil
+}
