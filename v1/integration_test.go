@@ -1,8 +1,9 @@
 package v1_test
 
-// Integration tests: the library against a real Image API v1 endpoint,
-// named by GLANCE_V1_URL (see internal/testenv.V1); they skip loudly without
-// one. TestV2OnlyGlance runs against the peer's Glance 25.1, which has no v1.
+// Integration tests: the library against a real Image API v1 endpoint:
+// glanced's, started for each test with --enable-v1, or the one
+// GLANCE_V1_URL names (see internal/testenv.V1). TestV2OnlyGlance runs
+// against the peer's Glance 25.1, which has no v1.
 
 import (
 	"bytes"

@@ -12,8 +12,9 @@ import (
 )
 
 // TestV1Scripts runs the built glance binary with --os-image-api-version 1
-// against the Image API v1 endpoint GLANCE_V1_URL names (glanced's; the
-// peer's Glance 25.1 has no v1), one script per file in testdata/script-v1.
+// against glanced's Image API v1 (a glanced started for the test, or the
+// endpoint GLANCE_V1_URL names; the peer's Glance 25.1 has no v1), one
+// script per file in testdata/script-v1.
 func TestV1Scripts(t *testing.T) {
 	e := testenv.V1(t)
 	bin := testenv.BuildBinary(t, "./cmd/glance")
