@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-glance/glance/internal/testenv"
 	"github.com/go-glance/glance/internal/webfetch"
 )
 
@@ -62,7 +63,7 @@ func TestV1Disabled(t *testing.T) {
 // percent-encoded values out where they need it, unknown fields refused.
 func TestV1Headers(t *testing.T) {
 	ts := startServer(t, Config{EnableV1: true})
-	im := ts.v1Create(t, nil, "x-image-meta-name", "caf%C3%A9%20100%25", "X-Image-Meta-Disk-Format", "raw",
+	im := ts.v1Create(t, nil, "x-image-meta-name", "caf%C3%A9%20100%25", "X-Image-Meta-Disk-Format", "raw", "x-image-meta-store", "file",
 		"x-image-meta-container_format", "bare", "x-image-meta-property-os-distro", "Fedora%209",
 		"x-image-meta-property-plain_key", "50%", "x-image-meta-min-ram", "64")
 	id := im["id"].(string)
@@ -92,7 +93,7 @@ func TestV1Headers(t *testing.T) {
 	for _, bad := range [][]string{{"x-image-meta-colour", "red"}, {"x-image-meta-size", "-1"}, {"x-image-meta-min_disk", "x"},
 		{"x-image-meta-disk_format", "floppy"}, {"x-image-meta-disk_format", "aki", "x-image-meta-container_format", "bare"},
 		{"x-image-meta-location", "http://example.com/x.img"}, {"x-glance-api-copy-from", "http://user:pw@example.com/x"},
-		{"x-image-meta-property-visibility", "public"}} {
+		{"x-image-meta-property-visibility", "public"}, {"x-image-meta-store", "swift"}} {
 		r := do(t, "POST", ts.URL+"/v1/images", nil, bad...)
 		if r.code != 400 && r.code != 403 {
 			t.Errorf("create with %v: %d %s", bad, r.code, r.body)
@@ -267,4 +268,45 @@ func TestV1CopyFrom(t *testing.T) {
 	if !strings.Contains(string(r.body), "does not pass filtering") || fetched.Load() != before {
 		t.Errorf("refused copy-from: %s (fetched %d times)", r.body, fetched.Load()-before)
 	}
+}
+
+// TestV1KeystoneMode applies Glance's default policies to v1 calls with real
+// tokens of the peer's Keystone: owner, reader, another project, a member.
+func TestV1KeystoneMode(t *testing.T) {
+	peer := testenv.Peer(t)
+	ts := startServer(t, Config{EnableV1: true, Auth: "keystone", Keystone: KeystoneConfig{
+		AuthURL: peer.KeystoneURL, Username: peer.Glance.Name, Password: peer.Glance.Password,
+		ProjectName: peer.Glance.Project, UserDomainName: peer.Glance.Domain, ProjectDomainName: peer.Glance.Domain,
+	}})
+	alpha := peer.Auth(t, peer.AlphaMember)
+	reader := peer.Token(t, peer.AlphaReader)
+	beta := peer.Auth(t, peer.BetaMember)
+	wantCode(t, "no token", do(t, "GET", ts.URL+"/v1/images/detail", nil), 401)
+	im := ts.v1Create(t, nil, "X-Auth-Token", alpha.Token, "x-image-meta-name", "ks-v1", "x-image-meta-owner", beta.ProjectID)
+	id := im["id"].(string)
+	if im["owner"] != alpha.ProjectID {
+		t.Errorf("owner %v, want the token's project %s (a member cannot choose it)", im["owner"], alpha.ProjectID)
+	}
+	u := ts.URL + "/v1/images/" + id
+	wantCode(t, "reader creates", do(t, "POST", ts.URL+"/v1/images", nil, "X-Auth-Token", reader), 403)
+	wantCode(t, "reader reads", do(t, "HEAD", u, nil, "X-Auth-Token", reader), 200)
+	wantCode(t, "reader updates", do(t, "PUT", u, nil, "X-Auth-Token", reader, "x-image-meta-name", "x"), 403)
+	wantCode(t, "member makes public", do(t, "PUT", u, nil, "X-Auth-Token", alpha.Token, "x-image-meta-is_public", "true"), 403)
+	wantCode(t, "other project", do(t, "HEAD", u, nil, "X-Auth-Token", beta.Token), 404)
+	wantCode(t, "reader shares", do(t, "PUT", u+"/members/"+beta.ProjectID, nil, "X-Auth-Token", reader), 403)
+	wantCode(t, "owner shares", do(t, "PUT", u+"/members/"+beta.ProjectID, nil, "X-Auth-Token", alpha.Token), 204)
+	wantCode(t, "member sees", do(t, "HEAD", u, nil, "X-Auth-Token", beta.Token), 200)
+	if r := do(t, "GET", ts.URL+"/v1/images/detail", nil, "X-Auth-Token", beta.Token); !strings.Contains(string(r.body), id) {
+		t.Error("v1 lists a pending shared image to its member, as Glance's v1 did; this one did not")
+	}
+	wantCode(t, "member deletes", do(t, "DELETE", u, nil, "X-Auth-Token", beta.Token), 403)
+	wantCode(t, "member shares further", do(t, "PUT", u+"/members/other", nil, "X-Auth-Token", beta.Token), 403)
+	wantCode(t, "owner lets it share", do(t, "PUT", u+"/members/"+beta.ProjectID, map[string]any{"member": map[string]any{"can_share": true}},
+		"X-Auth-Token", alpha.Token), 204)
+	wantCode(t, "member shares further", do(t, "PUT", u+"/members/other", nil, "X-Auth-Token", beta.Token), 204)
+	r := do(t, "GET", ts.URL+"/v1/shared-images/"+beta.ProjectID, nil, "X-Auth-Token", alpha.Token)
+	if !strings.Contains(string(r.body), `{"image_id": "`+id+`", "can_share": true}`) {
+		t.Errorf("shared images: %s", r.body)
+	}
+	wantCode(t, "owner deletes", do(t, "DELETE", u, nil, "X-Auth-Token", alpha.Token), 200)
 }

@@ -16,8 +16,19 @@ import (
 // concurrency limit. A source the filter refuses is a 400 before anything
 // is fetched; a failed copy leaves the image queued.
 
-// v1CopySource is the URL to copy from, checked; nil when none.
-func (s *Server) v1CopySource(r *http.Request, m *v1Meta) (*url.URL, error) {
+// v1Sources checks where a create or update says data comes from: no
+// external location, a store glanced has (data goes to the default one;
+// "file" is Glance's name for a file store), and a copy-from URL the
+// filter passes, which it returns (nil when none).
+func (s *Server) v1Sources(r *http.Request, m *v1Meta) (*url.URL, error) {
+	if err := m.external(); err != nil {
+		return nil, err
+	}
+	if st, ok := m.fields["store"]; ok && st != "file" {
+		if _, known := s.stores.byID[st]; !known {
+			return nil, errorf(http.StatusBadRequest, "Required store %s is invalid", st)
+		}
+	}
 	src := r.Header.Get("X-Glance-Api-Copy-From")
 	if src == "" {
 		src = m.fields["copy_from"]

@@ -45,10 +45,7 @@ func (s *Server) v1Create(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := m.external(); err != nil {
-		return err
-	}
-	src, err := s.v1CopySource(r, m)
+	src, err := s.v1Sources(r, m)
 	if err != nil {
 		return err
 	}
@@ -177,10 +174,7 @@ func (s *Server) v1Update(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	if err := m.external(); err != nil {
-		return err
-	}
-	src, err := s.v1CopySource(r, m)
+	src, err := s.v1Sources(r, m)
 	if err != nil {
 		return err
 	}

@@ -108,7 +108,7 @@ func (m *v1Meta) validate() error {
 
 // external refuses an external location: glanced would read any URL a
 // user names, whenever the image is read, and serve it as the image's data.
-// (copy-from is taken, through web-download's fetcher: v1CopySource.)
+// (copy-from is taken, through web-download's fetcher: v1Sources.)
 func (m *v1Meta) external() error {
 	if src, ok := m.fields["location"]; ok {
 		return errorf(http.StatusBadRequest, "External sources are not supported: '%s'", redactURL(src))
