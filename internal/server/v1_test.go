@@ -4,6 +4,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -35,6 +36,25 @@ func (ts *testServer) v1Create(t testing.TB, data []byte, hdr ...string) map[str
 func md5Hex(b []byte) string {
 	s := md5.Sum(b)
 	return hex.EncodeToString(s[:])
+}
+
+func TestV1Setting(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "glanced.yaml")
+	os.WriteFile(file, []byte("enable-v1: true\n"), 0o600)
+	for _, c := range []struct {
+		args []string
+		env  string
+		want bool
+	}{{nil, "", false}, {[]string{"--enable-v1=true"}, "", true}, {nil, "1", true},
+		{[]string{"--config", file}, "", true}, {[]string{"--config", file, "--enable-v1=false"}, "", false}} {
+		cfg, err := LoadConfig(c.args, func(k string) string { return map[string]string{"GLANCED_ENABLE_V1": c.env}[k] }, io.Discard)
+		if err != nil || cfg.EnableV1 != c.want {
+			t.Errorf("%v with GLANCED_ENABLE_V1=%q: EnableV1 %v, %v; want %v", c.args, c.env, cfg.EnableV1, err, c.want)
+		}
+	}
+	if _, err := LoadConfig([]string{"--enable-v1=maybe"}, func(string) string { return "" }, io.Discard); err == nil {
+		t.Error("--enable-v1=maybe accepted")
+	}
 }
 
 func TestV1Disabled(t *testing.T) {
