@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -329,4 +330,10 @@ func TestV1KeystoneMode(t *testing.T) {
 		t.Errorf("shared images: %s", r.body)
 	}
 	wantCode(t, "owner deletes", do(t, "DELETE", u, nil, "X-Auth-Token", alpha.Token), 200)
+
+	needPython(t, "glanceclient")
+	out, err := exec.Command(debianPython, "-c", pyV1Doc, ts.URL, alpha.Token).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "PYTHON-V1-OK") {
+		t.Fatalf("python-glanceclient v1 flow with a Keystone token: %v\n%s", err, out)
+	}
 }
