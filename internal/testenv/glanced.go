@@ -31,7 +31,15 @@ func StartGlanced(t testing.TB, args ...string) *Glanced {
 	t.Helper()
 	bin := BuildBinary(t, "./cmd/glanced")
 	g := &Glanced{Auth: "noauth"}
-	env := append(os.Environ(), "GLANCED_CONFIG=", "GLANCED_LISTEN=127.0.0.1:0", "GLANCED_DATA_DIR="+t.TempDir())
+	// The developer's own GLANCED_* settings stay out: the test's glanced
+	// is the same everywhere (and logs the text line watched for below).
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GLANCED_") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "GLANCED_LISTEN=127.0.0.1:0", "GLANCED_DATA_DIR="+t.TempDir(), "GLANCED_LOG_FORMAT=text")
 	peerOnce.Do(func() { peerCloud, peerErr = findPeer() })
 	if peerErr == nil {
 		u := peerCloud.Glance
