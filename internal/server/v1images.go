@@ -56,12 +56,9 @@ func (s *Server) v1Create(w http.ResponseWriter, r *http.Request) error {
 	if err := m.apply(c, im); err != nil {
 		return err
 	}
-	visibility := m.visibility()
-	if visibility == "" {
-		visibility = im.Visibility
-	}
-	fake := map[string]any{"visibility": visibility}
-	if err := s.authorizeNewImage(c, fake, im); err != nil {
+	// add_image (and publicize_image) as v2 checks them, on the image's
+	// visibility: shared (v1's is_public false) unless public.
+	if err := s.authorizeNewImage(c, map[string]any{"visibility": im.Visibility}, im); err != nil {
 		return err
 	}
 	data := hasBody(r)
