@@ -337,3 +337,36 @@ func TestV1KeystoneMode(t *testing.T) {
 		t.Fatalf("python-glanceclient v1 flow with a Keystone token: %v\n%s", err, out)
 	}
 }
+
+func TestV1Members(t *testing.T) {
+	ts := startServer(t, Config{EnableV1: true})
+	id := ts.v1Create(t, nil, "x-image-meta-name", "members")["id"].(string)
+	u := ts.URL + "/v1/images/" + id + "/members"
+	list := func() string {
+		t.Helper()
+		r := do(t, "GET", u, nil)
+		wantCode(t, "list members", r, 200)
+		return string(r.body)
+	}
+	wantCode(t, "add a", do(t, "PUT", u+"/a", nil), 204)
+	wantCode(t, "add b", do(t, "PUT", u+"/b", map[string]any{"member": map[string]any{"can_share": true}}), 204)
+	wantCode(t, "bad body", do(t, "PUT", u+"/b", map[string]any{"can_share": true}), 400)
+	if got := list(); got != `{"members": [{"member_id": "a", "can_share": false}, {"member_id": "b", "can_share": true}]}` {
+		t.Errorf("members: %s", got)
+	}
+	wantCode(t, "replace", do(t, "PUT", u, map[string]any{"memberships": []map[string]any{{"member_id": "b"}, {"member_id": "c"}}}), 204)
+	if got := list(); got != `{"members": [{"member_id": "b", "can_share": true}, {"member_id": "c", "can_share": false}]}` {
+		t.Errorf("after replacing (b keeps can_share): %s", got)
+	}
+	wantCode(t, "replace without a list", do(t, "PUT", u, map[string]any{"members": []string{"x"}}), 400)
+	r := do(t, "GET", ts.URL+"/v1/shared-images/c", nil)
+	if string(r.body) != `{"shared_images": [{"image_id": "`+id+`", "can_share": false}]}` {
+		t.Errorf("shared images of c: %s", r.body)
+	}
+	wantCode(t, "delete c", do(t, "DELETE", u+"/c", nil), 204)
+	wantCode(t, "delete c again", do(t, "DELETE", u+"/c", nil), 404)
+	wantCode(t, "GET one member", do(t, "GET", u+"/b", nil), 405)
+	private := ts.create(t, map[string]any{"name": "private", "visibility": "private"})
+	wantCode(t, "member of a private image", do(t, "PUT", ts.URL+"/v1/images/"+private+"/members/a", nil), 403)
+	wantCode(t, "members of nothing", do(t, "GET", ts.URL+"/v1/images/"+newUUID()+"/members", nil), 404)
+}

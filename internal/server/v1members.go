@@ -77,13 +77,19 @@ func (s *Server) v1SharableImage(r *http.Request, rule string) (*store.Image, er
 	if im.Visibility != "shared" {
 		return nil, errorf(http.StatusForbidden, "%s", errNotShared)
 	}
+	return im, s.v1MayShare(r, im, rule)
+}
+
+// v1MayShare is the sharing check of v1SharableImage on a loaded image.
+func (s *Server) v1MayShare(r *http.Request, im *store.Image, rule string) error {
+	c := callerFrom(r.Context())
 	if s.allowedImage(c, im, rule) {
-		return im, nil
+		return nil
 	}
 	if m, err := s.meta.GetMember(r.Context(), im.ID, c.ProjectID); err == nil && m.CanShare {
-		return im, nil
+		return nil
 	}
-	return nil, errorf(http.StatusForbidden, "No permission to share that image")
+	return errorf(http.StatusForbidden, "No permission to share that image")
 }
 
 // readV1Body decodes an optional JSON body into v.
@@ -194,11 +200,20 @@ func (s *Server) v1ReplaceMembers(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	var gone []string
 	for _, m := range old {
 		if !keep[m.MemberID] {
-			if err := s.meta.DeleteMember(r.Context(), im.ID, m.MemberID); err != nil && !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
+			gone = append(gone, m.MemberID)
+		}
+	}
+	if len(gone) > 0 {
+		if err := s.v1MayShare(r, im, "delete_member"); err != nil {
+			return err
+		}
+	}
+	for _, id := range gone {
+		if err := s.meta.DeleteMember(r.Context(), im.ID, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
 		}
 	}
 	for _, m := range list {
