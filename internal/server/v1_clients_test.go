@@ -94,6 +94,14 @@ func TestV1PythonGlanceclient(t *testing.T) {
 	if out1 = glance("member-list", "--image-id", id); !strings.Contains(out1, "beta") || !strings.Contains(out1, "True") {
 		t.Fatalf("member-list:\n%s", out1)
 	}
+	glance("member-delete", id, "beta")
+	if out1 = glance("image-show", "py-cli"); !strings.Contains(out1, "| Property 'distro' | cirros") ||
+		!strings.Contains(out1, "| is_public ") || !strings.Contains(out1, md5Hex([]byte("cli data\n"))) {
+		t.Fatalf("image-show:\n%s", out1)
+	}
+	if r := do(t, "GET", ts.URL+"/v1/images/"+id+"/members", nil); strings.Contains(string(r.body), "beta") {
+		t.Fatalf("member-delete left %s", r.body)
+	}
 	glance("image-delete", "py-cli")
 	if r := do(t, "HEAD", ts.URL+"/v1/images/"+id, nil); r.code != 404 {
 		t.Fatalf("HEAD after image-delete: %d", r.code)
