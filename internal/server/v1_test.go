@@ -114,7 +114,8 @@ func TestV1Headers(t *testing.T) {
 	for _, bad := range [][]string{{"x-image-meta-colour", "red"}, {"x-image-meta-size", "-1"}, {"x-image-meta-min_disk", "x"},
 		{"x-image-meta-disk_format", "floppy"}, {"x-image-meta-disk_format", "aki", "x-image-meta-container_format", "bare"},
 		{"x-image-meta-location", "http://example.com/x.img"}, {"x-glance-api-copy-from", "http://user:pw@example.com/x"},
-		{"x-image-meta-property-visibility", "public"}, {"x-image-meta-store", "swift"}} {
+		{"x-image-meta-property-visibility", "public"}, {"x-image-meta-store", "swift"},
+		{"x-image-meta-property-", "nameless"}, {"x-image-meta-property-" + strings.Repeat("k", 300), "v"}} {
 		r := do(t, "POST", ts.URL+"/v1/images", nil, bad...)
 		if r.code != 400 && r.code != 403 {
 			t.Errorf("create with %v: %d %s", bad, r.code, r.body)

@@ -46,7 +46,7 @@ func parseV1Meta(h http.Header) (*v1Meta, error) {
 			continue
 		}
 		v := v1header.DecodeValue(vals[0])
-		if p, ok := strings.CutPrefix(key, v1PropPrefix); ok {
+		if p, ok := strings.CutPrefix(key, v1PropPrefix); ok && p != "" {
 			m.props[strings.ReplaceAll(strings.ToLower(v1header.DecodeValue(p)), "-", "_")] = v
 			continue
 		}
