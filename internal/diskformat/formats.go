@@ -20,7 +20,7 @@ func qcowSize(in *Inspector) int64 { return be64(in.head[24:32]) }
 
 func qcowBackingFile(in *Inspector, _ CheckOptions) error {
 	if be64(in.head[8:16]) != 0 {
-		return errors.New("Image has a backing file")
+		return errors.New("image has a backing file")
 	}
 	return nil
 }
@@ -34,18 +34,18 @@ func qcowFeatures(in *Inspector, _ CheckOptions) error {
 		return nil // no feature bitmaps
 	case 3:
 	default:
-		return errors.New("Unsupported qcow2 version")
+		return errors.New("unsupported qcow2 version")
 	}
 	// Known: dirty, corrupt, external data file, compression type (bits 0-3).
 	if qcowIncompatible(in)&^0xf != 0 {
-		return errors.New("Unknown QCOW2 features found")
+		return errors.New("unknown QCOW2 features found")
 	}
 	return nil
 }
 
 func qcowDataFile(in *Inspector, _ CheckOptions) error {
 	if binary.BigEndian.Uint32(in.head[4:8]) >= 3 && qcowIncompatible(in)&0x4 != 0 {
-		return errors.New("Image has data_file set")
+		return errors.New("image has data_file set")
 	}
 	return nil
 }
@@ -71,6 +71,7 @@ const (
 	vhdxMetaRegion = "8B7CA206-4790-4B9A-B8FE-575F050F886E"
 	vhdxVDS        = "2FA54224-CD1B-4876-B211-5DBED83BF4B8"
 	vhdxMaxEntries = 2047
+	vhdxRegionEnd  = 256 << 10 // the end of the region table, at 192 KiB
 )
 
 type vhdxState struct {
@@ -108,7 +109,7 @@ func (in *Inspector) vhdxAdvance() {
 	for {
 		switch v.step {
 		case vhdxRegions:
-			rt := in.at(192<<10, 64<<10)
+			rt := in.at(vhdxRegionEnd-64<<10, 64<<10)
 			if rt == nil {
 				return
 			}
@@ -285,14 +286,14 @@ var defaultVMDKTypes = []string{"monolithicsparse", "streamoptimized"}
 func vmdkDescriptor(in *Inspector, o CheckOptions) error {
 	vi, _ := vmdkParse(in)
 	if vi.desc == "" {
-		return errors.New("No descriptor found")
+		return errors.New("no descriptor found")
 	}
 	types := o.VMDKTypes
 	if len(types) == 0 {
 		types = defaultVMDKTypes
 	}
 	if !contains(types, vi.typ) {
-		return errors.New("Unsupported subformat")
+		return errors.New("unsupported subformat")
 	}
 	extents := 0
 	for _, line := range strings.Split(vi.desc, "\n") {
@@ -304,15 +305,15 @@ func vmdkDescriptor(in *Inspector, o CheckOptions) error {
 		case isField && !strings.Contains(key, " "):
 		case first == "rw" || first == "rdonly" || first == "noaccess":
 			if strings.Contains(line, "/") {
-				return errors.New("Invalid extent filenames found")
+				return errors.New("invalid extent filenames found")
 			}
 			extents++
 		default:
-			return errors.New("Invalid VMDK descriptor data")
+			return errors.New("invalid VMDK descriptor data")
 		}
 	}
 	if extents == 0 {
-		return errors.New("No extents found")
+		return errors.New("no extents found")
 	}
 	return nil
 }
@@ -325,23 +326,23 @@ func vmdkFooter(in *Inspector, _ CheckOptions) error {
 		return nil
 	}
 	if len(in.tail) < tailLen {
-		return errors.New("Footer not found")
+		return errors.New("footer not found")
 	}
 	marker, footer, eos := in.tail[:512], in.tail[512:1024], in.tail[1024:]
 	h := vi.header
 	switch {
 	case string(footer[:4]) != string(h[:4]):
-		return errors.New("Header and footer signature do not match")
+		return errors.New("header and footer signature do not match")
 	case string(footer[4:8]) != string(h[4:8]):
-		return errors.New("Header and footer versions do not match")
+		return errors.New("header and footer versions do not match")
 	case string(footer[28:44]) != string(h[28:44]):
-		return errors.New("Footer specifies a different descriptor than header")
+		return errors.New("footer specifies a different descriptor than header")
 	case binary.LittleEndian.Uint64(footer[56:64]) == vmdkGDAtEnd:
-		return errors.New("Footer indicates another footer")
+		return errors.New("footer indicates another footer")
 	case !zero(marker[8:12]) || binary.LittleEndian.Uint32(marker[12:16]) != 3 || !zero(marker[16:]):
-		return errors.New("Footer marker is invalid")
+		return errors.New("footer marker is invalid")
 	case !zero(eos):
-		return errors.New("End-of-stream marker is invalid")
+		return errors.New("end-of-stream marker is invalid")
 	}
 	return nil
 }

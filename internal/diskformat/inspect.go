@@ -55,6 +55,38 @@ func NewInspector() *Inspector { return &Inspector{} }
 
 // Write takes the next part of the stream; it never fails.
 func (in *Inspector) Write(p []byte) (int, error) {
+	total := len(p)
+	for len(p) > 0 {
+		n := in.nextStop(len(p))
+		in.take(p[:n])
+		p = p[n:]
+	}
+	return total, nil
+}
+
+// nextStop bounds the next piece of a write at the end of a region a
+// format still follows pointers from (the head part of a VHDX region
+// table, an incomplete capture), so that the region it points to next can
+// be asked for before the stream passes it.
+func (in *Inspector) nextStop(n int) int {
+	if in.vhdx.step == vhdxDone {
+		return n
+	}
+	stop := func(end int64) {
+		if end > in.n && end-in.n < int64(n) {
+			n = int(end - in.n)
+		}
+	}
+	stop(vhdxRegionEnd)
+	for _, c := range in.caps {
+		if !c.done() {
+			stop(c.off + int64(len(c.buf)))
+		}
+	}
+	return n
+}
+
+func (in *Inspector) take(p []byte) {
 	at := in.n
 	if len(in.head) < headMax {
 		k := min(len(p), headMax-len(in.head))
@@ -75,7 +107,6 @@ func (in *Inspector) Write(p []byte) (int, error) {
 	if in.vhdx.step != vhdxDone && len(in.head) >= 8 {
 		in.vhdxAdvance()
 	}
-	return len(p), nil
 }
 
 // Size is the number of bytes seen.
@@ -128,7 +159,7 @@ func init() {
 			{"backing_file", qcowBackingFile}, {"data_file", qcowDataFile}, {"unknown_features", qcowFeatures}}},
 		{name: "qed", match: func(in *Inspector) bool { return string(in.at(0, 4)) == "QED\x00" },
 			vsize:  func(in *Inspector) int64 { return 0 },
-			checks: []check{{"banned", func(*Inspector, CheckOptions) error { return errors.New("This file format is not allowed") }}}},
+			checks: []check{{"banned", func(*Inspector, CheckOptions) error { return errors.New("this file format is not allowed") }}}},
 		{name: "vhd", match: vhdMatch, vsize: vhdSize},
 		{name: "vhdx", match: vhdxMatch, vsize: vhdxSize},
 		{name: "vmdk", match: vmdkMatch, vsize: vmdkSize, checks: []check{{"descriptor", vmdkDescriptor}, {"footer", vmdkFooter}}},

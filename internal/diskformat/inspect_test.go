@@ -95,7 +95,12 @@ func TestInspectQemuImages(t *testing.T) {
 				t.Fatal(err)
 			}
 			in := inspect(data, rng, 70000)
+			whole := NewInspector()
+			whole.Write(data)
 			got, err := in.Format()
+			if g, _ := whole.Format(); g != got || whole.VirtualSize(g) != in.VirtualSize(got) {
+				t.Errorf("one write found %s of %d, small writes %s of %d", g, whole.VirtualSize(g), got, in.VirtualSize(got))
+			}
 			if err != nil || got != c.want {
 				t.Fatalf("format %q (%v), want %q", got, err, c.want)
 			}

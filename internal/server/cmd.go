@@ -35,6 +35,7 @@ type fileConfig struct {
 	} `yaml:"keystone"`
 	limitsFile `yaml:",inline"`
 	policyFile `yaml:",inline"`
+	checksFile `yaml:",inline"`
 
 	Database string `yaml:"database"`
 	Staging  string `yaml:"staging"`
@@ -67,7 +68,7 @@ var settings = append([]struct{ name, env, help string }{
 	{"keystone-user-domain-name", "GLANCED_KEYSTONE_USER_DOMAIN_NAME", "service user domain (default Default)"},
 	{"keystone-project-domain-name", "GLANCED_KEYSTONE_PROJECT_DOMAIN_NAME", "service project domain (default Default)"},
 	{"keystone-cache-ttl", "GLANCED_KEYSTONE_CACHE_TTL", "how long a validated token is trusted (default 30s)"},
-}, append(limitSettings, policySettings...)...)
+}, append(limitSettings, append(policySettings, checksSettings...)...)...)
 
 // LoadConfig builds a Config from args, the environment (getenv) and the
 // config file named by --config or GLANCED_CONFIG; flags win over the
@@ -141,6 +142,9 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	if err := loadPolicy(get, &cfg); err != nil {
 		return Config{}, err
 	}
+	if err := loadChecks(get, &cfg); err != nil {
+		return Config{}, err
+	}
 	stores, err := chooseStores(storeFlags, getenv("GLANCED_STORES"), fileStores, get("default-store"))
 	if err != nil {
 		return Config{}, err
@@ -205,6 +209,9 @@ func readConfigFile(path string) (map[string]string, []StoreConfig, error) {
 		file[name] = v
 	}
 	for name, v := range fc.policyFile.values() {
+		file[name] = v
+	}
+	for name, v := range fc.checksFile.values() {
 		file[name] = v
 	}
 	var stores []StoreConfig
