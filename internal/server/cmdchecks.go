@@ -16,6 +16,12 @@ var checksSettings = []struct{ name, env, help string }{
 	{"limits-endpoint-region-name", "GLANCED_LIMITS_ENDPOINT_REGION_NAME", "region of that endpoint"},
 	{"limits-endpoint-interface", "GLANCED_LIMITS_ENDPOINT_INTERFACE", "interface of that endpoint (default public)"},
 	{"limits-cache-ttl", "GLANCED_LIMITS_CACHE_TTL", "how long limits read from Keystone are used (default 10s)"},
+	{"limits-username", "GLANCED_LIMITS_USERNAME", "user to read limits with, as oslo.limit's username (default: the keystone service user, project-scoped; Keystone shows such a token only its own project's limits)"},
+	{"limits-password", "GLANCED_LIMITS_PASSWORD", "that user's password"},
+	{"limits-user-domain-name", "GLANCED_LIMITS_USER_DOMAIN_NAME", "that user's domain (default Default)"},
+	{"limits-system-scope", "GLANCED_LIMITS_SYSTEM_SCOPE", "read limits with a system-scoped token (oslo.limit's system_scope = all), as Glance's guide sets up (default false)"},
+	{"limits-project-name", "GLANCED_LIMITS_PROJECT_NAME", "project of that user's token, without system scope"},
+	{"limits-project-domain-name", "GLANCED_LIMITS_PROJECT_DOMAIN_NAME", "that project's domain (default Default)"},
 	{"property-protection-file", "GLANCED_PROPERTY_PROTECTION_FILE", "property protection file (INI), as Glance's property_protection_file"},
 	{"property-protection-rule-format", "GLANCED_PROPERTY_PROTECTION_RULE_FORMAT", "roles or policies (default roles)"},
 	{"image-format-check", "GLANCED_IMAGE_FORMAT_CHECK", "inspect uploaded and imported data of bare images: enforce (refuse data that is not of the disk_format), warn (log it) or off (default enforce, as Glance's require_image_format_match)"},
@@ -32,6 +38,12 @@ type checksFile struct {
 	LimitsRegionName  string `yaml:"limits-endpoint-region-name"`
 	LimitsInterface   string `yaml:"limits-endpoint-interface"`
 	LimitsCacheTTL    string `yaml:"limits-cache-ttl"`
+	LimitsUsername    string `yaml:"limits-username"`
+	LimitsPassword    string `yaml:"limits-password"`
+	LimitsUserDomain  string `yaml:"limits-user-domain-name"`
+	LimitsSystemScope string `yaml:"limits-system-scope"`
+	LimitsProject     string `yaml:"limits-project-name"`
+	LimitsProjectDom  string `yaml:"limits-project-domain-name"`
 	ProtectionFile    string `yaml:"property-protection-file"`
 	ProtectionFormat  string `yaml:"property-protection-rule-format"`
 	ImageFormatCheck  string `yaml:"image-format-check"`
@@ -45,6 +57,8 @@ func (f checksFile) values() map[string]string {
 		"limits-endpoint-service-type": f.LimitsServiceType, "limits-endpoint-service-name": f.LimitsServiceName,
 		"limits-endpoint-region-name": f.LimitsRegionName, "limits-endpoint-interface": f.LimitsInterface,
 		"limits-cache-ttl": f.LimitsCacheTTL, "property-protection-file": f.ProtectionFile,
+		"limits-username": f.LimitsUsername, "limits-password": f.LimitsPassword, "limits-user-domain-name": f.LimitsUserDomain,
+		"limits-system-scope": f.LimitsSystemScope, "limits-project-name": f.LimitsProject, "limits-project-domain-name": f.LimitsProjectDom,
 		"property-protection-rule-format": f.ProtectionFormat, "image-format-check": f.ImageFormatCheck,
 		"vmdk-allowed-types": f.VMDKAllowedTypes, "gpt-safety-checks-nonfatal": f.GPTChecksNonfatal,
 	}
@@ -54,13 +68,17 @@ func (f checksFile) values() map[string]string {
 // settings get resolves; an empty value keeps the default.
 func loadChecks(get func(string) string, cfg *Config) error {
 	q := &cfg.Quota
-	if v := get("use-keystone-limits"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return fmt.Errorf("use-keystone-limits: %q is not true or false", v)
+	for name, dst := range map[string]*bool{"use-keystone-limits": &q.UseKeystoneLimits, "limits-system-scope": &q.Auth.SystemScope} {
+		if v := get(name); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%s: %q is not true or false", name, v)
+			}
+			*dst = b
 		}
-		q.UseKeystoneLimits = b
 	}
+	q.Auth.Username, q.Auth.Password, q.Auth.UserDomainName = get("limits-username"), get("limits-password"), get("limits-user-domain-name")
+	q.Auth.ProjectName, q.Auth.ProjectDomainName = get("limits-project-name"), get("limits-project-domain-name")
 	q.EndpointID, q.EndpointServiceType = get("limits-endpoint-id"), get("limits-endpoint-service-type")
 	q.EndpointServiceName, q.EndpointRegionName = get("limits-endpoint-service-name"), get("limits-endpoint-region-name")
 	q.EndpointInterface = get("limits-endpoint-interface")

@@ -39,6 +39,8 @@ type QuotaConfig struct {
 	EndpointInterface   string
 	// CacheTTL is how long limits read from Keystone are used; default 10s.
 	CacheTTL time.Duration
+	// Auth are the credentials to read limits with.
+	Auth LimitsAuth
 }
 
 // limiter reads limits from Keystone with the service credentials.
@@ -49,6 +51,8 @@ type limiter struct {
 	mu      sync.Mutex
 	service string // the endpoint's service and region, once looked up
 	region  string
+	tok     string // of Auth, when it has its own user
+	tokExp  time.Time
 	cache   map[string]cachedLimits // by project; "" holds the registered limits
 }
 
@@ -81,7 +85,7 @@ func newLimiter(cfg QuotaConfig, auth authenticator) (*limiter, error) {
 // get reads one Keystone document with the service token.
 func (l *limiter) get(ctx context.Context, path string, q url.Values, out any) error {
 	for attempt := 0; ; attempt++ {
-		tok, err := l.ks.serviceToken(ctx, attempt > 0)
+		tok, err := l.token(ctx, attempt > 0)
 		if err != nil {
 			return err
 		}
@@ -157,8 +161,13 @@ func (l *limiter) lookupEndpoint(ctx context.Context) (keystoneEndpoint, error) 
 	if err := l.get(ctx, "/services", q, &svcs); err != nil {
 		return keystoneEndpoint{}, err
 	}
-	if len(svcs.Services) != 1 {
-		return keystoneEndpoint{}, fmt.Errorf("keystone limits: %d services of type %q, want one", len(svcs.Services), l.cfg.EndpointServiceType)
+	// Keystone may list a service once per endpoint: count distinct IDs.
+	ids := map[string]bool{}
+	for _, sv := range svcs.Services {
+		ids[sv.ID] = true
+	}
+	if len(ids) != 1 {
+		return keystoneEndpoint{}, fmt.Errorf("keystone limits: %d services of type %q, want one", len(ids), l.cfg.EndpointServiceType)
 	}
 	q = url.Values{"service_id": {svcs.Services[0].ID}, "interface": {l.cfg.EndpointInterface}}
 	if l.cfg.EndpointRegionName != "" {
