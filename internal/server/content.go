@@ -52,11 +52,12 @@ func declaredSize(r *http.Request) (int64, error) {
 // errSizeMismatch is the error of a body that is not as long as declared.
 type errSizeMismatch struct{ want, got int64 }
 
+// Error is glance_store's message for the case.
 func (e *errSizeMismatch) Error() string {
 	if e.got > e.want {
-		return fmt.Sprintf("Size mismatch: the request declared %d bytes of image data (%s) but sent more.", e.want, sizeHeader)
+		return fmt.Sprintf("Size exceeds: expected %d bytes, got %d bytes", e.want, e.got)
 	}
-	return fmt.Sprintf("Size mismatch: the request declared %d bytes of image data (%s) but sent %d.", e.want, sizeHeader, e.got)
+	return fmt.Sprintf("Size mismatch: expected %d bytes, got %d bytes", e.want, e.got)
 }
 
 // exactReader fails a body that ends before, or goes on after, want bytes.
@@ -81,10 +82,11 @@ func (e *exactReader) Read(p []byte) (int, error) {
 }
 
 // uploadBody bounds an upload's body by the size cap and, when one was
-// declared (else -1), by the declared size.
+// declared (else -1), by the declared size. A declared 0 is no size, as in
+// glance_store.
 func (s *Server) uploadBody(r *http.Request, declared int64) io.Reader {
 	var body io.Reader = &capReader{r: r.Body, left: s.cfg.MaxImageSize}
-	if declared >= 0 {
+	if declared > 0 {
 		body = &exactReader{r: body, want: declared}
 	}
 	return body

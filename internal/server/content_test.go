@@ -84,32 +84,35 @@ func TestUploadSizeHeader(t *testing.T) {
 	for _, c := range []struct {
 		what, path, size string
 		code             int
+		msg              string
 	}{
-		{"upload, fewer bytes than declared", "/file", "1001", 400},
-		{"upload, more bytes than declared", "/file", "999", 400},
-		{"upload, malformed size", "/file", "12abc", 400},
-		{"upload, negative size", "/file", "-1", 400},
-		{"upload, declared past the cap", "/file", "1048577", 413},
-		{"stage, fewer bytes than declared", "/stage", "5000", 400},
-		{"stage, more bytes than declared", "/stage", "10", 400},
-		{"stage, declared past the cap", "/stage", "99999999999", 413},
+		{"upload, fewer bytes than declared", "/file", "1001", 400, "Size mismatch: expected 1001 bytes, got 1000 bytes"},
+		{"upload, more bytes than declared", "/file", "999", 400, "Size exceeds: expected 999 bytes, got 1000 bytes"},
+		{"upload, malformed size", "/file", "12abc", 400, "Invalid or missing image size in request headers."},
+		{"upload, negative size", "/file", "-1", 400, "Invalid or missing image size in request headers."},
+		{"upload, declared past the cap", "/file", "1048577", 413, "larger than 1048576 bytes"},
+		{"stage, fewer bytes than declared", "/stage", "5000", 400, "Size mismatch: expected 5000 bytes, got 1000 bytes"},
+		{"stage, more bytes than declared", "/stage", "10", 400, "Size exceeds: expected 10 bytes, got 11 bytes"},
+		{"stage, declared past the cap", "/stage", "99999999999", 413, "storage quota"},
 	} {
 		id := newImage()
 		r := do(t, "PUT", u+id+c.path, data, sizeHeader, c.size)
 		wantCode(t, c.what, r, c.code)
-		if c.code == 400 && !strings.Contains(string(r.body), "Size mismatch") && !strings.Contains(string(r.body), "Invalid or missing image size") {
-			t.Errorf("%s: message %s", c.what, r.body)
+		if !strings.Contains(string(r.body), c.msg) {
+			t.Errorf("%s: message %s, want %q", c.what, r.body, c.msg)
 		}
 		if im := ts.image(t, id); im["status"] != "queued" || im["size"] != nil {
 			t.Errorf("%s: left status %v size %v", c.what, im["status"], im["size"])
 		}
 		noData(t, ts, id)
 	}
-	for _, path := range []string{"/file", "/stage"} {
-		id := newImage()
-		wantCode(t, path+" of the declared size", do(t, "PUT", u+id+path, data, sizeHeader, "1000"), 204)
-		if im := ts.image(t, id); im["size"] != float64(1000) {
-			t.Errorf("%s: size %v", path, im["size"])
+	for _, size := range []string{"1000", "0"} { // 0 declares nothing, as in glance_store
+		for _, path := range []string{"/file", "/stage"} {
+			id := newImage()
+			wantCode(t, path+" of the declared size "+size, do(t, "PUT", u+id+path, data, sizeHeader, size), 204)
+			if im := ts.image(t, id); im["size"] != float64(1000) {
+				t.Errorf("%s: size %v", path, im["size"])
+			}
 		}
 	}
 
