@@ -10,50 +10,58 @@ import (
 	"github.com/go-glance/glance/internal/store"
 )
 
-// usage computes a project's use of each quota from the metadata, as
-// Glance's database queries do: data size times the stores holding it;
-// staged size of images uploading, importing or copying; images not
-// deleted; images saving, uploading, importing or copying.
+// usage is a project's use of each quota, counted from the metadata as
+// Glance's database queries count it (see store.Usage).
 func (s *Server) usage(ctx context.Context, project string) (map[string]int64, error) {
-	var size, stage, count, uploading int64
+	var u store.Usage
+	var err error
+	if uc, ok := s.meta.(store.UsageCounter); ok {
+		u, err = uc.ProjectUsage(ctx, project)
+	} else {
+		u, err = s.usageByList(ctx, project)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return map[string]int64{quotaImageSize: u.Size >> 20, quotaImageStage: u.Staged >> 20,
+		quotaImageCount: u.Images, quotaImageUploading: u.Uploading}, nil
+}
+
+// usageByList counts a project's usage by listing its images, for
+// metadata stores that do not count it themselves.
+func (s *Server) usageByList(ctx context.Context, project string) (store.Usage, error) {
+	var u store.Usage
 	q := store.ListQuery{Admin: true, Visibility: "all", Limit: 1000,
 		Filters: []store.Filter{{Field: "owner", Op: "eq", Values: []any{project}}}}
 	for {
 		page, err := s.meta.ListImages(ctx, q)
 		if err != nil {
-			return nil, err
+			return u, err
 		}
 		for _, im := range page {
 			if im.Status == store.StatusPendingDelete || im.Status == store.StatusDeleted || im.Status == store.StatusKilled {
 				continue
 			}
-			count++
+			u.Images++
 			var n int64
 			if im.Size != nil && *im.Size > 0 {
 				n = *im.Size
 			}
-			size += n * int64(len(im.Stores))
+			u.Size += n * int64(len(im.Stores))
 			copying := im.Properties["os_glance_importing_to_stores"] != ""
-			switch im.Status {
-			case store.StatusUploading, store.StatusImporting:
-				stage += n
-				uploading++
-			case store.StatusSaving:
-				uploading++
-			default:
-				if copying {
-					stage += n
-					uploading++
-				}
+			staging := im.Status == store.StatusUploading || im.Status == store.StatusImporting
+			if staging || copying {
+				u.Staged += n
+			}
+			if staging || copying || im.Status == store.StatusSaving {
+				u.Uploading++
 			}
 		}
 		if len(page) < q.Limit {
-			break
+			return u, nil
 		}
 		q.Marker = page[len(page)-1].ID
 	}
-	return map[string]int64{quotaImageSize: size >> 20, quotaImageStage: stage >> 20,
-		quotaImageCount: count, quotaImageUploading: uploading}, nil
 }
 
 // quotaDelta is one resource to check and how much a request adds to it.

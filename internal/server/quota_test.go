@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-glance/glance/internal/store"
 	"github.com/go-glance/glance/internal/testenv"
 )
 
@@ -237,5 +238,61 @@ func TestQuotasNeedKeystone(t *testing.T) {
 	ts := startServer(t, Config{})
 	if r := do(t, "GET", ts.URL+"/v2/info/usage", nil); r.code != 200 || string(r.body) != `{"usage": {}}` {
 		t.Errorf("usage without limits: %d %s", r.code, r.body)
+	}
+}
+
+// TestUsageCounts: the database's totals (store.UsageCounter) and the
+// count by listing agree, on images in every status, copying or not,
+// in one store or two, of two projects.
+func TestUsageCounts(t *testing.T) {
+	ts := startServer(t, Config{})
+	uc, ok := ts.meta.(store.UsageCounter)
+	if !ok {
+		t.Fatal("the SQLite store does not count usage")
+	}
+	statuses := []string{store.StatusQueued, store.StatusSaving, store.StatusActive, store.StatusKilled,
+		store.StatusDeactivated, store.StatusUploading, store.StatusImporting}
+	n := 0
+	for _, owner := range []string{"p1", "p2"} {
+		for _, st := range statuses {
+			for _, copying := range []string{"", "local"} {
+				for stores := range 3 {
+					n++
+					size := int64(n) << 19
+					o := owner
+					im := &store.Image{ID: newUUID(), Status: st, Visibility: "private", Owner: &o, Size: &size,
+						CreatedAt: time.Now(), UpdatedAt: time.Now(), Tags: []string{},
+						Properties: map[string]string{"os_glance_importing_to_stores": copying}}
+					im.Stores = []string{"local", "other"}[:stores]
+					if n%5 == 0 {
+						im.Size = nil
+					}
+					if err := ts.meta.CreateImage(t.Context(), im); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}
+	}
+	deleted := ts.create(t, map[string]any{"name": "gone"})
+	wantCode(t, "delete", do(t, "DELETE", ts.URL+"/v2/images/"+deleted, nil), 204)
+	for _, owner := range []string{"p1", "p2", NoAuthProject} { // NoAuthProject has one deleted image
+		db, err := uc.ProjectUsage(t.Context(), owner)
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed, err := ts.usageByList(t.Context(), owner)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if db != listed {
+			t.Errorf("%s: database counts %+v, listing %+v", owner, db, listed)
+		}
+		if owner == NoAuthProject && db != (store.Usage{}) {
+			t.Errorf("a deleted image counts: %+v", db)
+		}
+		if owner != NoAuthProject && (db.Images != 36 || db.Uploading == 0 || db.Staged == 0 || db.Size == 0) {
+			t.Errorf("%s: usage %+v", owner, db)
+		}
 	}
 }
