@@ -88,6 +88,9 @@ func (in *Inspector) nextStop(n int) int {
 
 func (in *Inspector) take(p []byte) {
 	at := in.n
+	if in.head == nil && len(p) > 0 {
+		in.head = make([]byte, 0, headMax)
+	}
 	if len(in.head) < headMax {
 		k := min(len(p), headMax-len(in.head))
 		in.head = append(in.head, p[:k]...)
