@@ -29,9 +29,11 @@ func (s *suite) listImages(t *testing.T) *listFixture {
 		"name": s.name("list-a"), "visibility": "private", "tags": []string{f.tag, f.tag2},
 		"os_distro": f.distro, "disk_format": "raw", "container_format": "bare",
 	}, f.aData)
+	// Not bare: Glance 30 and glanced inspect bare images' data, and these
+	// 20 bytes are no qcow2.
 	f.b = s.active(t, AlphaMember, map[string]any{
 		"name": s.name("list-b"), "visibility": "shared", "tags": []string{f.tag},
-		"disk_format": "qcow2", "container_format": "bare",
+		"disk_format": "qcow2", "container_format": "docker",
 	}, f.bData)
 	f.c = s.create(t, AlphaMember, map[string]any{
 		"name": s.name("list-c"), "visibility": "private", "tags": []string{f.tag},
@@ -90,7 +92,7 @@ func testList(t *testing.T, s *suite) {
 		{"DiskFormat", tag + "&disk_format=qcow2", []string{b}},
 		{"DiskFormatIn", tag + "&disk_format=in:raw,iso", []string{a, c}},
 		{"ContainerFormat", tag + "&container_format=ovf", []string{c}},
-		{"ContainerFormatIn", tag + "&container_format=in:bare,ovf", []string{a, b, c}},
+		{"ContainerFormatIn", tag + "&container_format=in:bare,ovf", []string{a, c}},
 		{"SizeMin", tag + "&size_min=15", []string{b}},
 		{"SizeMax", tag + "&size_max=15", []string{a}},
 		{"SizeRange", tag + "&size_min=10&size_max=20", []string{a, b}},
@@ -141,7 +143,7 @@ func testList(t *testing.T, s *suite) {
 		{"ClassicDesc", tag + "&sort_key=name&sort_dir=desc", []string{c, b, a}},
 		{"ClassicSize", tag + "&status=active&sort_key=size&sort_dir=desc", []string{b, a}},
 		{"ClassicTwoKeys", tag + "&sort_key=container_format&sort_key=name&sort_dir=asc", []string{a, b, c}},
-		{"ClassicTwoDirs", tag + "&sort_key=container_format&sort_dir=desc&sort_key=name&sort_dir=asc", []string{c, a, b}},
+		{"ClassicTwoDirs", tag + "&sort_key=container_format&sort_dir=desc&sort_key=name&sort_dir=asc", []string{c, b, a}},
 		{"ClassicDefaultDir", tag + "&sort_key=name", []string{c, b, a}},
 		{"CreatedAsc", tag + "&sort=created_at:asc", []string{a, b, c}},
 		{"StatusThenName", tag + "&sort=status:asc,name:desc", []string{b, a, c}},

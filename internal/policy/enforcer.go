@@ -237,6 +237,21 @@ func (e *Enforcer) Allowed(rule string, c *Credentials, t Target) bool {
 	return e.decide(rule, c, t) == allow
 }
 
+// AllowedUnregistered is Allowed for any rule in force, whether Glance
+// registers it or only a policy file defines it, as oslo.policy's enforce
+// with registered=False (property protections in the policies format use
+// it); scope is not checked. An undefined rule allows nothing.
+func (e *Enforcer) AllowedUnregistered(rule string, c *Credentials, t Target) bool {
+	r := e.rules[rule]
+	if r == nil || r.root == nil {
+		return false
+	}
+	if c == nil {
+		c = &anonymous
+	}
+	return r.root.eval(c, t)
+}
+
 // Authorize is Allowed with the reason: nil, a *Denied (errors.Is ErrDenied),
 // or an error wrapping ErrNotRegistered for a name Glance does not register.
 func (e *Enforcer) Authorize(rule string, c *Credentials, t Target) error {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -36,6 +37,7 @@ type fileConfig struct {
 	limitsFile `yaml:",inline"`
 	policyFile `yaml:",inline"`
 	v1File     `yaml:",inline"`
+	checksFile `yaml:",inline"`
 
 	Database string `yaml:"database"`
 	Staging  string `yaml:"staging"`
@@ -68,7 +70,7 @@ var settings = append([]struct{ name, env, help string }{
 	{"keystone-user-domain-name", "GLANCED_KEYSTONE_USER_DOMAIN_NAME", "service user domain (default Default)"},
 	{"keystone-project-domain-name", "GLANCED_KEYSTONE_PROJECT_DOMAIN_NAME", "service project domain (default Default)"},
 	{"keystone-cache-ttl", "GLANCED_KEYSTONE_CACHE_TTL", "how long a validated token is trusted (default 30s)"},
-}, append(append(limitSettings, policySettings...), v1Settings...)...)
+}, slices.Concat(limitSettings, policySettings, v1Settings, checksSettings)...)
 
 // LoadConfig builds a Config from args, the environment (getenv) and the
 // config file named by --config or GLANCED_CONFIG; flags win over the
@@ -145,6 +147,9 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	if err := loadV1(get, &cfg); err != nil {
 		return Config{}, err
 	}
+	if err := loadChecks(get, &cfg); err != nil {
+		return Config{}, err
+	}
 	stores, err := chooseStores(storeFlags, getenv("GLANCED_STORES"), fileStores, get("default-store"))
 	if err != nil {
 		return Config{}, err
@@ -212,6 +217,9 @@ func readConfigFile(path string) (map[string]string, []StoreConfig, error) {
 		file[name] = v
 	}
 	file["enable-v1"] = fc.v1File.EnableV1
+	for name, v := range fc.checksFile.values() {
+		file[name] = v
+	}
 	var stores []StoreConfig
 	for _, st := range fc.Stores {
 		stores = append(stores, StoreConfig(st))

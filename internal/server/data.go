@@ -84,6 +84,11 @@ func (s *Server) startWrite(r *http.Request, action string, ev store.Event, chec
 
 func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
+	tooLarge := errorf(http.StatusRequestEntityTooLarge, "Image exceeds the storage quota: the image is larger than %d bytes.", s.cfg.MaxImageSize)
+	declared, err := s.precheckUpload(r, quotaImageSize, tooLarge)
+	if err != nil {
+		return err
+	}
 	id, err := s.startWrite(r, "upload_image", store.EvUpload, func(im *store.Image) error {
 		if im.DiskFormat == nil || im.ContainerFormat == nil {
 			return errorf(http.StatusBadRequest, "Properties disk_format, container_format must be set prior to saving data.")
@@ -93,11 +98,18 @@ func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	info, err := s.putData(ctx, id, &capReader{r: r.Body, left: s.cfg.MaxImageSize})
+	err = s.enforceUploading(ctx)
+	var info stored
+	if err == nil {
+		info, err = s.putChecked(ctx, id, s.uploadBody(r, declared))
+	}
 	if err != nil {
 		s.revert(id, store.EvUploadFail, store.StatusQueued)
 		if errors.Is(err, errTooLarge) {
-			return errorf(http.StatusRequestEntityTooLarge, "Image exceeds the storage quota: the image is larger than %d bytes.", s.cfg.MaxImageSize)
+			return tooLarge
+		}
+		if ae := sizeError(err); ae != nil {
+			return ae
 		}
 		if ae := clientBodyError(err); ae != nil {
 			return ae
@@ -118,7 +130,10 @@ func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request) error {
 // activate records stored data and makes the image active, unless the image
 // left status from meanwhile (deleted), in which case the data goes.
 func (s *Server) activate(ctx context.Context, id, from string, info stored) error {
-	vsize := s.virtualSize(ctx, s.stores.byID[info.store], id, info.Size)
+	vsize := info.virtual
+	if vsize == nil {
+		vsize = s.virtualSize(ctx, s.stores.byID[info.store], id, info.Size)
+	}
 	_, err := s.meta.UpdateImage(context.WithoutCancel(ctx), id, func(im *store.Image) error {
 		if im.Status != from || !store.CanMove(store.EvActivate, from, store.StatusActive) {
 			return errorf(http.StatusConflict, "Image status transition from %s to active is not allowed", im.Status)

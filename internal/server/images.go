@@ -414,6 +414,12 @@ func (s *Server) createImage(w http.ResponseWriter, r *http.Request) error {
 	if err := s.authorizeNewImage(c, obj, im); err != nil {
 		return err
 	}
+	if err := s.enforceCreate(r.Context()); err != nil {
+		return err
+	}
+	if err := s.protectCreate(c, im); err != nil {
+		return err
+	}
 	if err := s.meta.CreateImage(r.Context(), im); err != nil {
 		if errors.Is(err, store.ErrDuplicate) {
 			return errorf(http.StatusConflict, "Image ID %s already exists!", im.ID)
@@ -423,7 +429,7 @@ func (s *Server) createImage(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Location", s.baseURL(r)+"/v2/images/"+im.ID)
 	w.Header().Set("OpenStack-image-import-methods", importMethodsHdr)
 	w.Header().Set("OpenStack-image-store-ids", strings.Join(s.stores.ids(), ","))
-	s.writeImage(w, http.StatusCreated, im)
+	s.writeImage(w, http.StatusCreated, s.readable(c, im))
 	return nil
 }
 
@@ -432,7 +438,7 @@ func (s *Server) showImage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.writeImage(w, http.StatusOK, im)
+	s.writeImage(w, http.StatusOK, s.readable(callerFrom(r.Context()), im))
 	return nil
 }
 

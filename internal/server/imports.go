@@ -16,15 +16,28 @@ import (
 
 func (s *Server) stageImage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
+	tooLarge := errorf(http.StatusRequestEntityTooLarge, "Image exceeds the storage quota.")
+	declared, err := s.precheckUpload(r, quotaImageStage, tooLarge)
+	if err != nil {
+		return err
+	}
 	id, err := s.startWrite(r, "modify_image", store.EvStage, nil)
 	if err != nil {
 		return err
 	}
-	size, err := s.staging.Put(ctx, id, &capReader{r: r.Body, left: s.cfg.MaxImageSize}, -1)
+	err = s.enforceUploading(ctx)
+	var size int64
+	if err == nil {
+		size, err = s.staging.Put(ctx, id, s.uploadBody(r, declared), -1)
+	}
 	if err != nil {
 		s.revert(id, store.EvStageFail, store.StatusQueued)
+		s.staging.Delete(context.WithoutCancel(ctx), id)
 		if errors.Is(err, errTooLarge) {
-			return errorf(http.StatusRequestEntityTooLarge, "Image exceeds the storage quota.")
+			return tooLarge
+		}
+		if ae := sizeError(err); ae != nil {
+			return ae
 		}
 		if ae := clientBodyError(err); ae != nil {
 			return ae
@@ -120,6 +133,9 @@ func (s *Server) importImage(w http.ResponseWriter, r *http.Request) error {
 	method := req.Method.Name
 	if !oneOf(method, importMethods) {
 		return errorf(http.StatusBadRequest, "Unknown import method name '%s'.", method)
+	}
+	if err := s.enforceImport(ctx); err != nil {
+		return err
 	}
 	im, err := s.getImage(ctx, c, r.PathValue("id"))
 	if err != nil {
@@ -229,6 +245,9 @@ func (s *Server) runImport(ctx context.Context, t *store.Task, method string, sr
 }
 
 func (s *Server) importData(ctx context.Context, id, method string, src *url.URL) (stored, error) {
+	if err := s.enforceImportTask(ctx, id, method); err != nil {
+		return stored{}, err
+	}
 	switch method {
 	case "glance-direct":
 		rc, err := s.staging.Open(ctx, id, 0, -1)
@@ -236,14 +255,14 @@ func (s *Server) importData(ctx context.Context, id, method string, src *url.URL
 			return stored{}, fmt.Errorf("open staged data: %w", err)
 		}
 		defer rc.Close()
-		return s.putData(ctx, id, rc)
+		return s.putChecked(ctx, id, rc)
 	case "web-download":
 		body, _, err := s.fetch.Open(ctx, src)
 		if err != nil {
 			return stored{}, err
 		}
 		defer body.Close()
-		return s.putData(ctx, id, body)
+		return s.putChecked(ctx, id, body)
 	}
 	return stored{}, fmt.Errorf("unknown import method %q", method)
 }

@@ -44,9 +44,13 @@ func (s *Server) infoStoresDetail(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-// infoUsage answers as Glance does without Keystone unified limits.
+// infoUsage reports the caller's quotas (see usageDoc).
 func (s *Server) infoUsage(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, []byte(`{"usage": {}}`))
+	b, err := s.usageDoc(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, b)
 	return nil
 }
 

@@ -365,7 +365,7 @@ func (s *Server) listImages(w http.ResponseWriter, r *http.Request) error {
 		if i > 0 {
 			b = append(b, ", "...)
 		}
-		b = appendImage(b, im)
+		b = appendImage(b, s.readable(c, im))
 	}
 	last := ""
 	if full && len(imgs) > 0 {

@@ -111,21 +111,26 @@ func (s *Server) updateImage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	im, err := s.changeImage(ctx, cur.ID, func(im *store.Image) error {
+		hidden := s.hideUnreadable(c, im)
 		for _, op := range ops {
 			if err := s.authorizePatch(c, im, op); err != nil {
+				return err
+			}
+			if err := s.protectPatch(c, im, op, mt == patchV20); err != nil {
 				return err
 			}
 			if err := applyPatch(im, op, mt == patchV20); err != nil {
 				return err
 			}
 		}
+		restoreHidden(im, hidden)
 		im.UpdatedAt = time.Now().UTC()
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	s.writeImage(w, http.StatusOK, im)
+	s.writeImage(w, http.StatusOK, s.readable(c, im))
 	return nil
 }
 

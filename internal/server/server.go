@@ -73,6 +73,13 @@ type Config struct {
 	// EnableV1 serves the Image API v1 at /v1 (Glance's enable_v1_api) over
 	// the same images as v2, and lists it in the versions document.
 	EnableV1 bool
+	// Quota turns on per-project quotas from Keystone unified limits.
+	Quota QuotaConfig
+	// Content configures the inspection of uploaded and imported data.
+	Content ContentChecks
+	// Protections configures property protections (Glance's
+	// property_protection_file).
+	Protections ProtectionsConfig
 }
 
 // DefaultDataDir returns the default data directory.
@@ -104,6 +111,9 @@ type Server struct {
 	mu       sync.Mutex // guards closed
 	closed   bool
 	fetch    *webfetch.Fetcher // web-download sources
+
+	limits *limiter   // Keystone unified limits; nil when quotas are off
+	props  *propRules // property protections; nil when off
 }
 
 const defaultListen = "127.0.0.1:9292"
@@ -161,6 +171,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.auth = ka
 	default:
 		return nil, fmt.Errorf("unknown auth mode %q (want noauth or keystone)", cfg.Auth)
+	}
+	if err := s.initChecks(); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)

@@ -212,7 +212,7 @@ func TestStatusMachine(t *testing.T) {
 	wantCode(t, "deactivate queued", do(t, "POST", u+id+"/actions/deactivate", nil), 403)
 	wantCode(t, "reactivate queued", do(t, "POST", u+id+"/actions/reactivate", nil), 403)
 	wantCode(t, "glance-direct before stage", do(t, "POST", u+id+"/import", map[string]any{"method": map[string]any{"name": "glance-direct"}}), 409)
-	wantCode(t, "upload", do(t, "PUT", u+id+"/file", []byte("QFI\xfb....")), 204)
+	wantCode(t, "upload", do(t, "PUT", u+id+"/file", qcow2Header(1<<20, 3)), 204)
 	wantCode(t, "upload twice", do(t, "PUT", u+id+"/file", []byte("x")), 409)
 	wantCode(t, "stage active", do(t, "PUT", u+id+"/stage", []byte("x")), 409)
 	wantCode(t, "import active", do(t, "POST", u+id+"/import", map[string]any{"method": map[string]any{"name": "web-download", "uri": "http://127.0.0.1/x"}}), 409)

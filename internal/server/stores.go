@@ -122,7 +122,8 @@ func (ss *stores) holding(im *store.Image) (blob.Store, error) {
 // stored is image data just written: its digests and where it is.
 type stored struct {
 	digest.Sums
-	store string
+	store   string
+	virtual *int64 // the virtual size the content check found, if any
 }
 
 // putData stores r as the data of image id in the default store. It is the
