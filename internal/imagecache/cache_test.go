@@ -115,6 +115,9 @@ func TestTee(t *testing.T) {
 		t.Fatalf("tee read: %v", err)
 	}
 	if err := tee.Close(); err != nil {
+		t.Fatalf("tee close: %v", err)
+	}
+	if err := tee.Wait(); err != nil {
 		t.Fatalf("tee fill: %v", err)
 	}
 	if !c.Cached("t1") {

@@ -153,12 +153,21 @@ func (t *Tee) abandon() {
 	}
 }
 
-// Close abandons a fill that did not see the whole stream, and returns the
-// fill's result once it ended (nil when the image is now cached).
+// Close abandons a fill that did not see the whole stream and waits for it
+// to end. A fill that saw the whole stream finishes on its own (syncing and
+// renaming the file), so that the download's end is not held up; Wait
+// waits for it.
 func (t *Tee) Close() error {
+	if t.ended {
+		return nil
+	}
 	t.abandon()
-	return <-t.done
+	return t.Wait()
 }
+
+// Wait waits for the fill to end and returns its result: nil when the
+// image is now cached. Call it once, after the stream ended or Close.
+func (t *Tee) Wait() error { return <-t.done }
 
 // chanReader reads the chunks of a Tee until the end or an abort.
 type chanReader struct {

@@ -18,8 +18,6 @@ import (
 const isoTime = "2006-01-02T15:04:05Z"
 
 var (
-	importMethods     = []string{"glance-direct", "web-download"}
-	importMethodsHdr  = strings.Join(importMethods, ",")
 	maxTags, maxProps = 128, 128
 )
 
@@ -421,7 +419,7 @@ func (s *Server) createImage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Location", s.baseURL(r)+"/v2/images/"+im.ID)
-	w.Header().Set("OpenStack-image-import-methods", importMethodsHdr)
+	w.Header().Set("OpenStack-image-import-methods", strings.Join(s.importMethods, ","))
 	w.Header().Set("OpenStack-image-store-ids", strings.Join(s.stores.ids(), ","))
 	s.writeImage(w, http.StatusCreated, im)
 	return nil

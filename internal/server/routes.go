@@ -11,9 +11,13 @@ import (
 	"time"
 )
 
+// addFunc registers a path's handlers: pairs of a method ("GET", or "GET!"
+// when the request must have no body) and its handler.
+type addFunc func(path string, spec ...any)
+
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	add := func(path string, spec ...any) {
+	var add addFunc = func(path string, spec ...any) {
 		var methods []string
 		for i := 0; i < len(spec); i += 2 {
 			m := spec[i].(string)
@@ -48,12 +52,8 @@ func (s *Server) routes() http.Handler {
 	add("/v2/schemas/task", "GET!", s.schema("task"))
 	add("/v2/schemas/tasks", "GET!", s.schema("tasks"))
 	add("/v2/info/import", "GET!", s.infoImport)
-	add("/v2/info/stores", "GET!", s.infoStores)
-	add("/v2/info/stores/detail", "GET!", s.infoStoresDetail)
 	add("/v2/info/usage", "GET!", s.infoUsage)
-	add("/v2/stores/{store}/{id}", "DELETE!", s.deleteFromStore)
-	add("/v2/cache", "GET!", s.cacheAPI("cache_list"), "DELETE!", s.cacheAPI("cache_delete"))
-	add("/v2/cache/{id}", "PUT!", s.cacheAPI("cache_image"), "DELETE!", s.cacheAPI("cache_delete"))
+	s.multistoreRoutes(add)
 	add("/v2/tasks", "GET!", s.listTasks, "POST", s.createTask)
 	add("/v2/tasks/{id}", "GET!", s.showTask)
 	mux.HandleFunc("/", s.wrap(func(w http.ResponseWriter, r *http.Request) error {
@@ -80,16 +80,6 @@ func (s *Server) wrap(h func(http.ResponseWriter, *http.Request) error, noBody b
 		if err != nil {
 			s.writeError(w, r, err)
 		}
-	}
-}
-
-// allowedVersions are the path prefixes Glance 25.1 accepts with one
-// multi-store backend and no cache; all map to /v2.
-var allowedVersions = map[string]bool{"v2": true, "v2.15": true}
-
-func init() {
-	for i := 0; i <= 13; i++ {
-		allowedVersions[fmt.Sprintf("v2.%d", i)] = true
 	}
 }
 
@@ -123,10 +113,10 @@ func (s *Server) front(mux http.Handler) http.Handler {
 		seg, rest, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
 		// A version in the Accept header stands for the path prefix.
 		byAccept := false
-		if v, ok := strings.CutPrefix(r.Header.Get("Accept"), "application/vnd.openstack.images-"); ok && allowedVersions[v] {
+		if v, ok := strings.CutPrefix(r.Header.Get("Accept"), "application/vnd.openstack.images-"); ok && s.versionAllowed(v) {
 			seg, rest, byAccept = v, strings.TrimPrefix(p, "/"), true
 		}
-		if !allowedVersions[seg] {
+		if !s.versionAllowed(seg) {
 			s.versions(sw, r, http.StatusMultipleChoices)
 			return
 		}
@@ -166,19 +156,11 @@ func (s *Server) baseURL(r *http.Request) string {
 func (s *Server) versions(w http.ResponseWriter, r *http.Request, code int) {
 	href := s.baseURL(r) + "/v2/"
 	b := []byte(`{"versions": [`)
-	ids := []string{"v2.15"}
-	for i := 13; i >= 0; i-- {
-		ids = append(ids, fmt.Sprintf("v2.%d", i))
-	}
-	for i, id := range ids {
+	for i, v := range s.apiVersions() {
 		if i > 0 {
 			b = append(b, ", "...)
 		}
-		status := "SUPPORTED"
-		if i == 0 {
-			status = "CURRENT"
-		}
-		b = append(b, `{"id": "`+id+`", "status": "`+status+`", "links": [{"rel": "self", "href": `...)
+		b = append(b, `{"id": "`+v.id+`", "status": "`+v.status+`", "links": [{"rel": "self", "href": `...)
 		b = appendJSONString(b, href)
 		b = append(b, "}]}"...)
 	}

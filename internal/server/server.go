@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/go-glance/glance/internal/blob"
+	"github.com/go-glance/glance/internal/imagecache"
 	"github.com/go-glance/glance/internal/policy"
 	"github.com/go-glance/glance/internal/registry"
 	"github.com/go-glance/glance/internal/store"
@@ -69,6 +70,15 @@ type Config struct {
 	// Staging is the URL of the store keeping glance-direct uploads until
 	// their import (Glance's os_glance_staging_store); default DataDir/staging.
 	Staging string
+
+	// Image cache, import methods and locations (cmdmultistore.go).
+	Cache CacheConfig
+	// ImportMethods are the enabled import methods (Glance's
+	// enabled_import_methods); default glance-direct and web-download.
+	ImportMethods []string
+	// ShowMultipleLocations shows images' locations and lets PATCH change
+	// them (Glance's show_multiple_locations).
+	ShowMultipleLocations bool
 }
 
 // DefaultDataDir returns the default data directory.
@@ -100,6 +110,10 @@ type Server struct {
 	mu       sync.Mutex // guards closed
 	closed   bool
 	fetch    *webfetch.Fetcher // web-download sources
+
+	// Image cache and enabled import methods (multistore.go).
+	cache         *imagecache.Cache // nil when off
+	importMethods []string
 }
 
 const defaultListen = "127.0.0.1:9292"
@@ -169,6 +183,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("recovery: %w", err)
 	}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
+	if err := s.startMultistore(); err != nil {
+		s.bgCancel()
+		s.meta.Close()
+		return nil, err
+	}
 	s.handler = s.guard(s.routes())
 	return s, nil
 }

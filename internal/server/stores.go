@@ -20,6 +20,7 @@ type StoreConfig struct {
 	URL         string // file:///path or a path; other schemes as backends register
 	Description string // shown by /v2/info/stores; omitted when empty
 	Default     bool   // new data goes here; at most one store has it
+	Weight      int    // downloads read from the highest weight holding the data
 }
 
 // defaultStoreID is the store of the default configuration.
@@ -123,17 +124,23 @@ func (ss *stores) holding(im *store.Image) (blob.Store, error) {
 type stored struct {
 	digest.Sums
 	store string
+	more  []string // further stores holding a copy
 }
 
-// putData stores r as the data of image id in the default store. It is the
-// one place image data is hashed: the stores only keep bytes.
+// putData stores r as the data of image id in the default store.
 func (s *Server) putData(ctx context.Context, id string, r io.Reader) (stored, error) {
+	return s.putDataTo(ctx, s.stores.def, id, r)
+}
+
+// putDataTo stores r as the data of image id in one store. It is the one
+// place new image data is hashed: the stores only keep bytes.
+func (s *Server) putDataTo(ctx context.Context, storeID, id string, r io.Reader) (stored, error) {
 	dr := digest.NewReader(r)
-	if _, err := s.stores.byID[s.stores.def].Put(ctx, id, dr, -1); err != nil {
+	if _, err := s.stores.byID[storeID].Put(ctx, id, dr, -1); err != nil {
 		dr.Close()
 		return stored{}, err
 	}
-	return stored{Sums: dr.Sums(), store: s.stores.def}, nil
+	return stored{Sums: dr.Sums(), store: storeID}, nil
 }
 
 // deleteData removes an image's data from every store that holds it, and
@@ -152,6 +159,11 @@ func (s *Server) deleteData(ctx context.Context, im *store.Image) {
 		}
 		if err := st.Delete(ctx, im.ID); err != nil {
 			s.log.Error("delete image data", "image", im.ID, "store", id, "err", err)
+		}
+	}
+	if s.cache != nil {
+		if err := s.cache.Delete(im.ID); err != nil {
+			s.log.Error("delete cached image data", "image", im.ID, "err", err)
 		}
 	}
 }
