@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -107,17 +106,6 @@ func (ss *stores) ids() []string {
 		ids[i] = sc.ID
 	}
 	return ids
-}
-
-// holding returns the store to read an image's data from: the first of
-// its stores that is configured here.
-func (ss *stores) holding(im *store.Image) (blob.Store, error) {
-	for _, id := range im.Stores {
-		if st, ok := ss.byID[id]; ok {
-			return st, nil
-		}
-	}
-	return nil, errorf(http.StatusNotFound, "Image data for %s was not found.", im.ID)
 }
 
 // stored is image data just written: its digests and where it is.
