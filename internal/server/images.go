@@ -106,7 +106,11 @@ func appendImage(b []byte, im *store.Image) []byte {
 }
 
 func (s *Server) writeImage(w http.ResponseWriter, code int, im *store.Image) {
-	writeJSON(w, code, appendImage(make([]byte, 0, 1024), im))
+	b := appendImage(make([]byte, 0, 1024), im)
+	if s.cfg.ShowMultipleLocations {
+		b = s.withLocations(b, im)
+	}
+	writeJSON(w, code, b)
 }
 
 // getImage loads an image the caller may see, else 404.

@@ -203,19 +203,24 @@ var errCopyMismatch = errors.New("copied data does not match the image's checksu
 // copyBlob copies key from one store to another, checking its size and,
 // when sum is given, its SHA-512 digest; a bad copy is removed.
 func (s *Server) copyBlob(ctx context.Context, from, to, key string, size int64, sum string) error {
-	rc, err := s.stores.byID[from].Open(ctx, key, 0, -1)
+	return s.copyKey(ctx, from, key, to, key, size, sum)
+}
+
+// copyKey copies fromKey in store from to toKey in store to (see copyBlob).
+func (s *Server) copyKey(ctx context.Context, from, fromKey, to, toKey string, size int64, sum string) error {
+	rc, err := s.stores.byID[from].Open(ctx, fromKey, 0, -1)
 	if err != nil {
-		return fmt.Errorf("open %s in store %s: %w", key, from, err)
+		return fmt.Errorf("open %s in store %s: %w", fromKey, from, err)
 	}
 	defer rc.Close()
 	dr := digest.NewSHA512Reader(rc)
-	if _, err := s.stores.byID[to].Put(ctx, key, dr, size); err != nil {
+	if _, err := s.stores.byID[to].Put(ctx, toKey, dr, size); err != nil {
 		dr.Close()
-		return fmt.Errorf("copy %s to store %s: %w", key, to, err)
+		return fmt.Errorf("copy %s to store %s: %w", fromKey, to, err)
 	}
 	if got := dr.Sums().SHA512; sum != "" && got != sum {
-		s.dropCopies(key, []string{to})
-		return fmt.Errorf("copy %s to store %s: %w", key, to, errCopyMismatch)
+		s.dropCopies(toKey, []string{to})
+		return fmt.Errorf("copy %s to store %s: %w", fromKey, to, errCopyMismatch)
 	}
 	return nil
 }

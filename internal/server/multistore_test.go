@@ -298,3 +298,50 @@ func TestAddLocation(t *testing.T) {
 		t.Fatalf("after deleting the source: %q", r.body)
 	}
 }
+
+func patchOps(t *testing.T, ts *testServer, id string, ops ...map[string]any) resp {
+	t.Helper()
+	return do(t, "PATCH", ts.URL+"/v2/images/"+id, ops, "Content-Type", "application/openstack-images-v2.1-json-patch")
+}
+
+func TestPatchLocations(t *testing.T) {
+	ts, fast, far := twoStores(t, false, "glance-direct")
+	u := ts.URL + "/v2/images/"
+	src := ts.create(t, map[string]any{"name": "src", "disk_format": "raw", "container_format": "bare"})
+	wantCode(t, "upload", do(t, "PUT", u+src+"/file", []byte("patched in")), 204)
+	loc := map[string]any{"url": "file://" + fast + "/" + src, "metadata": map[string]any{}}
+	wantCode(t, "invisible", patchOps(t, ts, src, map[string]any{"op": "add", "path": "/locations/-", "value": loc}), 403)
+
+	ts.cfg.ShowMultipleLocations = true
+	dst := ts.create(t, map[string]any{"name": "dst", "disk_format": "raw", "container_format": "bare"})
+	wantCode(t, "bad url", patchOps(t, ts, dst, map[string]any{"op": "add", "path": "/locations/-",
+		"value": map[string]any{"url": "http://example.com/x"}}), 400)
+	r := patchOps(t, ts, dst, map[string]any{"op": "add", "path": "/locations/-", "value": loc})
+	wantCode(t, "add to queued", r, 200)
+	im := r.json(t)
+	if im["status"] != "active" || im["size"] != float64(len("patched in")) {
+		t.Fatalf("after adding a location: %v", im)
+	}
+	locs, _ := im["locations"].([]any)
+	if len(locs) != 1 || locs[0].(map[string]any)["url"] != "file://"+fast+"/"+dst {
+		t.Fatalf("locations %v", im["locations"])
+	}
+	// Two stores, then one removed; the last one stays.
+	id := ts.staged(t, "two places")
+	wantCode(t, "import", do(t, "POST", u+id+"/import", map[string]any{"method": map[string]any{"name": "glance-direct"}, "all_stores": true}), 202)
+	waitTask(t, ts, id)
+	waitUnlocked(t, ts, id)
+	wantCode(t, "bad position", patchOps(t, ts, id, map[string]any{"op": "remove", "path": "/locations/5"}), 400)
+	r = patchOps(t, ts, id, map[string]any{"op": "remove", "path": "/locations/1"})
+	wantCode(t, "remove", r, 200)
+	if r.json(t)["stores"] != "fast" {
+		t.Fatalf("after removing far: %s", r.body)
+	}
+	if _, err := os.Stat(filepath.Join(far, id)); !os.IsNotExist(err) {
+		t.Fatalf("far's copy stayed: %v", err)
+	}
+	wantCode(t, "remove the last", patchOps(t, ts, id, map[string]any{"op": "remove", "path": "/locations/0"}), 403)
+	// Adding far back: its data must be the image's.
+	wantCode(t, "wrong data", patchOps(t, ts, id, map[string]any{"op": "add", "path": "/locations/-",
+		"value": map[string]any{"url": "remotefile://" + far + "/" + src}}), 400)
+}
