@@ -37,6 +37,12 @@ func (s *Server) startMultistore() error {
 	if err := checkImportMethods(s.importMethods); err != nil {
 		return err
 	}
+	defer func() {
+		s.versionIDs = map[string]bool{}
+		for _, v := range s.apiVersions() {
+			s.versionIDs[v.id] = true
+		}
+	}()
 	cc := s.cfg.Cache
 	if cc.Dir == "" {
 		return nil
@@ -288,8 +294,5 @@ func (s *Server) apiVersions() []apiVersion {
 // versionAllowed reports whether a path's first segment selects v2: "v2"
 // or a version the document lists.
 func (s *Server) versionAllowed(seg string) bool {
-	if seg == "v2" {
-		return true
-	}
-	return slices.ContainsFunc(s.apiVersions(), func(v apiVersion) bool { return v.id == seg })
+	return seg == "v2" || s.versionIDs[seg]
 }

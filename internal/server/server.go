@@ -114,6 +114,7 @@ type Server struct {
 	// Image cache and enabled import methods (multistore.go).
 	cache         *imagecache.Cache // nil when off
 	importMethods []string
+	versionIDs    map[string]bool // the versions document's, for the path prefix
 }
 
 const defaultListen = "127.0.0.1:9292"
