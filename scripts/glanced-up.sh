@@ -9,7 +9,8 @@
 #   scripts/glanced-up.sh DIR      builds and (re)starts it; GLANCED_FRESH=1 empties its data first
 #   scripts/glanced-down.sh DIR    stops it
 #
-# Data: DIR/glanced. Log: DIR/log/glanced.log. Binary: DIR/bin/glanced.
+# Data: DIR/glanced (stores fast and slow, the cache). Log: DIR/log/glanced.log.
+# Binary: DIR/bin/glanced.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -51,7 +52,13 @@ start glanced "$DIR/log/glanced.log" "$DIR/bin/glanced" --listen "127.0.0.1:$por
   --data-dir "$DIR/glanced" --auth keystone --keystone-auth-url "$PEER_KEYSTONE_URL" \
   --keystone-username "$user" --keystone-project-name "$project" \
   --keystone-user-domain-name "$domain" --keystone-project-domain-name "$domain" \
-  --import-allowed-hosts 127.0.0.1 --import-allowed-ports '*' # web-download as the peer's Glance allows it
+  --import-allowed-hosts 127.0.0.1 --import-allowed-ports '*' \
+  --store "fast=$DIR/glanced/images/fast,Fast file store" --store "slow=$DIR/glanced/images/slow,Slow file store" \
+  --default-store fast --cache-dir "$DIR/glanced/cache" --cache-all-stores true \
+  --import-methods glance-direct,web-download,copy-image,glance-download
+# As the peer's Glance: web-download from 127.0.0.1 on any port, two file stores, the image
+# cache (of file stores too, as Glance caches every store) and copy-image; glanced also
+# offers glance-download (from the Glance of a region of the catalog).
 wait_http glanced "$PEER_EXTRA_URL/versions" "$DIR/log/glanced.log" || {
   "$here/openstack-down.sh" "$DIR" glanced
   exit 1

@@ -19,6 +19,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -66,6 +67,10 @@ type Target struct {
 	// Cache says whether the image cache is enabled. It changes the
 	// versions document: v2.14 and v2.16 appear only with a cache.
 	Cache bool
+	// Newest says the endpoint serves the API versions of the newest
+	// Glance (2.17's locations calls, and 2.18 with a cache) rather than
+	// those of Glance 25.1: the versions document lists them.
+	Newest bool
 }
 
 // suite is the shared state of one Run.
@@ -87,7 +92,13 @@ func Run(t *testing.T, tg Target) {
 	if t.Failed() {
 		return
 	}
-	for _, g := range groups {
+	run := slices.Clone(groups)
+	for _, og := range optionalGroups {
+		if og.when(tg) {
+			run = append(run, og.group)
+		}
+	}
+	for _, g := range run {
 		t.Run(g.name, func(t *testing.T) {
 			t.Parallel()
 			g.fn(t, s)
@@ -119,6 +130,18 @@ func newSuite(t *testing.T, tg Target, roles []Role) *suite {
 type group struct {
 	name string
 	fn   func(*testing.T, *suite)
+}
+
+// optionalGroup is a group for targets configured with a feature.
+type optionalGroup struct {
+	group
+	when func(Target) bool
+}
+
+// optionalGroups run only on targets whose configuration has the feature.
+var optionalGroups = []optionalGroup{
+	{group{"MultiStore", testMultiStore}, func(tg Target) bool { return len(tg.Stores) > 1 }},
+	{group{"CacheQueue", testCacheQueue}, func(tg Target) bool { return tg.Cache }},
 }
 
 // groups is the suite, one entry per area of the API. Groups run in

@@ -69,26 +69,41 @@ func TestRealGlance(t *testing.T) {
 
 // TestGlanced runs the suite against glanced, started in this process
 // on a free port with a fresh data directory, validating tokens with the
-// peer's Keystone. glanced has one store, "local", and no image cache.
+// peer's Keystone. glanced has one store, "local", and no image cache; it
+// serves the newest Glance's API versions.
 func TestGlanced(t *testing.T) {
 	cloud := testenv.Peer(t)
 	tg := peerTarget(t, cloud, startGlanced(t, cloud, server.Config{}))
 	tg.Stores = []string{"local"}
+	tg.Newest = true
 	Run(t, tg)
 }
 
 // TestGlancedStores runs the suite against glanced configured as the
-// peer's Glance is: two file stores, fast (the default) and slow.
+// peer's Glance is: two file stores, fast (the default) and slow, the
+// image cache (of every store, as Glance caches file stores too) and
+// copy-image.
 func TestGlancedStores(t *testing.T) {
 	cloud := testenv.Peer(t)
 	dir := t.TempDir()
-	url := startGlanced(t, cloud, server.Config{Stores: []server.StoreConfig{
-		{ID: "fast", URL: dir + "/fast", Description: "Fast file store", Default: true},
-		{ID: "slow", URL: "file://" + dir + "/slow", Description: "Slow file store"},
-	}})
+	url := startGlanced(t, cloud, glancedLikePeer(dir))
 	tg := peerTarget(t, cloud, url)
 	tg.Stores = []string{"fast", "slow"}
+	tg.Cache, tg.Newest = true, true
 	Run(t, tg)
+}
+
+// glancedLikePeer is glanced's configuration of what the peer's Glance
+// has: two file stores, the cache and copy-image.
+func glancedLikePeer(dir string) server.Config {
+	return server.Config{
+		Stores: []server.StoreConfig{
+			{ID: "fast", URL: dir + "/fast", Description: "Fast file store", Default: true},
+			{ID: "slow", URL: "file://" + dir + "/slow", Description: "Slow file store"},
+		},
+		Cache:         server.CacheConfig{Dir: dir + "/cache", AllStores: true},
+		ImportMethods: []string{"glance-direct", "web-download", "copy-image", "glance-download"},
+	}
 }
 
 // startGlanced serves glanced with cfg, a fresh data directory and the

@@ -70,6 +70,14 @@ func (s *suite) checkVersions(t *testing.T, doc map[string]any) {
 		want = append(want, "v2.14", "v2.16")
 		current = "v2.16"
 	}
+	if s.tg.Newest {
+		want = append(want, "v2.17")
+		current = "v2.17"
+		if s.tg.Cache {
+			want = append(want, "v2.18")
+			current = "v2.18"
+		}
+	}
 	want = append(want, "v2.15")
 	for _, id := range want {
 		if _, ok := seen[id]; !ok {

@@ -82,7 +82,7 @@ func New(opts Options) (*Enforcer, error) {
 	}
 	defaults := opts.Defaults
 	if defaults == nil {
-		defaults = glanceDefaults
+		defaults = append(append([]Default(nil), glanceDefaults...), newerDefaults...)
 	}
 	for i := range defaults {
 		d := &defaults[i]

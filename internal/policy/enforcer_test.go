@@ -254,7 +254,7 @@ func TestIsAdmin(t *testing.T) {
 func TestRulesAndDefaults(t *testing.T) {
 	e := mustNew(t, Options{})
 	names := e.Rules()
-	if len(names) != len(glanceDefaults) || !slices.IsSorted(names) {
+	if len(names) != len(glanceDefaults)+len(newerDefaults) || !slices.IsSorted(names) {
 		t.Fatalf("%d rules, sorted %v", len(names), slices.IsSorted(names))
 	}
 	d := Defaults()

@@ -34,10 +34,11 @@ type fileConfig struct {
 		ProjectDomainName string `yaml:"project-domain-name"`
 		CacheTTL          string `yaml:"cache-ttl"`
 	} `yaml:"keystone"`
-	limitsFile `yaml:",inline"`
-	policyFile `yaml:",inline"`
-	v1File     `yaml:",inline"`
-	checksFile `yaml:",inline"`
+	limitsFile     `yaml:",inline"`
+	policyFile     `yaml:",inline"`
+	v1File         `yaml:",inline"`
+	checksFile     `yaml:",inline"`
+	multistoreFile `yaml:",inline"`
 
 	Database string `yaml:"database"`
 	Staging  string `yaml:"staging"`
@@ -48,6 +49,7 @@ type fileConfig struct {
 		URL         string `yaml:"url"`
 		Description string `yaml:"description"`
 		Default     bool   `yaml:"default"`
+		Weight      int    `yaml:"weight"`
 	} `yaml:"stores"`
 	DefaultStore string `yaml:"default-store"`
 }
@@ -70,7 +72,7 @@ var settings = append([]struct{ name, env, help string }{
 	{"keystone-user-domain-name", "GLANCED_KEYSTONE_USER_DOMAIN_NAME", "service user domain (default Default)"},
 	{"keystone-project-domain-name", "GLANCED_KEYSTONE_PROJECT_DOMAIN_NAME", "service project domain (default Default)"},
 	{"keystone-cache-ttl", "GLANCED_KEYSTONE_CACHE_TTL", "how long a validated token is trusted (default 30s)"},
-}, slices.Concat(limitSettings, policySettings, v1Settings, checksSettings)...)
+}, slices.Concat(limitSettings, policySettings, v1Settings, checksSettings, multistoreSettings)...)
 
 // LoadConfig builds a Config from args, the environment (getenv) and the
 // config file named by --config or GLANCED_CONFIG; flags win over the
@@ -155,6 +157,9 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		return Config{}, err
 	}
 	cfg.Stores = stores
+	if err := loadMultistore(get, &cfg); err != nil {
+		return Config{}, err
+	}
 	if cfg.Auth != "" && cfg.Auth != "noauth" && cfg.Auth != "keystone" {
 		return Config{}, fmt.Errorf("auth must be noauth or keystone, not %q", cfg.Auth)
 	}
@@ -218,6 +223,9 @@ func readConfigFile(path string) (map[string]string, []StoreConfig, error) {
 	}
 	file["enable-v1"] = fc.v1File.EnableV1
 	for name, v := range fc.checksFile.values() {
+		file[name] = v
+	}
+	for name, v := range fc.multistoreFile.values() {
 		file[name] = v
 	}
 	var stores []StoreConfig

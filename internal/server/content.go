@@ -168,16 +168,16 @@ func (s *Server) verdict(cc *contentCheck, id string) (*int64, error) {
 // putChecked stores r as the data of image id (putData), inspecting it on
 // the way: data that fails the content checks is removed again and the
 // check's error returned.
-func (s *Server) putChecked(ctx context.Context, id string, r io.Reader) (stored, error) {
+func (s *Server) putChecked(ctx context.Context, storeID, id string, r io.Reader) (stored, error) {
 	im, err := s.meta.GetImage(ctx, id)
 	if err != nil {
 		return stored{}, err
 	}
 	cc := s.newContentCheck(im)
 	if cc == nil {
-		return s.putData(ctx, id, r)
+		return s.putDataTo(ctx, storeID, id, r)
 	}
-	info, err := s.putData(ctx, id, io.TeeReader(r, cc.in))
+	info, err := s.putDataTo(ctx, storeID, id, io.TeeReader(r, cc.in))
 	if err != nil {
 		return info, err
 	}

@@ -84,6 +84,10 @@ func (s *Server) startWrite(r *http.Request, action string, ev store.Event, chec
 
 func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
+	sid, err := s.uploadStore(r)
+	if err != nil {
+		return err
+	}
 	tooLarge := errorf(http.StatusRequestEntityTooLarge, "Image exceeds the storage quota: the image is larger than %d bytes.", s.cfg.MaxImageSize)
 	declared, err := s.precheckUpload(r, quotaImageSize, tooLarge)
 	if err != nil {
@@ -101,7 +105,7 @@ func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request) error {
 	err = s.enforceUploading(ctx)
 	var info stored
 	if err == nil {
-		info, err = s.putChecked(ctx, id, s.uploadBody(r, declared))
+		info, err = s.putChecked(ctx, sid, id, s.uploadBody(r, declared))
 	}
 	if err != nil {
 		s.revert(id, store.EvUploadFail, store.StatusQueued)
@@ -142,13 +146,15 @@ func (s *Server) activate(ctx context.Context, id, from string, info stored) err
 		im.Status = store.StatusActive
 		im.Size, im.Checksum, im.HashAlgo, im.HashValue = &info.Size, &info.MD5, &sha, &info.SHA512
 		im.VirtualSize = vsize
-		im.Stores = []string{info.store}
+		im.Stores = append([]string{info.store}, info.more...)
 		im.UpdatedAt = time.Now().UTC()
 		return nil
 	})
 	if err != nil {
-		if derr := s.stores.byID[info.store].Delete(context.WithoutCancel(ctx), id); derr != nil {
-			s.log.Error("remove data of vanished image", "image", id, "err", derr)
+		for _, sid := range append([]string{info.store}, info.more...) {
+			if derr := s.stores.byID[sid].Delete(context.WithoutCancel(ctx), id); derr != nil {
+				s.log.Error("remove data of vanished image", "image", id, "store", sid, "err", derr)
+			}
 		}
 		if errors.Is(err, store.ErrNotFound) {
 			return errorf(http.StatusGone, "Image %s could not be found after upload. The image may have been deleted during the upload.", id)
@@ -269,15 +275,8 @@ func (s *Server) downloadImage(w http.ResponseWriter, r *http.Request) error {
 		}
 		code = http.StatusPartialContent
 	}
-	st, err := s.stores.holding(im)
+	rc, err := s.openData(r, c, im, off, n)
 	if err != nil {
-		return err
-	}
-	rc, err := st.Open(ctx, im.ID, off, n)
-	if err != nil {
-		if errors.Is(err, blob.ErrNotFound) {
-			return errorf(http.StatusNotFound, "Image data for %s was not found.", im.ID)
-		}
 		return err
 	}
 	defer rc.Close()

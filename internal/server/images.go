@@ -18,8 +18,6 @@ import (
 const isoTime = "2006-01-02T15:04:05Z"
 
 var (
-	importMethods     = []string{"glance-direct", "web-download"}
-	importMethodsHdr  = strings.Join(importMethods, ",")
 	maxTags, maxProps = 128, 128
 )
 
@@ -108,7 +106,11 @@ func appendImage(b []byte, im *store.Image) []byte {
 }
 
 func (s *Server) writeImage(w http.ResponseWriter, code int, im *store.Image) {
-	writeJSON(w, code, appendImage(make([]byte, 0, 1024), im))
+	b := appendImage(make([]byte, 0, 1024), im)
+	if s.cfg.ShowMultipleLocations {
+		b = s.withLocations(b, im)
+	}
+	writeJSON(w, code, b)
 }
 
 // getImage loads an image the caller may see, else 404.
@@ -427,7 +429,7 @@ func (s *Server) createImage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Location", s.baseURL(r)+"/v2/images/"+im.ID)
-	w.Header().Set("OpenStack-image-import-methods", importMethodsHdr)
+	w.Header().Set("OpenStack-image-import-methods", strings.Join(s.importMethods, ","))
 	w.Header().Set("OpenStack-image-store-ids", strings.Join(s.stores.ids(), ","))
 	s.writeImage(w, http.StatusCreated, s.readable(c, im))
 	return nil

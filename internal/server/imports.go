@@ -95,10 +95,12 @@ func taskMessage(err error) string {
 // allow, in the order Glance checks.
 func importConflict(im *store.Image, method string) error {
 	switch {
-	case im.Status == store.StatusActive:
+	case im.Status == store.StatusActive && method != "copy-image":
 		return errorf(http.StatusConflict, "Image with status active cannot be target for import")
-	case method == "web-download" && im.Status != store.StatusQueued:
-		return errorf(http.StatusConflict, "Image needs to be in 'queued' state to use 'web-download' method")
+	case im.Status != store.StatusActive && method == "copy-image":
+		return errorf(http.StatusConflict, "Only images with status active can be targeted for copying")
+	case (method == "web-download" || method == "glance-download") && im.Status != store.StatusQueued:
+		return errorf(http.StatusConflict, "Image needs to be in 'queued' state to use '%s' method", method)
 	case method == "glance-direct" && im.Status != store.StatusUploading:
 		return errorf(http.StatusConflict, "Image needs to be staged before 'glance-direct' method can be used")
 	case im.ContainerFormat == nil:
@@ -113,7 +115,23 @@ type importRequest struct {
 	Method *struct {
 		Name string `json:"name"`
 		URI  string `json:"uri"`
+		// glance-download: the image in another region's Glance.
+		GlanceImageID          *string `json:"glance_image_id"`
+		GlanceRegion           *string `json:"glance_region"`
+		GlanceServiceInterface *string `json:"glance_service_interface"`
 	} `json:"method"`
+	Stores               *[]string `json:"stores"`
+	AllStores            bool      `json:"all_stores"`
+	AllStoresMustSucceed *bool     `json:"all_stores_must_succeed"`
+}
+
+// importJob is what an import task does, decided when it is accepted.
+type importJob struct {
+	method      string
+	src         *url.URL      // web-download
+	remote      *remoteSource // glance-download
+	stores      []string      // in the order they are filled
+	mustSucceed bool
 }
 
 func (s *Server) importImage(w http.ResponseWriter, r *http.Request) error {
@@ -131,7 +149,7 @@ func (s *Server) importImage(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusBadRequest, "Import request requires a 'method' field.")
 	}
 	method := req.Method.Name
-	if !oneOf(method, importMethods) {
+	if !oneOf(method, s.importMethods) {
 		return errorf(http.StatusBadRequest, "Unknown import method name '%s'.", method)
 	}
 	if err := s.enforceImport(ctx); err != nil {
@@ -141,101 +159,143 @@ func (s *Server) importImage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// Glance refuses an import the image's state does not allow before it
-	// asks the policy.
-	if err := importConflict(im, method); err != nil {
-		return err
-	}
-	if err := s.authorizeImage(c, im, "modify_image"); err != nil {
-		return err
-	}
-	var src *url.URL
-	if method == "web-download" {
-		if src, err = s.checkSource(req.Method.URI, "web-download"); err != nil {
-			return err
+	job, err := s.acceptImport(r, c, im, &req)
+	if err != nil || job == nil {
+		if err == nil { // copy-image to all stores, and all hold the data
+			w.WriteHeader(http.StatusAccepted)
 		}
+		return err
 	}
 	now := time.Now().UTC()
 	exp := now.Add(48 * time.Hour)
 	task := &store.Task{ID: newUUID(), Type: "api_image_import", Status: "pending", Owner: c.ProjectID,
 		ImageID: im.ID, RequestID: c.RequestID, UserID: c.UserID, Result: "", CreatedAt: now, UpdatedAt: now, ExpiresAt: &exp}
-	in, _ := json.Marshal(map[string]any{"image_id": im.ID, "import_req": json.RawMessage(body), "backend": []string{s.stores.def}})
+	in, _ := json.Marshal(map[string]any{"image_id": im.ID, "import_req": json.RawMessage(body), "backend": job.stores})
 	task.Input = string(in)
-	_, err = s.changeImage(ctx, im.ID, func(im *store.Image) error {
-		if err := importConflict(im, method); err != nil {
-			return err
-		}
-		if _, busy := im.Properties["os_glance_import_task"]; busy {
-			return errorf(http.StatusConflict, "Image has active task")
-		}
-		if err := store.Move(im, store.EvImport, store.StatusImporting); err != nil {
-			return errorf(http.StatusConflict, "Image status transition from %s to importing is not allowed", im.Status)
-		}
-		im.Properties["os_glance_import_task"] = task.ID
-		im.Properties["os_glance_importing_to_stores"] = s.stores.def
-		im.Properties["os_glance_failed_import"] = ""
-		im.UpdatedAt = now
-		return nil
-	})
-	if err != nil {
+	if err := s.lockForImport(ctx, im.ID, task.ID, job, now); err != nil {
 		return err
 	}
 	if err := s.meta.CreateTask(ctx, task); err != nil {
-		s.revert(im.ID, store.EvImportFail, store.StatusQueued)
+		s.unlockImport(im.ID, job)
 		return err
 	}
-	if err := s.background(func(ctx context.Context) { s.runImport(ctx, task, method, src) }); err != nil {
+	if err := s.background(func(ctx context.Context) { s.runImport(ctx, task, job) }); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusAccepted)
 	return nil
 }
 
+// acceptImport makes Glance's checks of an import request, in its order,
+// and returns the job; nil with no error when there is nothing to do.
+func (s *Server) acceptImport(r *http.Request, c *caller, im *store.Image, req *importRequest) (*importJob, error) {
+	method := req.Method.Name
+	// Glance refuses an import the image's state does not allow before it
+	// asks the policy.
+	if err := importConflict(im, method); err != nil {
+		return nil, err
+	}
+	job := &importJob{method: method, mustSucceed: req.AllStoresMustSucceed == nil || *req.AllStoresMustSucceed}
+	if method == "glance-download" {
+		var err error
+		if job.remote, err = parseRemote(r, req); err != nil {
+			return nil, err
+		}
+	}
+	rule := "modify_image"
+	if method == "copy-image" {
+		rule = "copy_image"
+	}
+	if err := s.authorizeImage(c, im, rule); err != nil {
+		return nil, err
+	}
+	if _, busy := im.Properties["os_glance_import_task"]; busy {
+		return nil, errorf(http.StatusConflict, "Image has active task")
+	}
+	stores, err := s.importStores(r, req)
+	if err != nil {
+		return nil, err
+	}
+	if method == "copy-image" {
+		if stores, err = copyTargets(im, stores, req.AllStores); err != nil || len(stores) == 0 {
+			return nil, err
+		}
+	}
+	job.stores = stores
+	if method == "web-download" {
+		if job.src, err = s.checkSource(req.Method.URI, "web-download"); err != nil {
+			return nil, err
+		}
+	}
+	return job, nil
+}
+
+// lockForImport takes the image's import lock for task and marks the
+// stores it fills; an import other than copy-image moves it to importing.
+func (s *Server) lockForImport(ctx context.Context, id, task string, job *importJob, now time.Time) error {
+	_, err := s.changeImage(ctx, id, func(im *store.Image) error {
+		if err := importConflict(im, job.method); err != nil {
+			return err
+		}
+		if _, busy := im.Properties["os_glance_import_task"]; busy {
+			return errorf(http.StatusConflict, "Image has active task")
+		}
+		if job.method != "copy-image" {
+			if err := store.Move(im, store.EvImport, store.StatusImporting); err != nil {
+				return errorf(http.StatusConflict, "Image status transition from %s to importing is not allowed", im.Status)
+			}
+		}
+		im.Properties["os_glance_import_task"] = task
+		setStoreList(im, importingKey, job.stores, true)
+		setStoreList(im, failedKey, job.stores, false)
+		im.UpdatedAt = now
+		return nil
+	})
+	return err
+}
+
+// unlockImport undoes lockForImport when the task could not start.
+func (s *Server) unlockImport(id string, job *importJob) {
+	s.meta.UpdateImage(context.Background(), id, func(im *store.Image) error {
+		if job.method != "copy-image" && store.CanMove(store.EvImportFail, im.Status, store.StatusQueued) {
+			im.Status = store.StatusQueued
+		}
+		delete(im.Properties, "os_glance_import_task")
+		setStoreList(im, importingKey, job.stores, false)
+		return nil
+	})
+}
+
 // runImport does the work of an import task in the background.
-func (s *Server) runImport(ctx context.Context, t *store.Task, method string, src *url.URL) {
-	log := s.log.With("task", t.ID, "image", t.ImageID, "method", method)
+func (s *Server) runImport(ctx context.Context, t *store.Task, job *importJob) {
+	log := s.log.With("task", t.ID, "image", t.ImageID, "method", job.method)
 	t.Status, t.UpdatedAt = "processing", time.Now().UTC()
 	if err := s.meta.UpdateTask(ctx, t); err != nil {
 		log.Error("task update", "err", err)
 	}
-	info, err := s.importData(ctx, t.ImageID, method, src)
-	if err == nil {
-		err = s.activate(ctx, t.ImageID, store.StatusImporting, info)
+	var size int64
+	var err error
+	if job.method == "copy-image" {
+		size, err = s.runCopy(ctx, t.ImageID, job)
+	} else {
+		size, err = s.runImportStores(ctx, t.ImageID, job)
 	}
 	done := context.WithoutCancel(ctx)
 	t.UpdatedAt = time.Now().UTC()
 	if err != nil {
 		log.Warn("import failed", "err", err)
 		t.Status, t.Message = "failure", taskMessage(err)
-		back := store.StatusQueued
-		if method == "glance-direct" {
-			if _, serr := s.staging.Size(done, t.ImageID); serr == nil {
-				back = store.StatusUploading
-			}
-		}
-		s.meta.UpdateImage(done, t.ImageID, func(im *store.Image) error {
-			if store.CanMove(store.EvImportFail, im.Status, back) {
-				im.Status = back
-				if back == store.StatusQueued {
-					im.Size = nil
-				}
-			}
-			delete(im.Properties, "os_glance_import_task")
-			im.Properties["os_glance_importing_to_stores"] = ""
-			im.Properties["os_glance_failed_import"] = s.stores.def
-			im.UpdatedAt = t.UpdatedAt
-			return nil
-		})
+		s.importFailed(done, t.ImageID, job)
 	} else {
-		t.Status, t.Message = "success", fmt.Sprintf("Copied %d MiB", info.Size>>20)
+		t.Status, t.Message = "success", fmt.Sprintf("Copied %d MiB", size>>20)
 		res, _ := json.Marshal(map[string]string{"image_id": t.ImageID})
 		t.Result = string(res)
 		s.meta.UpdateImage(done, t.ImageID, func(im *store.Image) error {
 			delete(im.Properties, "os_glance_import_task")
-			im.Properties["os_glance_importing_to_stores"] = ""
+			setStoreList(im, importingKey, job.stores, false)
 			return nil
 		})
-		if method == "glance-direct" {
+		if job.method == "glance-direct" {
 			s.staging.Delete(done, t.ImageID)
 		}
 	}
@@ -244,25 +304,61 @@ func (s *Server) runImport(ctx context.Context, t *store.Task, method string, sr
 	}
 }
 
+// importFailed puts an image back after a failed import: to uploading when
+// glance-direct's staged data is still there, to queued otherwise (a
+// copy-image leaves the image as it is), and drops the lock.
+func (s *Server) importFailed(ctx context.Context, id string, job *importJob) {
+	back := store.StatusQueued
+	if job.method == "glance-direct" {
+		if _, serr := s.staging.Size(ctx, id); serr == nil {
+			back = store.StatusUploading
+		}
+	}
+	s.meta.UpdateImage(ctx, id, func(im *store.Image) error {
+		if job.method != "copy-image" && store.CanMove(store.EvImportFail, im.Status, back) {
+			im.Status = back
+			if back == store.StatusQueued {
+				im.Size = nil
+			}
+		}
+		if job.remote != nil {
+			job.remote.restore(im)
+		}
+		delete(im.Properties, "os_glance_import_task")
+		setStoreList(im, importingKey, job.stores, false)
+		im.UpdatedAt = time.Now().UTC()
+		return nil
+	})
+}
+
+// importData imports the data of image id into the default store.
 func (s *Server) importData(ctx context.Context, id, method string, src *url.URL) (stored, error) {
-	if err := s.enforceImportTask(ctx, id, method); err != nil {
+	return s.importDataTo(ctx, id, &importJob{method: method, src: src}, s.stores.def)
+}
+
+// importDataTo reads the data of an import job from its source into one
+// store.
+func (s *Server) importDataTo(ctx context.Context, id string, job *importJob, storeID string) (stored, error) {
+	if err := s.enforceImportTask(ctx, id, job.method); err != nil {
 		return stored{}, err
 	}
-	switch method {
+	switch job.method {
 	case "glance-direct":
 		rc, err := s.staging.Open(ctx, id, 0, -1)
 		if err != nil {
 			return stored{}, fmt.Errorf("open staged data: %w", err)
 		}
 		defer rc.Close()
-		return s.putChecked(ctx, id, rc)
+		return s.putChecked(ctx, storeID, id, rc)
 	case "web-download":
-		body, _, err := s.fetch.Open(ctx, src)
+		body, _, err := s.fetch.Open(ctx, job.src)
 		if err != nil {
 			return stored{}, err
 		}
 		defer body.Close()
-		return s.putChecked(ctx, id, body)
+		return s.putChecked(ctx, storeID, id, body)
+	case "glance-download":
+		return s.glanceDownload(ctx, id, job.remote, storeID)
 	}
-	return stored{}, fmt.Errorf("unknown import method %q", method)
+	return stored{}, fmt.Errorf("unknown import method %q", job.method)
 }

@@ -67,8 +67,10 @@ func parsePatch(body any, v20 bool) ([]patchOp, error) {
 		}
 		raw := path[1:]
 		if strings.Contains(raw, "/") {
-			if strings.HasPrefix(raw, "locations") {
-				return nil, errorf(http.StatusForbidden, "It's not allowed to %s locations if locations are invisible.", op)
+			if strings.HasPrefix(raw, "locations/") {
+				// Checked against show_multiple_locations by patchLocations.
+				ops = append(ops, patchOp{op: op, key: raw, value: m["value"]})
+				continue
 			}
 			return nil, errorf(http.StatusBadRequest, "Invalid JSON pointer for this resource: '%s'", path)
 		}
@@ -108,6 +110,9 @@ func (s *Server) updateImage(w http.ResponseWriter, r *http.Request) error {
 	}
 	cur, err := s.getImage(ctx, c, r.PathValue("id"))
 	if err != nil {
+		return err
+	}
+	if ops, err = s.patchLocations(ctx, c, cur, ops); err != nil {
 		return err
 	}
 	im, err := s.changeImage(ctx, cur.ID, func(im *store.Image) error {

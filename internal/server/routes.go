@@ -48,12 +48,8 @@ func (s *Server) routes() http.Handler {
 	add("/v2/schemas/task", "GET!", s.schema("task"))
 	add("/v2/schemas/tasks", "GET!", s.schema("tasks"))
 	add("/v2/info/import", "GET!", s.infoImport)
-	add("/v2/info/stores", "GET!", s.infoStores)
-	add("/v2/info/stores/detail", "GET!", s.infoStoresDetail)
 	add("/v2/info/usage", "GET!", s.infoUsage)
-	add("/v2/stores/{store}/{id}", "DELETE!", s.deleteFromStore)
-	add("/v2/cache", "GET!", s.cacheAPI("cache_list"), "DELETE!", s.cacheAPI("cache_delete"))
-	add("/v2/cache/{id}", "PUT!", s.cacheAPI("cache_image"), "DELETE!", s.cacheAPI("cache_delete"))
+	s.multistoreRoutes(add)
 	add("/v2/tasks", "GET!", s.listTasks, "POST", s.createTask)
 	add("/v2/tasks/{id}", "GET!", s.showTask)
 	s.v1Routes(add)
@@ -88,16 +84,6 @@ func (s *Server) wrap(h func(http.ResponseWriter, *http.Request) error, noBody b
 	}
 }
 
-// allowedVersions are the path prefixes Glance 25.1 accepts with one
-// multi-store backend and no cache; all map to /v2.
-var allowedVersions = map[string]bool{"v2": true, "v2.15": true}
-
-func init() {
-	for i := 0; i <= 13; i++ {
-		allowedVersions[fmt.Sprintf("v2.%d", i)] = true
-	}
-}
-
 // front adds what every request gets: a request id, a log line, the
 // versions document and version negotiation, the health check.
 func (s *Server) front(mux http.Handler) http.Handler {
@@ -128,13 +114,13 @@ func (s *Server) front(mux http.Handler) http.Handler {
 		seg, rest, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
 		// A version in the Accept header stands for the path prefix.
 		byAccept := false
-		if v, ok := strings.CutPrefix(r.Header.Get("Accept"), "application/vnd.openstack.images-"); ok && (allowedVersions[v] || s.v1Version(v)) {
+		if v, ok := strings.CutPrefix(r.Header.Get("Accept"), "application/vnd.openstack.images-"); ok && (s.versionAllowed(v) || s.v1Version(v)) {
 			seg, rest, byAccept = v, strings.TrimPrefix(p, "/"), true
 		}
 		major := "v2"
 		if s.v1Version(seg) {
 			major = "v1"
-		} else if !allowedVersions[seg] {
+		} else if !s.versionAllowed(seg) {
 			s.versions(sw, r, http.StatusMultipleChoices)
 			return
 		}
@@ -174,19 +160,11 @@ func (s *Server) baseURL(r *http.Request) string {
 func (s *Server) versions(w http.ResponseWriter, r *http.Request, code int) {
 	href := s.baseURL(r) + "/v2/"
 	b := []byte(`{"versions": [`)
-	ids := []string{"v2.15"}
-	for i := 13; i >= 0; i-- {
-		ids = append(ids, fmt.Sprintf("v2.%d", i))
-	}
-	for i, id := range ids {
+	for i, v := range s.apiVersions() {
 		if i > 0 {
 			b = append(b, ", "...)
 		}
-		status := "SUPPORTED"
-		if i == 0 {
-			status = "CURRENT"
-		}
-		b = append(b, `{"id": "`+id+`", "status": "`+status+`", "links": [{"rel": "self", "href": `...)
+		b = append(b, `{"id": "`+v.id+`", "status": "`+v.status+`", "links": [{"rel": "self", "href": `...)
 		b = appendJSONString(b, href)
 		b = append(b, "}]}"...)
 	}

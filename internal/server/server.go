@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/go-glance/glance/internal/blob"
+	"github.com/go-glance/glance/internal/imagecache"
 	"github.com/go-glance/glance/internal/policy"
 	"github.com/go-glance/glance/internal/registry"
 	"github.com/go-glance/glance/internal/store"
@@ -80,6 +81,14 @@ type Config struct {
 	// Protections configures property protections (Glance's
 	// property_protection_file).
 	Protections ProtectionsConfig
+	// Image cache, import methods and locations (cmdmultistore.go).
+	Cache CacheConfig
+	// ImportMethods are the enabled import methods (Glance's
+	// enabled_import_methods); default glance-direct and web-download.
+	ImportMethods []string
+	// ShowMultipleLocations shows images' locations and lets PATCH change
+	// them (Glance's show_multiple_locations).
+	ShowMultipleLocations bool
 }
 
 // DefaultDataDir returns the default data directory.
@@ -114,6 +123,10 @@ type Server struct {
 
 	limits *limiter   // Keystone unified limits; nil when quotas are off
 	props  *propRules // property protections; nil when off
+	// Image cache and enabled import methods (multistore.go).
+	cache         *imagecache.Cache // nil when off
+	importMethods []string
+	versionIDs    map[string]bool // the versions document's, for the path prefix
 }
 
 const defaultListen = "127.0.0.1:9292"
@@ -186,6 +199,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("recovery: %w", err)
 	}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
+	if err := s.startMultistore(); err != nil {
+		s.bgCancel()
+		s.meta.Close()
+		return nil, err
+	}
 	s.handler = s.guard(s.routes())
 	return s, nil
 }

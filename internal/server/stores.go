@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -20,6 +19,7 @@ type StoreConfig struct {
 	URL         string // file:///path or a path; other schemes as backends register
 	Description string // shown by /v2/info/stores; omitted when empty
 	Default     bool   // new data goes here; at most one store has it
+	Weight      int    // downloads read from the highest weight holding the data
 }
 
 // defaultStoreID is the store of the default configuration.
@@ -108,33 +108,28 @@ func (ss *stores) ids() []string {
 	return ids
 }
 
-// holding returns the store to read an image's data from: the first of
-// its stores that is configured here.
-func (ss *stores) holding(im *store.Image) (blob.Store, error) {
-	for _, id := range im.Stores {
-		if st, ok := ss.byID[id]; ok {
-			return st, nil
-		}
-	}
-	return nil, errorf(http.StatusNotFound, "Image data for %s was not found.", im.ID)
-}
-
 // stored is image data just written: its digests and where it is.
 type stored struct {
 	digest.Sums
 	store   string
-	virtual *int64 // the virtual size the content check found, if any
+	more    []string // further stores holding a copy
+	virtual *int64   // the virtual size the content check found, if any
 }
 
-// putData stores r as the data of image id in the default store. It is the
-// one place image data is hashed: the stores only keep bytes.
+// putData stores r as the data of image id in the default store.
 func (s *Server) putData(ctx context.Context, id string, r io.Reader) (stored, error) {
+	return s.putDataTo(ctx, s.stores.def, id, r)
+}
+
+// putDataTo stores r as the data of image id in one store. It is the one
+// place new image data is hashed: the stores only keep bytes.
+func (s *Server) putDataTo(ctx context.Context, storeID, id string, r io.Reader) (stored, error) {
 	dr := digest.NewReader(r)
-	if _, err := s.stores.byID[s.stores.def].Put(ctx, id, dr, -1); err != nil {
+	if _, err := s.stores.byID[storeID].Put(ctx, id, dr, -1); err != nil {
 		dr.Close()
 		return stored{}, err
 	}
-	return stored{Sums: dr.Sums(), store: s.stores.def}, nil
+	return stored{Sums: dr.Sums(), store: storeID}, nil
 }
 
 // deleteData removes an image's data from every store that holds it, and
@@ -153,6 +148,11 @@ func (s *Server) deleteData(ctx context.Context, im *store.Image) {
 		}
 		if err := st.Delete(ctx, im.ID); err != nil {
 			s.log.Error("delete image data", "image", im.ID, "store", id, "err", err)
+		}
+	}
+	if s.cache != nil {
+		if err := s.cache.Delete(im.ID); err != nil {
+			s.log.Error("delete cached image data", "image", im.ID, "err", err)
 		}
 	}
 }

@@ -137,7 +137,7 @@ func TestV1MixedWithV2(t *testing.T) {
 		t.Errorf("a community image in v1: is_public %q", r.h.Get("X-Image-Meta-Is_public"))
 	}
 
-	id2 := ts.create(t, map[string]any{"name": "from-v2", "disk_format": "qcow2", "container_format": "bare",
+	id2 := ts.create(t, map[string]any{"name": "from-v2", "disk_format": "raw", "container_format": "bare",
 		"visibility": "private", "x": "y"})
 	r := do(t, "HEAD", ts.URL+"/v1/images/"+id2, nil)
 	if r.h.Get("X-Image-Meta-Status") != "queued" || r.h.Get("X-Image-Meta-Property-X") != "y" || r.h.Get("X-Image-Meta-Is_public") != "False" {

@@ -68,7 +68,7 @@ func TestV1Disabled(t *testing.T) {
 	on := startServer(t, Config{EnableV1: true})
 	r = do(t, "GET", on.URL+"/versions", nil)
 	for _, want := range []string{`{"id": "v1.1", "status": "DEPRECATED", "links": [{"rel": "self", "href": "` + on.URL + `/v1/"}]}`,
-		`"id": "v1.0", "status": "DEPRECATED"`, `"id": "v2.15", "status": "CURRENT"`} {
+		`"id": "v1.0", "status": "DEPRECATED"`, `"id": "v2.0", "status": "SUPPORTED"`} {
 		if !strings.Contains(string(r.body), want) {
 			t.Errorf("versions document misses %s: %s", want, r.body)
 		}

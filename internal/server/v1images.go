@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-glance/glance/internal/blob"
 	"github.com/go-glance/glance/internal/store"
 	"github.com/go-glance/glance/internal/v1header"
 )
@@ -114,7 +113,7 @@ func (s *Server) v1Upload(r *http.Request, id string, m *v1Meta) (*store.Image, 
 	if _, err := s.v1Saving(ctx, id); err != nil {
 		return nil, err
 	}
-	info, err := s.putData(ctx, id, &capReader{r: r.Body, left: s.cfg.MaxImageSize})
+	info, err := s.putChecked(ctx, s.stores.def, id, &capReader{r: r.Body, left: s.cfg.MaxImageSize})
 	if err == nil {
 		err = v1CheckData(m, info)
 		if err != nil {
@@ -281,14 +280,8 @@ func (s *Server) v1Show(w http.ResponseWriter, r *http.Request) error {
 	}
 	var rc io.ReadCloser = io.NopCloser(strings.NewReader(""))
 	if size > 0 {
-		st, err := s.stores.holding(im)
-		if err != nil {
-			return err
-		}
-		if rc, err = st.Open(r.Context(), im.ID, 0, size); err != nil {
-			if errors.Is(err, blob.ErrNotFound) {
-				return errorf(http.StatusNotFound, "Image data for %s was not found.", im.ID)
-			}
+		var err error
+		if rc, err = s.openData(r, c, im, 0, size); err != nil {
 			return err
 		}
 	}
