@@ -277,3 +277,25 @@ func parseINI(data []byte) ([]iniSection, error) {
 	}
 	return out, sc.Err()
 }
+
+// protectChange checks a whole-image property change (v1's update) as
+// protectPatch checks one operation: each property added is a create, each
+// changed an update and each removed a delete.
+func (s *Server) protectChange(c *caller, before, after map[string]string) error {
+	if s.props == nil {
+		return nil
+	}
+	for k, v := range after {
+		old, had := before[k]
+		switch {
+		case !had && !s.props.allowed(c, k, "create"), had && old != v && !s.props.allowed(c, k, "update"):
+			return reservedProperty(k)
+		}
+	}
+	for k := range before {
+		if _, kept := after[k]; !kept && !s.props.allowed(c, k, "delete") {
+			return reservedProperty(k)
+		}
+	}
+	return nil
+}

@@ -54,6 +54,7 @@ func TestPropertyProtectionsRoles(t *testing.T) {
 	member, admin := peer.Token(t, peer.AlphaMember), peer.Token(t, peer.Admin)
 	cfg := keystoneConfig(peer)
 	cfg.Protections = ProtectionsConfig{File: writeFile(t, "property-protections.conf", sampleProtections)}
+	cfg.EnableV1 = true
 	ts := startServer(t, cfg)
 	as := func(tok string) []string { return []string{"X-Auth-Token", tok, "Content-Type", patchV21} }
 	patch := func(tok, id string, ops ...map[string]any) resp {
@@ -111,6 +112,23 @@ func TestPropertyProtectionsRoles(t *testing.T) {
 	}
 	if im := show(admin); im["x_admin_secret"] != "s" || im["x_member_note"] != "m" || im["other"] != "o" || im["x_frozen_id"] != "1" {
 		t.Errorf("after the member's changes admin sees %v", im)
+	}
+	// v1's whole-image update follows the same rules; purging keeps what
+	// the caller cannot read.
+	v1 := func(tok string, h ...string) resp {
+		return do(t, "PUT", ts.URL+"/v1/images/"+id, nil, append([]string{"X-Auth-Token", tok}, h...)...)
+	}
+	wantCode(t, "v1: member changes a frozen property", v1(member, "X-Image-Meta-Property-X_frozen_id", "9",
+		"X-Glance-Registry-Purge-Props", "false"), 403)
+	wantCode(t, "v1: member purges a member property (admins delete)", v1(member, "X-Image-Meta-Property-X_frozen_id", "1",
+		"X-Image-Meta-Property-Other", "o"), 403)
+	wantCode(t, "v1: member sets a member property", v1(member, "X-Image-Meta-Property-X_member_note", "v",
+		"X-Glance-Registry-Purge-Props", "false"), 200)
+	if r := do(t, "HEAD", ts.URL+"/v1/images/"+id, nil, "X-Auth-Token", member); r.h.Get("X-Image-Meta-Property-X_admin_secret") != "" {
+		t.Errorf("v1 shows the member the admin property: %v", r.h)
+	}
+	if im := show(admin); im["x_admin_secret"] != "s" || im["x_member_note"] != "v" || im["x_frozen_id"] != "1" {
+		t.Errorf("after the member's v1 changes admin sees %v", im)
 	}
 	wantCode(t, "admin removes the member property", patch(admin, id, op("remove", "x_member_note")), 200)
 	wantCode(t, "admin updates a frozen property", patch(admin, id, op("replace", "x_frozen_id", "2")), 403)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"strconv"
@@ -60,6 +61,13 @@ func (s *Server) v1Create(w http.ResponseWriter, r *http.Request) error {
 	if err := s.authorizeNewImage(c, map[string]any{"visibility": im.Visibility}, im); err != nil {
 		return err
 	}
+	// Property protections and the image count quota, as v2's create.
+	if err := s.protectCreate(c, im); err != nil {
+		return err
+	}
+	if err := s.enforceCreate(r.Context()); err != nil {
+		return err
+	}
 	data := hasBody(r)
 	if data || src != nil {
 		if err := s.v1CheckUpload(c, im, r, src != nil); err != nil {
@@ -113,7 +121,11 @@ func (s *Server) v1Upload(r *http.Request, id string, m *v1Meta) (*store.Image, 
 	if _, err := s.v1Saving(ctx, id); err != nil {
 		return nil, err
 	}
-	info, err := s.putChecked(ctx, s.stores.def, id, &capReader{r: r.Body, left: s.cfg.MaxImageSize})
+	err := s.enforceUploading(ctx)
+	var info stored
+	if err == nil {
+		info, err = s.putChecked(ctx, s.stores.def, id, &capReader{r: r.Body, left: s.cfg.MaxImageSize})
+	}
 	if err == nil {
 		err = v1CheckData(m, info)
 		if err != nil {
@@ -186,6 +198,10 @@ func (s *Server) v1Update(w http.ResponseWriter, r *http.Request) error {
 		purge = purge && v1header.BoolFromString(v)
 	}
 	im, err := s.changeImage(r.Context(), orig.ID, func(im *store.Image) error {
+		// Property protections: the update works on what c may read.
+		hidden := s.hideUnreadable(c, im)
+		before := maps.Clone(im.Properties)
+		defer restoreHidden(im, hidden)
 		if purge {
 			for k := range im.Properties {
 				if _, named := m.props[k]; !named && store.AccessOf(k) != store.Reserved {
@@ -194,6 +210,9 @@ func (s *Server) v1Update(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 		if err := m.apply(c, im); err != nil {
+			return err
+		}
+		if err := s.protectChange(c, before, im.Properties); err != nil {
 			return err
 		}
 		if data {
@@ -241,11 +260,11 @@ func (s *Server) v1Meta(w http.ResponseWriter, r *http.Request) error {
 	if err := v1NotDetail(r); err != nil {
 		return err
 	}
-	_, im, err := s.v1Image(r, "get_image")
+	c, im, err := s.v1Image(r, "get_image")
 	if err != nil {
 		return err
 	}
-	setV1Headers(w.Header(), im)
+	setV1Headers(w.Header(), s.readable(c, im))
 	w.WriteHeader(http.StatusOK)
 	return nil
 }
@@ -287,7 +306,7 @@ func (s *Server) v1Show(w http.ResponseWriter, r *http.Request) error {
 	}
 	defer rc.Close()
 	h := w.Header()
-	setV1Headers(h, im)
+	setV1Headers(h, s.readable(c, im))
 	h.Set("Content-Type", "application/octet-stream")
 	h.Set("Content-Length", strconv.FormatInt(size, 10))
 	w.WriteHeader(http.StatusOK)
