@@ -71,6 +71,7 @@ type keystoneAuth struct {
 	svcToken string
 	svcExp   time.Time
 	cache    map[string]cachedToken
+	onCache  func(hit bool) // counts cache lookups, when set
 }
 
 type cachedToken struct {
@@ -128,6 +129,7 @@ func (k *keystoneAuth) authenticate(r *http.Request) (*caller, error) {
 	k.mu.Lock()
 	if ct, ok := k.cache[tok]; ok && now.Before(ct.expires) {
 		k.mu.Unlock()
+		k.countCache(true)
 		if ct.c == nil {
 			return nil, k.unauthorized()
 		}
@@ -135,6 +137,7 @@ func (k *keystoneAuth) authenticate(r *http.Request) (*caller, error) {
 		return &c, nil
 	}
 	k.mu.Unlock()
+	k.countCache(false)
 	c, exp, err := k.validate(r.Context(), tok)
 	if err != nil {
 		var ae *apiError

@@ -33,8 +33,9 @@ type fileConfig struct {
 		ProjectDomainName string `yaml:"project-domain-name"`
 		CacheTTL          string `yaml:"cache-ttl"`
 	} `yaml:"keystone"`
-	limitsFile `yaml:",inline"`
-	policyFile `yaml:",inline"`
+	limitsFile  `yaml:",inline"`
+	policyFile  `yaml:",inline"`
+	metricsFile `yaml:",inline"`
 
 	Database string `yaml:"database"`
 	Staging  string `yaml:"staging"`
@@ -67,7 +68,7 @@ var settings = append([]struct{ name, env, help string }{
 	{"keystone-user-domain-name", "GLANCED_KEYSTONE_USER_DOMAIN_NAME", "service user domain (default Default)"},
 	{"keystone-project-domain-name", "GLANCED_KEYSTONE_PROJECT_DOMAIN_NAME", "service project domain (default Default)"},
 	{"keystone-cache-ttl", "GLANCED_KEYSTONE_CACHE_TTL", "how long a validated token is trusted (default 30s)"},
-}, append(limitSettings, policySettings...)...)
+}, append(append(limitSettings, policySettings...), metricsSettings...)...)
 
 // LoadConfig builds a Config from args, the environment (getenv) and the
 // config file named by --config or GLANCED_CONFIG; flags win over the
@@ -79,15 +80,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		fmt.Fprintf(stderr, "Usage: glanced [flags]\n\nA Glance-compatible image service.\nEach flag can also be set with the environment variable shown, or in the --config YAML file.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	vals := map[string]*string{}
-	for _, st := range settings {
-		vals[st.name] = fs.String(st.name, "", st.help+" ["+st.env+"]")
-	}
-	var storeFlags []string
-	fs.Func("store", "an image store, ID=URL[,DESCRIPTION], repeatable (default local=DATA_DIR/images); "+
-		"a URL is file:///abs/path (%2C for a comma) or a path [GLANCED_STORES, entries separated by ';']",
-		func(v string) error { storeFlags = append(storeFlags, v); return nil })
-	cfgFile := fs.String("config", "", "YAML config file [GLANCED_CONFIG]")
+	vals, stores, cfgFile := defineFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -141,11 +134,14 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	if err := loadPolicy(get, &cfg); err != nil {
 		return Config{}, err
 	}
-	stores, err := chooseStores(storeFlags, getenv("GLANCED_STORES"), fileStores, get("default-store"))
+	if err := loadMetrics(get, &cfg); err != nil {
+		return Config{}, err
+	}
+	list, err := chooseStores(*stores, getenv("GLANCED_STORES"), fileStores, get("default-store"))
 	if err != nil {
 		return Config{}, err
 	}
-	cfg.Stores = stores
+	cfg.Stores = list
 	if cfg.Auth != "" && cfg.Auth != "noauth" && cfg.Auth != "keystone" {
 		return Config{}, fmt.Errorf("auth must be noauth or keystone, not %q", cfg.Auth)
 	}
@@ -153,6 +149,22 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		return Config{}, err
 	}
 	return cfg, nil
+}
+
+// defineFlags adds glanced's flags to fs: the settings by name, the store
+// list and the config file (and --version, which Main handles).
+func defineFlags(fs *flag.FlagSet) (vals map[string]*string, stores *[]string, cfgFile *string) {
+	vals = map[string]*string{}
+	for _, st := range settings {
+		vals[st.name] = fs.String(st.name, "", st.help+" ["+st.env+"]")
+	}
+	stores = new([]string)
+	fs.Func("store", "an image store, ID=URL[,DESCRIPTION], repeatable (default local=DATA_DIR/images); "+
+		"a URL is file:///abs/path (%2C for a comma) or a path [GLANCED_STORES, entries separated by ';']",
+		func(v string) error { *stores = append(*stores, v); return nil })
+	cfgFile = fs.String("config", "", "YAML config file [GLANCED_CONFIG]")
+	fs.Bool("version", false, "print glanced's version (module version and commit) and exit")
+	return vals, stores, cfgFile
 }
 
 // newLogger is the logger of a level and format (text or json) on w.
@@ -205,6 +217,9 @@ func readConfigFile(path string) (map[string]string, []StoreConfig, error) {
 		file[name] = v
 	}
 	for name, v := range fc.policyFile.values() {
+		file[name] = v
+	}
+	for name, v := range fc.metricsFile.values() {
 		file[name] = v
 	}
 	var stores []StoreConfig
@@ -265,6 +280,10 @@ func parseStoreFlag(v string) (StoreConfig, error) {
 // Main runs glanced with the process's arguments and environment and
 // returns its exit code: 0 after a clean shutdown, 2 for bad usage, 1 otherwise.
 func Main(args []string) int {
+	if wantsVersion(args) {
+		fmt.Println(Version())
+		return 0
+	}
 	cfg, err := LoadConfig(args, os.Getenv, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0

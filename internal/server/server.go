@@ -69,6 +69,11 @@ type Config struct {
 	// Staging is the URL of the store keeping glance-direct uploads until
 	// their import (Glance's os_glance_staging_store); default DataDir/staging.
 	Staging string
+
+	// MetricsListen is where Prometheus metrics are served at /metrics:
+	// "" on the Image API's listener, an address for a listener of their
+	// own, or MetricsOff ("off") for nowhere.
+	MetricsListen string
 }
 
 // DefaultDataDir returns the default data directory.
@@ -100,6 +105,7 @@ type Server struct {
 	mu       sync.Mutex // guards closed
 	closed   bool
 	fetch    *webfetch.Fetcher // web-download sources
+	metrics  *metrics
 }
 
 const defaultListen = "127.0.0.1:9292"
@@ -169,7 +175,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("recovery: %w", err)
 	}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
-	s.handler = s.guard(s.routes())
+	s.setupMetrics()
+	s.handler = s.instrument(s.guard(s.routes()))
 	return s, nil
 }
 
@@ -199,6 +206,9 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // up to ShutdownTimeout for in-flight requests (uploads finish and commit)
 // and returns. It does not close the stores; call Close for that.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if err := s.serveMetrics(ctx); err != nil {
+		return err
+	}
 	hs := s.newHTTPServer()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -235,8 +245,10 @@ func (s *Server) background(fn func(ctx context.Context)) error {
 		return errorf(http.StatusServiceUnavailable, "The service is shutting down.")
 	}
 	s.bg.Add(1)
+	done := s.metrics.importRunning()
 	go func() {
 		defer s.bg.Done()
+		defer done()
 		fn(s.bgCtx)
 	}()
 	return nil
