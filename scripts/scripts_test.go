@@ -27,7 +27,7 @@ func runScript(t *testing.T, timeout time.Duration, env []string, name string, a
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(".", name), args...)
+	cmd := exec.CommandContext(ctx, "./"+name, args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.WaitDelay = 10 * time.Second
 	out, err := cmd.CombinedOutput()
@@ -116,7 +116,7 @@ func TestRelease(t *testing.T) {
 		}
 	}
 	page, _ := os.ReadFile(filepath.Join(dir, "man/man1/glanced.1"))
-	if !strings.Contains(string(page), "metrics\\-listen") {
+	if !strings.Contains(string(page), "metrics-listen") {
 		t.Errorf("glanced.1 does not document --metrics-listen:\n%.600s", page)
 	}
 	if out, err := exec.Command("bash", "-n", filepath.Join(dir, "completion/glance.bash")).CombinedOutput(); err != nil {
