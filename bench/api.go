@@ -144,27 +144,11 @@ func (a *api) seed(ctx context.Context, tag string, n int) ([]string, error) {
 
 // list returns every image the query matches, following the next links.
 func (a *api) list(ctx context.Context, query string) ([]image, error) {
-	var all []image
-	next := "/v2/images?limit=200"
+	q := "limit=200"
 	if query != "" {
-		next += "&" + query
+		q += "&" + query
 	}
-	for next != "" {
-		out, err := a.do(ctx, "GET", next, "", nil, http.StatusOK)
-		if err != nil {
-			return nil, err
-		}
-		var page struct {
-			Images []image `json:"images"`
-			Next   string  `json:"next"`
-		}
-		if err := json.Unmarshal(out, &page); err != nil {
-			return nil, fmt.Errorf("GET %s: %w", next, err)
-		}
-		all = append(all, page.Images...)
-		next = page.Next
-	}
-	return all, nil
+	return a.listAll(ctx, q)
 }
 
 // sweep deletes every image whose name starts with prefix: the seeded ones

@@ -1,6 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -96,5 +101,35 @@ func TestKeepAliveStalls(t *testing.T) {
 	notes := keepAliveStalls(rows)
 	if len(notes) != 1 {
 		t.Fatalf("notes %q, want one, about A's list", notes)
+	}
+}
+
+// TestPlotGrowth draws the growth plots from a small table: four PNG files,
+// each linked from the report.
+func TestPlotGrowth(t *testing.T) {
+	g := &growthReport{
+		counts: []countRow{{images: 10, pageAll: time.Millisecond, firstPage: time.Millisecond, filtered: time.Millisecond, rss: 20 << 20},
+			{images: 1000, pageAll: 30 * time.Millisecond, firstPage: 2 * time.Millisecond, filtered: 3 * time.Millisecond, rss: 25 << 20}},
+		sizes: []sizeRow{{size: 1 << 20, upload: 10 * time.Millisecond, dnload: 5 * time.Millisecond, hwm: 20 << 20},
+			{size: 64 << 20, upload: 300 * time.Millisecond, dnload: 200 * time.Millisecond, hwm: 30 << 20}},
+	}
+	dir := t.TempDir()
+	if err := plotGrowth(g, dir); err != nil {
+		t.Fatal(err)
+	}
+	if len(g.plots) != 4 {
+		t.Fatalf("%d plots, want 4: %v", len(g.plots), g.plots)
+	}
+	for _, p := range g.plots {
+		b, err := os.ReadFile(p)
+		if err != nil || !bytes.HasPrefix(b, []byte("\x89PNG\r\n")) || len(b) < 5000 {
+			t.Errorf("%s: not a drawn PNG (%d bytes, %v)", p, len(b), err)
+		}
+	}
+	var out strings.Builder
+	r := &report{cfg: &config{out: filepath.Join(dir, "RESULTS.md")}, growth: g}
+	r.writeGrowth(func(f string, a ...any) { fmt.Fprintf(&out, f+"\n", a...) })
+	if !strings.Contains(out.String(), "](list-time.png)") || !strings.Contains(out.String(), "| 1000 | 30.0 ms |") {
+		t.Errorf("report:\n%s", out.String())
 	}
 }

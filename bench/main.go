@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -45,6 +46,15 @@ type config struct {
 	glancedAuth                              string // keystone or noauth
 	glancedProcs                             int    // GOMAXPROCS of glanced; 0 leaves Go's default
 	sections                                 map[string]bool
+
+	// The growth sections: Glance and glanced on scaleImages images at
+	// scaleConns; glanced grown to growthCounts images, with images of
+	// growthSizes MiB, and concN uploads of concMiB at once; plots in plotDir.
+	scaleImages               int
+	scaleConns                []int
+	growthCounts, growthSizes []int
+	concN, concMiB            int
+	plotDir                   string
 }
 
 func main() {
@@ -83,7 +93,15 @@ func run() error {
 	flag.StringVar(&c.load, "load", "auto", "load generator: wrk, go, or auto (wrk when installed)")
 	flag.StringVar(&c.glancedAuth, "glanced-auth", "keystone", "glanced's auth mode: keystone (falls back to noauth if it fails) or noauth")
 	flag.IntVar(&c.glancedProcs, "glanced-procs", 1, "GOMAXPROCS for glanced (1 matches the peer's single Glance worker; 0 is Go's default, every CPU)")
-	flag.StringVar(&only, "only", "cli,server,transfer", "sections to run, comma-separated")
+	flag.StringVar(&only, "only", "cli,server,transfer,scale,growth", "sections to run, comma-separated")
+	var scaleConns, counts, sizes string
+	flag.IntVar(&c.scaleImages, "scale-images", 1000, "images in each server for the scale section")
+	flag.StringVar(&scaleConns, "scale-conns", "1,8,32", "concurrent connections of the scale section")
+	flag.StringVar(&counts, "growth-images", "10,100,1000,10000,100000", "image counts glanced grows through, comma-separated, increasing")
+	flag.StringVar(&sizes, "growth-mib", "1,4,16,64,256,1024,4096", "image sizes of the growth section, MiB, comma-separated")
+	flag.IntVar(&c.concN, "concurrent", 8, "uploads (then downloads) at once in the growth section; 0 skips them")
+	flag.IntVar(&c.concMiB, "concurrent-mib", 256, "size of each of the concurrent uploads, MiB")
+	flag.StringVar(&c.plotDir, "plots", "bench/plots", "folder for the growth section's plots (PNG)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", flag.Arg(0))
@@ -94,6 +112,17 @@ func run() error {
 	var err error
 	if c.conns, err = parseInts(conns); err != nil {
 		return fmt.Errorf("-conns: %w", err)
+	}
+	for name, x := range map[string]struct {
+		s   string
+		dst *[]int
+	}{"-scale-conns": {scaleConns, &c.scaleConns}, "-growth-images": {counts, &c.growthCounts}, "-growth-mib": {sizes, &c.growthSizes}} {
+		if *x.dst, err = parseInts(x.s); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	if !slices.IsSorted(c.growthCounts) {
+		return errors.New("-growth-images must increase")
 	}
 	for _, m := range strings.Split(modes, ",") {
 		switch strings.TrimSpace(m) {
@@ -108,8 +137,8 @@ func run() error {
 	c.sections = map[string]bool{}
 	for _, s := range strings.Split(only, ",") {
 		s = strings.TrimSpace(s)
-		if s != "cli" && s != "server" && s != "transfer" {
-			return fmt.Errorf("-only: unknown section %q (cli, server, transfer)", s)
+		if !slices.Contains([]string{"cli", "server", "transfer", "scale", "growth"}, s) {
+			return fmt.Errorf("-only: unknown section %q (cli, server, transfer, scale, growth)", s)
 		}
 		c.sections[s] = true
 	}
@@ -221,6 +250,9 @@ func bench(ctx context.Context, c *config) (err error) {
 		if err != nil {
 			return err
 		}
+	}
+	if err := benchGrowthSections(ctx, c, cloud, bins, peer, tag, work, r); err != nil {
+		return err
 	}
 	r.finished = time.Now()
 	r.machine.loadEnd = readLoadAvg()

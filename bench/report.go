@@ -23,6 +23,8 @@ type report struct {
 	cli               *cliReport
 	server            *serverReport
 	transfer          *transferReport
+	scale             *scaleReport
+	growth            *growthReport
 }
 
 type machine struct {
@@ -138,6 +140,12 @@ func (r *report) write(w io.Writer) error {
 	}
 	if r.transfer != nil {
 		r.writeTransfer(p)
+	}
+	if r.scale != nil {
+		r.writeScale(p)
+	}
+	if r.growth != nil {
+		r.writeGrowth(p)
 	}
 	return nil
 }

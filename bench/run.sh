@@ -2,7 +2,7 @@
 # bench/run.sh [flags] measures the glance CLI and glanced beside python-glanceclient,
 # openstackclient, curl and the real Glance, in one run on this machine, and writes
 # the report to bench/RESULTS.md (and stdout). Flags go to the harness; see
-# `go run ./bench -h`.
+# `go run ./bench -h`; bench/README.md describes the sections, their flags and their cost.
 #
 #   GLANCE_PEER_DIR=DIR   use the Keystone+Glance running in DIR (e.g. /tmp/peer);
 #                         without it a quiet peer of our own is started with

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/go-glance/glance"
+	"github.com/go-glance/glance/internal/buildinfo"
 )
 
 // globalOptions are the options accepted before (and, here, also after)
@@ -66,7 +67,7 @@ func (a *app) rootCommand(short string) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "glance",
 		Short:         short,
-		Version:       glance.Version,
+		Version:       buildinfo.Read().Version(glance.Version),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		// Any word that is not a command is a usage error (exit 2).

@@ -39,6 +39,7 @@ type fileConfig struct {
 	v1File         `yaml:",inline"`
 	checksFile     `yaml:",inline"`
 	multistoreFile `yaml:",inline"`
+	metricsFile    `yaml:",inline"`
 
 	Database string `yaml:"database"`
 	Staging  string `yaml:"staging"`
@@ -72,7 +73,7 @@ var settings = append([]struct{ name, env, help string }{
 	{"keystone-user-domain-name", "GLANCED_KEYSTONE_USER_DOMAIN_NAME", "service user domain (default Default)"},
 	{"keystone-project-domain-name", "GLANCED_KEYSTONE_PROJECT_DOMAIN_NAME", "service project domain (default Default)"},
 	{"keystone-cache-ttl", "GLANCED_KEYSTONE_CACHE_TTL", "how long a validated token is trusted (default 30s)"},
-}, slices.Concat(limitSettings, policySettings, v1Settings, checksSettings, multistoreSettings)...)
+}, slices.Concat(limitSettings, policySettings, v1Settings, checksSettings, multistoreSettings, metricsSettings)...)
 
 // LoadConfig builds a Config from args, the environment (getenv) and the
 // config file named by --config or GLANCED_CONFIG; flags win over the
@@ -84,15 +85,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		fmt.Fprintf(stderr, "Usage: glanced [flags]\n\nA Glance-compatible image service.\nEach flag can also be set with the environment variable shown, or in the --config YAML file.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	vals := map[string]*string{}
-	for _, st := range settings {
-		vals[st.name] = fs.String(st.name, "", st.help+" ["+st.env+"]")
-	}
-	var storeFlags []string
-	fs.Func("store", "an image store, ID=URL[,DESCRIPTION], repeatable (default local=DATA_DIR/images); "+
-		"a URL is file:///abs/path (%2C for a comma) or a path [GLANCED_STORES, entries separated by ';']",
-		func(v string) error { storeFlags = append(storeFlags, v); return nil })
-	cfgFile := fs.String("config", "", "YAML config file [GLANCED_CONFIG]")
+	vals, stores, cfgFile := defineFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -152,11 +145,14 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	if err := loadChecks(get, &cfg); err != nil {
 		return Config{}, err
 	}
-	stores, err := chooseStores(storeFlags, getenv("GLANCED_STORES"), fileStores, get("default-store"))
+	if err := loadMetrics(get, &cfg); err != nil {
+		return Config{}, err
+	}
+	list, err := chooseStores(*stores, getenv("GLANCED_STORES"), fileStores, get("default-store"))
 	if err != nil {
 		return Config{}, err
 	}
-	cfg.Stores = stores
+	cfg.Stores = list
 	if err := loadMultistore(get, &cfg); err != nil {
 		return Config{}, err
 	}
@@ -167,6 +163,22 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		return Config{}, err
 	}
 	return cfg, nil
+}
+
+// defineFlags adds glanced's flags to fs: the settings by name, the store
+// list and the config file (and --version, which Main handles).
+func defineFlags(fs *flag.FlagSet) (vals map[string]*string, stores *[]string, cfgFile *string) {
+	vals = map[string]*string{}
+	for _, st := range settings {
+		vals[st.name] = fs.String(st.name, "", st.help+" ["+st.env+"]")
+	}
+	stores = new([]string)
+	fs.Func("store", "an image store, ID=URL[,DESCRIPTION], repeatable (default local=DATA_DIR/images); "+
+		"a URL is file:///abs/path (%2C for a comma) or a path [GLANCED_STORES, entries separated by ';']",
+		func(v string) error { *stores = append(*stores, v); return nil })
+	cfgFile = fs.String("config", "", "YAML config file [GLANCED_CONFIG]")
+	fs.Bool("version", false, "print glanced's version (module version and commit) and exit")
+	return vals, stores, cfgFile
 }
 
 // newLogger is the logger of a level and format (text or json) on w.
@@ -228,6 +240,9 @@ func readConfigFile(path string) (map[string]string, []StoreConfig, error) {
 	for name, v := range fc.multistoreFile.values() {
 		file[name] = v
 	}
+	for name, v := range fc.metricsFile.values() {
+		file[name] = v
+	}
 	var stores []StoreConfig
 	for _, st := range fc.Stores {
 		stores = append(stores, StoreConfig(st))
@@ -286,6 +301,10 @@ func parseStoreFlag(v string) (StoreConfig, error) {
 // Main runs glanced with the process's arguments and environment and
 // returns its exit code: 0 after a clean shutdown, 2 for bad usage, 1 otherwise.
 func Main(args []string) int {
+	if wantsVersion(args) {
+		fmt.Println(Version())
+		return 0
+	}
 	cfg, err := LoadConfig(args, os.Getenv, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0

@@ -68,6 +68,7 @@ type addFunc func(path string, spec ...any)
 // and error answers.
 func (s *Server) wrap(h func(http.ResponseWriter, *http.Request) error, noBody bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		s.noteRoute(r)
 		c, err := s.auth.authenticate(r)
 		if err == nil && noBody && (r.ContentLength > 0 || len(r.TransferEncoding) > 0) {
 			err = errorf(http.StatusBadRequest, "A body is not expected with this request.")

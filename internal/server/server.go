@@ -89,6 +89,10 @@ type Config struct {
 	// ShowMultipleLocations shows images' locations and lets PATCH change
 	// them (Glance's show_multiple_locations).
 	ShowMultipleLocations bool
+	// MetricsListen is where Prometheus metrics are served at /metrics:
+	// "" on the Image API's listener, an address for a listener of their
+	// own, or MetricsOff ("off") for nowhere.
+	MetricsListen string
 }
 
 // DefaultDataDir returns the default data directory.
@@ -127,6 +131,7 @@ type Server struct {
 	cache         *imagecache.Cache // nil when off
 	importMethods []string
 	versionIDs    map[string]bool // the versions document's, for the path prefix
+	metrics       *metrics
 }
 
 const defaultListen = "127.0.0.1:9292"
@@ -199,12 +204,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("recovery: %w", err)
 	}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
+	s.setupMetrics()
 	if err := s.startMultistore(); err != nil {
 		s.bgCancel()
 		s.meta.Close()
 		return nil, err
 	}
-	s.handler = s.guard(s.routes())
+	s.handler = s.instrument(s.guard(s.routes()))
 	return s, nil
 }
 
@@ -234,6 +240,9 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // up to ShutdownTimeout for in-flight requests (uploads finish and commit)
 // and returns. It does not close the stores; call Close for that.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if err := s.serveMetrics(ctx); err != nil {
+		return err
+	}
 	hs := s.newHTTPServer()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -270,8 +279,10 @@ func (s *Server) background(fn func(ctx context.Context)) error {
 		return errorf(http.StatusServiceUnavailable, "The service is shutting down.")
 	}
 	s.bg.Add(1)
+	done := s.metrics.importRunning()
 	go func() {
 		defer s.bg.Done()
+		defer done()
 		fn(s.bgCtx)
 	}()
 	return nil

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	"github.com/go-glance/glance/internal/testenv"
+)
+
+// scaleReport is Glance and glanced side by side on many images: lists of
+// each kind and a show, at several concurrencies.
+type scaleReport struct {
+	images      int
+	glancedAuth string
+	rows        []loadRow
+}
+
+// benchScale seeds c.scaleImages images in Glance and in a glanced of its
+// own and loads both with the same requests.
+func benchScale(ctx context.Context, c *config, cloud *testenv.Cloud, bins *binaries, peer *api, tag, work string) (*scaleReport, error) {
+	n := c.scaleImages
+	stag := tag + "-scale"
+	rep := &scaleReport{images: n}
+	logf("scale: seeding %d images tagged %s in Glance", n, stag)
+	ids, err := peer.seed(ctx, stag, n)
+	if err != nil {
+		return nil, fmt.Errorf("seeding Glance: %w", err)
+	}
+	cs := *c
+	cs.images = n
+	srv := &serverReport{}
+	gd, err := startGlanced(ctx, &cs, cloud, bins, filepath.Join(work, "scale"), stag, srv)
+	if err != nil {
+		return nil, err
+	}
+	defer gd.stop()
+	rep.glancedAuth = srv.glancedAuth
+	targets := []struct {
+		name string
+		api  *api
+		ids  []string
+	}{
+		{"Glance " + glanceVersion(ctx), peer, ids},
+		{"glanced (" + srv.glancedAuth + ")", gd.api, gd.set.ids},
+	}
+	q := url.QueryEscape
+	for _, t := range targets {
+		mid := fmt.Sprintf("%s-%02d", stag, n/2)
+		for _, ep := range []struct{ name, path string }{
+			{"list, default page", "/v2/images"},
+			{"list, limit=1000", "/v2/images?limit=1000"},
+			{"list, filtered: name= (1 match)", "/v2/images?name=" + q(mid)},
+			{"list, filtered: tag=, status=active, sort=name:desc, limit=100", "/v2/images?tag=" + q(stag) + "&status=active&sort=name:desc&limit=100"},
+			{"show", "/v2/images/" + t.ids[len(t.ids)/2]},
+		} {
+			if _, err := t.api.do(ctx, "GET", ep.path, "", nil, http.StatusOK); err != nil {
+				return nil, fmt.Errorf("%s: %w", t.name, err)
+			}
+			for _, conns := range c.scaleConns {
+				logf("scale: %s, %s, %d concurrent, %v", t.name, ep.name, conns, c.duration)
+				u := t.api.base + ep.path
+				loadTest(ctx, c.load, u, t.api.token, conns, min(c.duration, 2e9), true)
+				res := loadTest(ctx, c.load, u, t.api.token, conns, c.duration, true)
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				logf("  %.0f req/s, p50 %v, p99 %v, %d errors", res.rps, res.p50, res.p99, res.errors)
+				rep.rows = append(rep.rows, loadRow{server: t.name, endpoint: ep.name, keepAlive: true, conns: conns, res: res})
+			}
+		}
+	}
+	return rep, nil
+}
+
+func (r *report) writeScale(p func(string, ...any)) {
+	s := r.scale
+	p("## 5. Glance and glanced with %d images", s.images)
+	p("")
+	p("Each server holds %d seeded images (active, 1 KiB each) of alpha-user's project (besides whatever else the "+
+		"project holds); keep-alive connections, closed loop, %v per cell after a warm-up; glanced: %s, GOMAXPROCS=%d. "+
+		"The default page is each server's own (25 for Glance's default `limit_param_default`, as for glanced).",
+		s.images, r.cfg.duration, s.glancedAuth, r.cfg.glancedProcs)
+	p("")
+	p("| Server | Request | Concurrent | Requests/s | p50 | p99 | Errors |")
+	p("|---|---|---:|---:|---:|---:|---:|")
+	for _, row := range s.rows {
+		x := row.res
+		if x.err != nil {
+			p("| %s | %s | %d | failed: %s | | | |", row.server, row.endpoint, row.conns, oneLine(x.err.Error()))
+			continue
+		}
+		p("| %s | %s | %d | %.0f | %s | %s | %d |", row.server, row.endpoint, row.conns, x.rps, fmtDur(x.p50), fmtDur(x.p99), x.errors)
+	}
+	p("")
+}
+
+// benchGrowthSections runs the scale and growth sections asked for.
+func benchGrowthSections(ctx context.Context, c *config, cloud *testenv.Cloud, bins *binaries, peer *api, tag, work string, r *report) error {
+	var err error
+	if c.sections["scale"] && c.scaleImages > 0 {
+		if r.scale, err = benchScale(ctx, c, cloud, bins, peer, tag, work); err != nil {
+			return err
+		}
+	}
+	if c.sections["growth"] {
+		if r.growth, err = benchGrowth(ctx, c, cloud, bins, tag, work); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(c.plotDir, 0o755); err != nil {
+			return err
+		}
+		if err := plotGrowth(r.growth, c.plotDir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
