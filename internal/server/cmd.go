@@ -33,8 +33,9 @@ type fileConfig struct {
 		ProjectDomainName string `yaml:"project-domain-name"`
 		CacheTTL          string `yaml:"cache-ttl"`
 	} `yaml:"keystone"`
-	limitsFile `yaml:",inline"`
-	policyFile `yaml:",inline"`
+	limitsFile   `yaml:",inline"`
+	policyFile   `yaml:",inline"`
+	metadefsFile `yaml:",inline"`
 
 	Database string `yaml:"database"`
 	Staging  string `yaml:"staging"`
@@ -67,7 +68,7 @@ var settings = append([]struct{ name, env, help string }{
 	{"keystone-user-domain-name", "GLANCED_KEYSTONE_USER_DOMAIN_NAME", "service user domain (default Default)"},
 	{"keystone-project-domain-name", "GLANCED_KEYSTONE_PROJECT_DOMAIN_NAME", "service project domain (default Default)"},
 	{"keystone-cache-ttl", "GLANCED_KEYSTONE_CACHE_TTL", "how long a validated token is trusted (default 30s)"},
-}, append(limitSettings, policySettings...)...)
+}, append(append(limitSettings, policySettings...), metadefSettings...)...)
 
 // LoadConfig builds a Config from args, the environment (getenv) and the
 // config file named by --config or GLANCED_CONFIG; flags win over the
@@ -146,6 +147,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		return Config{}, err
 	}
 	cfg.Stores = stores
+	cfg.MetadefsDir = get("metadefs-dir")
 	if cfg.Auth != "" && cfg.Auth != "noauth" && cfg.Auth != "keystone" {
 		return Config{}, fmt.Errorf("auth must be noauth or keystone, not %q", cfg.Auth)
 	}
@@ -207,6 +209,9 @@ func readConfigFile(path string) (map[string]string, []StoreConfig, error) {
 	for name, v := range fc.policyFile.values() {
 		file[name] = v
 	}
+	for name, v := range fc.metadefsFile.values() {
+		file[name] = v
+	}
 	var stores []StoreConfig
 	for _, st := range fc.Stores {
 		stores = append(stores, StoreConfig(st))
@@ -265,6 +270,9 @@ func parseStoreFlag(v string) (StoreConfig, error) {
 // Main runs glanced with the process's arguments and environment and
 // returns its exit code: 0 after a clean shutdown, 2 for bad usage, 1 otherwise.
 func Main(args []string) int {
+	if len(args) > 0 && args[0] == "metadefs" {
+		return metadefsMain(args[1:], os.Stdout, os.Stderr)
+	}
 	cfg, err := LoadConfig(args, os.Getenv, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0

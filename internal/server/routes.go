@@ -11,9 +11,12 @@ import (
 	"time"
 )
 
+// addFunc registers the handlers of one path: method, handler, method, ...
+type addFunc func(path string, spec ...any)
+
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	add := func(path string, spec ...any) {
+	var add addFunc = func(path string, spec ...any) {
 		var methods []string
 		for i := 0; i < len(spec); i += 2 {
 			m := spec[i].(string)
@@ -56,6 +59,7 @@ func (s *Server) routes() http.Handler {
 	add("/v2/cache/{id}", "PUT!", s.cacheAPI("cache_image"), "DELETE!", s.cacheAPI("cache_delete"))
 	add("/v2/tasks", "GET!", s.listTasks, "POST", s.createTask)
 	add("/v2/tasks/{id}", "GET!", s.showTask)
+	s.metadefRoutes(add)
 	mux.HandleFunc("/", s.wrap(func(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusNotFound, "The resource could not be found.")
 	}, false))

@@ -69,6 +69,10 @@ type Config struct {
 	// Staging is the URL of the store keeping glance-direct uploads until
 	// their import (Glance's os_glance_staging_store); default DataDir/staging.
 	Staging string
+
+	// MetadefsDir is a folder of metadata definition files loaded at
+	// start (namespaces already present are kept); "" loads none.
+	MetadefsDir string
 }
 
 // DefaultDataDir returns the default data directory.
@@ -163,6 +167,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if err := s.openStores(ctx); err != nil {
 		return nil, err
+	}
+	if err := s.loadMetadefsAtStart(ctx); err != nil {
+		s.meta.Close()
+		return nil, fmt.Errorf("metadata definitions: %w", err)
 	}
 	if err := s.recover(ctx); err != nil {
 		s.meta.Close()

@@ -69,6 +69,7 @@ var migrations = []string{
 	// The stores holding an image's data, a JSON list of store IDs; the
 	// server gives live images of older databases its default store.
 	`ALTER TABLE images ADD COLUMN stores TEXT NOT NULL DEFAULT '[]'`,
+	metadefSchemaSQL,
 }
 
 // migrate brings the schema up to date in one transaction, so that a
