@@ -138,7 +138,7 @@ func (s *Server) authorizeMetadefTarget(c *caller, t policy.Target, rule string)
 
 // authorizeMetadef enforces rule on namespace ns.
 func (s *Server) authorizeMetadef(c *caller, ns *store.Namespace, rule string) error {
-	return s.authorizeMetadefTarget(c, policy.MetadefTarget(ns.Owner, ns.Visibility), rule)
+	return s.authorizeMetadefTarget(c, policy.MetadefTarget(ns.Owner, nsVisibility(ns)), rule)
 }
 
 // authorizeMetadefs enforces rules that concern no namespace yet (listing

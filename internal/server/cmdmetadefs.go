@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/go-glance/glance/internal/store"
@@ -71,17 +70,25 @@ func definitionFiles(dir string) ([]string, error) {
 	if !fi.IsDir() {
 		return []string{dir}, nil
 	}
-	entries, err := os.ReadDir(dir)
+	// In directory order, as glance-manage reads them: namespaces listed by
+	// creation time then come in the same order as from a Glance loaded
+	// from the same folder.
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("metadata definitions: %w", err)
+	}
+	names, err := f.Readdirnames(-1)
+	f.Close()
 	if err != nil {
 		return nil, fmt.Errorf("metadata definitions: %w", err)
 	}
 	var files []string
-	for _, e := range entries {
-		if e.Type().IsRegular() && strings.HasSuffix(e.Name(), ".json") {
-			files = append(files, filepath.Join(dir, e.Name()))
+	for _, n := range names {
+		p := filepath.Join(dir, n)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && strings.HasSuffix(n, ".json") {
+			files = append(files, p)
 		}
 	}
-	sort.Strings(files)
 	if len(files) == 0 {
 		return nil, fmt.Errorf("metadata definitions: no .json file in %s", dir)
 	}
@@ -111,6 +118,11 @@ func loadDefinition(ctx context.Context, md store.Metadefs, path string) (bool, 
 	}
 	t := mdNow()
 	ns := namespaceFromDoc(&caller{}, &d, t)
+	if d.Visibility == nil {
+		// Kept unset, as glance-manage does: shown as private, but not
+		// matched by a visibility=private filter.
+		ns.Visibility = ""
+	}
 	content, err := namespaceContent(&d, t)
 	if err != nil {
 		return false, err

@@ -229,8 +229,17 @@ func mdTimePtr(t *time.Time) string {
 
 func nsHref(name string) string { return "/v2/metadefs/namespaces/" + name }
 
+// nsVisibility is a namespace's visibility as Glance's domain model
+// reads it: unset is private.
+func nsVisibility(ns *store.Namespace) string {
+	if ns.Visibility == "" {
+		return "private"
+	}
+	return ns.Visibility
+}
+
 func toNamespaceDoc(ns *store.Namespace) namespaceDoc {
-	vis, prot := ns.Visibility, ns.Protected
+	vis, prot := nsVisibility(ns), ns.Protected
 	return namespaceDoc{Namespace: ns.Namespace, DisplayName: ns.DisplayName, Description: ns.Description,
 		Visibility: &vis, Protected: &prot, Owner: ns.Owner, CreatedAt: mdTime(ns.CreatedAt),
 		UpdatedAt: mdTimePtr(ns.UpdatedAt), Self: nsHref(ns.Namespace), Schema: "/v2/schemas/metadefs/namespace"}

@@ -81,6 +81,10 @@ func (s *SQLite) ListNamespaces(ctx context.Context, q NamespaceQuery) ([]*Names
 	if err != nil {
 		return nil, err
 	}
+	if q.SortDesc {
+		// Ties then stay newest first, as Glance's id tie-break orders them.
+		slices.Reverse(all)
+	}
 	slices.SortStableFunc(all, func(a, b *Namespace) int {
 		c := cmp.Or(by(a, b), a.CreatedAt.Compare(b.CreatedAt))
 		if q.SortDesc {
