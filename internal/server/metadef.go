@@ -224,7 +224,7 @@ func (s *Server) createNamespace(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := toNamespaceDoc(ns)
 	out.Associations, out.Properties, out.Objects, out.Tags = d.Associations, d.Properties, d.Objects, d.Tags
-	w.Header().Set("Location", nsHref(ns.Namespace))
+	w.Header().Set("Location", s.baseURL(r)+nsHref(ns.Namespace))
 	return writeDoc(w, http.StatusCreated, out)
 }
 

@@ -283,11 +283,7 @@ func (s *Server) createObject(w http.ResponseWriter, r *http.Request) error {
 	if err := md.AddItems(r.Context(), ns.Namespace, store.MetadefObject, []store.Item{it}, false); err != nil {
 		return storeError(err, "Namespace "+ns.Namespace+" not found")
 	}
-	d, err := toObjectDoc(ns.Namespace, &it)
-	if err != nil {
-		return err
-	}
-	return writeDoc(w, http.StatusCreated, d)
+	return writeDoc(w, http.StatusCreated, objectAnswer(ns.Namespace, o, &it))
 }
 
 func (s *Server) updateObject(w http.ResponseWriter, r *http.Request) error {
@@ -312,11 +308,17 @@ func (s *Server) updateObject(w http.ResponseWriter, r *http.Request) error {
 	if err := md.UpdateItem(r.Context(), ns.Namespace, store.MetadefObject, old, &it); err != nil {
 		return storeError(err, itemNotFound(store.MetadefObject, old, ns.Namespace))
 	}
-	d, err := toObjectDoc(ns.Namespace, &it)
-	if err != nil {
-		return err
-	}
-	return writeDoc(w, http.StatusOK, d)
+	return writeDoc(w, http.StatusOK, objectAnswer(ns.Namespace, o, &it))
+}
+
+// objectAnswer is the answer to a create or update of an object: the
+// fields the request set, as Glance echoes them, with the record's times
+// and links.
+func objectAnswer(ns string, o *objectDoc, it *store.Item) objectDoc {
+	d := *o
+	d.CreatedAt, d.UpdatedAt = mdTime(it.CreatedAt), mdTimePtr(it.UpdatedAt)
+	d.Self, d.Schema = nsHref(ns)+"/objects/"+it.Name, "/v2/schemas/metadefs/object"
+	return d
 }
 
 func toTagDoc(it *store.Item) tagDoc {
