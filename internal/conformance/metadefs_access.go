@@ -64,7 +64,7 @@ func testMetadefAccess(t *testing.T, s *suite) {
 	priv := str(s.createNamespace(t, Admin, map[string]any{"owner": alpha, "visibility": "private",
 		"resource_type_associations": []map[string]any{{"name": rt}},
 		"objects":                    []map[string]any{{"name": "o"}}, "tags": []map[string]any{{"name": "t"}},
-		"properties":                 map[string]any{"p": map[string]any{"type": "string", "title": "P"}}}), "namespace")
+		"properties": map[string]any{"p": map[string]any{"type": "string", "title": "P"}}}), "namespace")
 	pub := str(s.createNamespace(t, Admin, map[string]any{"owner": alpha, "visibility": "public",
 		"resource_type_associations": []map[string]any{{"name": rt}}}), "namespace")
 

@@ -10,9 +10,9 @@ func testMetadefNamespace(t *testing.T, s *suite) {
 	body := map[string]any{
 		"display_name": "Display", "description": "About it", "visibility": "public",
 		"resource_type_associations": []map[string]any{{"name": rt, "prefix": "p_", "properties_target": "image"}},
-		"properties": map[string]any{"speed": map[string]any{"type": "integer", "title": "Speed", "default": 8, "minimum": 1}},
-		"objects":    []map[string]any{{"name": "obj", "properties": map[string]any{"x": map[string]any{"type": "string", "title": "X"}}}},
-		"tags":       []map[string]any{{"name": "b"}, {"name": "a"}},
+		"properties":                 map[string]any{"speed": map[string]any{"type": "integer", "title": "Speed", "default": 8, "minimum": 1}},
+		"objects":                    []map[string]any{{"name": "obj", "properties": map[string]any{"x": map[string]any{"type": "string", "title": "X"}}}},
+		"tags":                       []map[string]any{{"name": "b"}, {"name": "a"}},
 	}
 	ns := s.createNamespace(t, Admin, body)
 	name := str(ns, "namespace")
