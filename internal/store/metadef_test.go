@@ -16,7 +16,9 @@ func names[T any](l []*T, name func(*T) string) []string {
 	return out
 }
 
-func nsNames(l []*Namespace) []string { return names(l, func(n *Namespace) string { return n.Namespace }) }
+func nsNames(l []*Namespace) []string {
+	return names(l, func(n *Namespace) string { return n.Namespace })
+}
 
 func itemNames(l []*Item) []string { return names(l, func(i *Item) string { return i.Name }) }
 
