@@ -167,6 +167,7 @@ var groups = []group{
 	{"Errors", testErrors},
 	{"Messages", testMessages},
 	{"Quotas", testQuotas},
+	{"Metadefs", testMetadefs},
 }
 
 // cred returns the credential of r, fetching it on first use.

@@ -43,6 +43,10 @@ func peerTarget(t *testing.T, cloud *testenv.Cloud, imageURL string) Target {
 	}
 }
 
+// standardMetadefs holds the metadata definitions Debian's Glance package
+// ships; the peer is that package, so they are there wherever it runs.
+const standardMetadefs = "/etc/glance/metadefs"
+
 // reachable reports whether something answers HTTP at url.
 func reachable(url string) error {
 	c := &http.Client{Timeout: 5 * time.Second}
@@ -112,6 +116,10 @@ func startGlanced(t *testing.T, cloud *testenv.Cloud, cfg server.Config) string 
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg.DataDir, cfg.Auth = t.TempDir(), "keystone"
+	if cfg.MetadefsDir == "" {
+		// The definitions the peer's Glance loaded: Debian's, beside it.
+		cfg.MetadefsDir = standardMetadefs
+	}
 	cfg.Keystone = server.KeystoneConfig{
 		AuthURL:           cloud.KeystoneURL,
 		Username:          cloud.Glance.Name,

@@ -120,3 +120,35 @@ func (s *Server) authorizeNewImage(c *caller, body map[string]any, im *store.Ima
 	}
 	return s.authorizeVisibility(c, visibility, t)
 }
+
+// authorizeMetadefTarget enforces a metadef rule on target t (a namespace's
+// MetadefTarget, or the caller's project for calls on no namespace) as
+// Glance's metadef policy does: a refusal is a 404 when the caller may not
+// get_metadef_namespace the target either, else a 403.
+func (s *Server) authorizeMetadefTarget(c *caller, t policy.Target, rule string) error {
+	err := s.pol.Authorize(rule, c.credentials(), t)
+	if err == nil || !errors.Is(err, policy.ErrDenied) {
+		return err
+	}
+	if rule == "get_metadef_namespace" || !s.pol.Allowed("get_metadef_namespace", c.credentials(), t) {
+		return errPolicyNotFound()
+	}
+	return forbidden(err)
+}
+
+// authorizeMetadef enforces rule on namespace ns.
+func (s *Server) authorizeMetadef(c *caller, ns *store.Namespace, rule string) error {
+	return s.authorizeMetadefTarget(c, policy.MetadefTarget(ns.Owner, nsVisibility(ns)), rule)
+}
+
+// authorizeMetadefs enforces rules that concern no namespace yet (listing
+// namespaces or resource types, creating a namespace), on the caller's
+// project.
+func (s *Server) authorizeMetadefs(c *caller, rules ...string) error {
+	for _, rule := range rules {
+		if err := s.authorizeMetadefTarget(c, policy.ProjectTarget(c.credentials()), rule); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -40,6 +40,7 @@ type fileConfig struct {
 	checksFile     `yaml:",inline"`
 	multistoreFile `yaml:",inline"`
 	metricsFile    `yaml:",inline"`
+	metadefsFile   `yaml:",inline"`
 
 	Database string `yaml:"database"`
 	Staging  string `yaml:"staging"`
@@ -73,7 +74,7 @@ var settings = append([]struct{ name, env, help string }{
 	{"keystone-user-domain-name", "GLANCED_KEYSTONE_USER_DOMAIN_NAME", "service user domain (default Default)"},
 	{"keystone-project-domain-name", "GLANCED_KEYSTONE_PROJECT_DOMAIN_NAME", "service project domain (default Default)"},
 	{"keystone-cache-ttl", "GLANCED_KEYSTONE_CACHE_TTL", "how long a validated token is trusted (default 30s)"},
-}, slices.Concat(limitSettings, policySettings, v1Settings, checksSettings, multistoreSettings, metricsSettings)...)
+}, slices.Concat(limitSettings, policySettings, v1Settings, checksSettings, multistoreSettings, metricsSettings, metadefSettings)...)
 
 // LoadConfig builds a Config from args, the environment (getenv) and the
 // config file named by --config or GLANCED_CONFIG; flags win over the
@@ -156,6 +157,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	if err := loadMultistore(get, &cfg); err != nil {
 		return Config{}, err
 	}
+	cfg.MetadefsDir = get("metadefs-dir")
 	if cfg.Auth != "" && cfg.Auth != "noauth" && cfg.Auth != "keystone" {
 		return Config{}, fmt.Errorf("auth must be noauth or keystone, not %q", cfg.Auth)
 	}
@@ -243,6 +245,9 @@ func readConfigFile(path string) (map[string]string, []StoreConfig, error) {
 	for name, v := range fc.metricsFile.values() {
 		file[name] = v
 	}
+	for name, v := range fc.metadefsFile.values() {
+		file[name] = v
+	}
 	var stores []StoreConfig
 	for _, st := range fc.Stores {
 		stores = append(stores, StoreConfig(st))
@@ -304,6 +309,9 @@ func Main(args []string) int {
 	if wantsVersion(args) {
 		fmt.Println(Version())
 		return 0
+	}
+	if len(args) > 0 && args[0] == "metadefs" {
+		return metadefsMain(args[1:], os.Stdout, os.Stderr)
 	}
 	cfg, err := LoadConfig(args, os.Getenv, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {

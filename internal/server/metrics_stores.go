@@ -188,3 +188,19 @@ func (e *errReader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// metaAs finds what else than Metadata the database m offers (metadata
+// definitions, usage sums) through the wrappers around it.
+func metaAs[T any](m store.Metadata) (T, bool) {
+	for {
+		if t, ok := m.(T); ok {
+			return t, true
+		}
+		u, ok := m.(interface{ Unwrap() store.Metadata })
+		if !ok {
+			var zero T
+			return zero, false
+		}
+		m = u.Unwrap()
+	}
+}

@@ -15,7 +15,7 @@ import (
 func (s *Server) usage(ctx context.Context, project string) (map[string]int64, error) {
 	var u store.Usage
 	var err error
-	if uc, ok := s.meta.(store.UsageCounter); ok {
+	if uc, ok := metaAs[store.UsageCounter](s.meta); ok {
 		u, err = uc.ProjectUsage(ctx, project)
 	} else {
 		u, err = s.usageByList(ctx, project)

@@ -246,7 +246,7 @@ func TestQuotasNeedKeystone(t *testing.T) {
 // in one store or two, of two projects.
 func TestUsageCounts(t *testing.T) {
 	ts := startServer(t, Config{})
-	uc, ok := ts.meta.(store.UsageCounter)
+	uc, ok := metaAs[store.UsageCounter](ts.meta)
 	if !ok {
 		t.Fatal("the SQLite store does not count usage")
 	}

@@ -53,6 +53,7 @@ func (s *Server) routes() http.Handler {
 	add("/v2/tasks", "GET!", s.listTasks, "POST", s.createTask)
 	add("/v2/tasks/{id}", "GET!", s.showTask)
 	s.v1Routes(add)
+	s.metadefRoutes(add)
 	mux.HandleFunc("/", s.wrap(func(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusNotFound, "The resource could not be found.")
 	}, false))

@@ -93,6 +93,9 @@ type Config struct {
 	// "" on the Image API's listener, an address for a listener of their
 	// own, or MetricsOff ("off") for nowhere.
 	MetricsListen string
+	// MetadefsDir is a folder of metadata definition files loaded at
+	// start (namespaces already present are kept); "" loads none.
+	MetadefsDir string
 }
 
 // DefaultDataDir returns the default data directory.
@@ -198,6 +201,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if err := s.openStores(ctx); err != nil {
 		return nil, err
+	}
+	if err := s.loadMetadefsAtStart(ctx); err != nil {
+		s.meta.Close()
+		return nil, fmt.Errorf("metadata definitions: %w", err)
 	}
 	if err := s.recover(ctx); err != nil {
 		s.meta.Close()

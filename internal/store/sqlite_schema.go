@@ -71,6 +71,7 @@ var migrations = []string{
 	`ALTER TABLE images ADD COLUMN stores TEXT NOT NULL DEFAULT '[]'`,
 	// Image API v1's can_share: a member that may share the image further.
 	`ALTER TABLE members ADD COLUMN can_share INTEGER NOT NULL DEFAULT 0`,
+	metadefSchemaSQL,
 }
 
 // migrate brings the schema up to date in one transaction, so that a
