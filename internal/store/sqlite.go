@@ -210,11 +210,17 @@ func (s *DB) ImageExists(ctx context.Context, id string) (bool, error) {
 
 // UpdateImage implements Metadata.
 func (s *DB) UpdateImage(ctx context.Context, id string, fn func(*Image) error) (*Image, error) {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("update image: %w", err)
-	}
-	defer tx.Rollback()
+	var out *Image
+	err := s.inTx(ctx, func(tx *sqlTx) error {
+		im, err := s.updateImageTx(ctx, tx, id, fn)
+		out = im
+		return err
+	})
+	return out, err
+}
+
+// updateImageTx reads the image locked, lets fn change it and writes it back.
+func (s *DB) updateImageTx(ctx context.Context, tx *sqlTx, id string, fn func(*Image) error) (*Image, error) {
 	im, err := scanImage(tx.QueryRowContext(ctx, selectImage+s.d.forUpdate, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("image %s: %w", id, ErrNotFound)
@@ -234,9 +240,6 @@ func (s *DB) UpdateImage(ctx context.Context, id string, fn func(*Image) error) 
 		os_hash_algo=?, os_hash_value=?, owner=?, size=?, virtual_size=?, container_format=?, disk_format=?, min_ram=?,
 		min_disk=?, created_at=?, updated_at=?, tags=?, properties=?, stores=? WHERE id=?`, append(args[1:], id)...)
 	if err != nil {
-		return nil, fmt.Errorf("update image: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("update image: %w", err)
 	}
 	return im, nil

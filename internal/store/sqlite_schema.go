@@ -68,6 +68,18 @@ var migrations = []string{
 	// The stores holding an image's data, a JSON list of store IDs; the
 	// server gives live images of older databases its default store.
 	`ALTER TABLE images ADD COLUMN stores TEXT NOT NULL DEFAULT '[]'`,
+	// Leases of work in progress (image writes, tasks) by the node doing
+	// it, so that several nodes on one database reset only dead nodes' work.
+	`CREATE TABLE leases (
+	kind TEXT NOT NULL,
+	id TEXT NOT NULL,
+	node TEXT NOT NULL,
+	expires_at INTEGER NOT NULL,
+	blobs TEXT NOT NULL DEFAULT '[]',
+	PRIMARY KEY (kind, id)
+);
+CREATE INDEX leases_node ON leases (node);
+CREATE INDEX tasks_expires ON tasks (expires_at)`,
 }
 
 // migrate brings the schema up to date in one transaction, so that a

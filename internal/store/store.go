@@ -148,5 +148,8 @@ type Metadata interface {
 	UpdateTask(ctx context.Context, t *Task) error
 	ListTasks(ctx context.Context, imageID string) ([]*Task, error)
 
+	// Leases and locks of several nodes on one database.
+	Cluster
+
 	Close() error
 }
