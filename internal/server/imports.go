@@ -20,6 +20,7 @@ func (s *Server) stageImage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	defer s.release(store.LeaseImage, id)
 	size, err := s.staging.Put(ctx, id, &capReader{r: r.Body, left: s.cfg.MaxImageSize}, -1)
 	if err != nil {
 		s.revert(id, store.EvStageFail, store.StatusQueued)
@@ -145,7 +146,7 @@ func (s *Server) importImage(w http.ResponseWriter, r *http.Request) error {
 		ImageID: im.ID, RequestID: c.RequestID, UserID: c.UserID, Result: "", CreatedAt: now, UpdatedAt: now, ExpiresAt: &exp}
 	in, _ := json.Marshal(map[string]any{"image_id": im.ID, "import_req": json.RawMessage(body), "backend": []string{s.stores.def}})
 	task.Input = string(in)
-	_, err = s.changeImage(ctx, im.ID, func(im *store.Image) error {
+	_, err = s.changeImageLeased(ctx, im.ID, s.writeLease(store.EvImport, im.ID), func(im *store.Image) error {
 		if err := importConflict(im, method); err != nil {
 			return err
 		}
@@ -166,7 +167,11 @@ func (s *Server) importImage(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := s.meta.CreateTask(ctx, task); err != nil {
 		s.revert(im.ID, store.EvImportFail, store.StatusQueued)
+		s.release(store.LeaseImage, im.ID)
 		return err
+	}
+	if err := s.claimTask(ctx, task.ID); err != nil {
+		s.log.Warn("claim task", "task", task.ID, "err", err) // the janitor fails it if it stays unclaimed
 	}
 	if err := s.background(func(ctx context.Context) { s.runImport(ctx, task, method, src) }); err != nil {
 		return err
@@ -177,6 +182,8 @@ func (s *Server) importImage(w http.ResponseWriter, r *http.Request) error {
 
 // runImport does the work of an import task in the background.
 func (s *Server) runImport(ctx context.Context, t *store.Task, method string, src *url.URL) {
+	defer s.release(store.LeaseTask, t.ID)
+	defer s.release(store.LeaseImage, t.ImageID)
 	log := s.log.With("task", t.ID, "image", t.ImageID, "method", method)
 	t.Status, t.UpdatedAt = "processing", time.Now().UTC()
 	if err := s.meta.UpdateTask(ctx, t); err != nil {

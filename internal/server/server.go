@@ -69,6 +69,8 @@ type Config struct {
 	// Staging is the URL of the store keeping glance-direct uploads until
 	// their import (Glance's os_glance_staging_store); default DataDir/staging.
 	Staging string
+	// Cluster is how the node shares the database and stores with others.
+	Cluster ClusterConfig
 }
 
 // DefaultDataDir returns the default data directory.
@@ -100,6 +102,7 @@ type Server struct {
 	mu       sync.Mutex // guards closed
 	closed   bool
 	fetch    *webfetch.Fetcher // web-download sources
+	cl       *cluster          // leases of this node's work, janitor
 }
 
 const defaultListen = "127.0.0.1:9292"
@@ -164,10 +167,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := s.openStores(ctx); err != nil {
 		return nil, err
 	}
+	s.cl = newCluster(cfg)
 	if err := s.recover(ctx); err != nil {
 		s.meta.Close()
 		return nil, fmt.Errorf("recovery: %w", err)
 	}
+	s.startCluster()
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	s.handler = s.guard(s.routes())
 	return s, nil
@@ -253,6 +258,7 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	s.bgCancel()
 	s.bg.Wait()
+	s.stopCluster()
 	return s.meta.Close()
 }
 

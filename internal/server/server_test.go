@@ -542,6 +542,7 @@ func TestRecovery(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	cfg := Config{DataDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	cfg.Cluster.OrphanGrace = time.Nanosecond // the orphan was just written
 	s, err := New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -38,9 +38,9 @@ type Lease struct {
 // Cluster is what several glanced nodes on one database coordinate with.
 // Every method is one transaction.
 type Cluster interface {
-	// UpdateImageLeased is UpdateImage that also records l (a lease on the
+	// UpdateImageLeased is UpdateImage that also takes l (a lease on the
 	// image's write) in the same transaction, so that no write starts
-	// without its lease.
+	// without its lease; ErrLeased when another node holds it.
 	UpdateImageLeased(ctx context.Context, id string, l *Lease, fn func(*Image) error) (*Image, error)
 	// TakeLease gives l to its node when the lease is free: missing,
 	// expired at now, or the node's own. It returns the lease it replaced
@@ -95,7 +95,8 @@ func (s *DB) UpdateImageLeased(ctx context.Context, id string, l *Lease, fn func
 			return err
 		}
 		out = im
-		return putLease(ctx, tx, l)
+		_, err = s.takeLeaseTx(ctx, tx, l, time.Now())
+		return err
 	})
 	return out, err
 }
@@ -104,20 +105,26 @@ func (s *DB) UpdateImageLeased(ctx context.Context, id string, l *Lease, fn func
 func (s *DB) TakeLease(ctx context.Context, l *Lease, now time.Time) (*Lease, error) {
 	var prev *Lease
 	err := s.inTx(ctx, func(tx *sqlTx) error {
-		old, err := scanLease(tx.QueryRowContext(ctx, `SELECT `+leaseCols+` FROM leases WHERE kind = ? AND id = ?`+s.d.forUpdate,
-			l.Kind, l.ID))
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-		case err != nil:
-			return err
-		case old.Node != l.Node && old.Expires.After(now):
-			return fmt.Errorf("%s %s: %w (%s)", l.Kind, l.ID, ErrLeased, old.Node)
-		default:
-			prev = old
-		}
-		return putLease(ctx, tx, l)
+		var err error
+		prev, err = s.takeLeaseTx(ctx, tx, l, now)
+		return err
 	})
 	return prev, err
+}
+
+// takeLeaseTx is TakeLease inside tx.
+func (s *DB) takeLeaseTx(ctx context.Context, tx *sqlTx, l *Lease, now time.Time) (*Lease, error) {
+	old, err := scanLease(tx.QueryRowContext(ctx, `SELECT `+leaseCols+` FROM leases WHERE kind = ? AND id = ?`+s.d.forUpdate,
+		l.Kind, l.ID))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		old = nil
+	case err != nil:
+		return nil, err
+	case old.Node != l.Node && old.Expires.After(now):
+		return nil, fmt.Errorf("%s %s: %w (%s)", l.Kind, l.ID, ErrLeased, old.Node)
+	}
+	return old, putLease(ctx, tx, l)
 }
 
 // RenewLeases implements Cluster.
