@@ -33,8 +33,9 @@ type fileConfig struct {
 		ProjectDomainName string `yaml:"project-domain-name"`
 		CacheTTL          string `yaml:"cache-ttl"`
 	} `yaml:"keystone"`
-	limitsFile `yaml:",inline"`
-	policyFile `yaml:",inline"`
+	limitsFile  `yaml:",inline"`
+	policyFile  `yaml:",inline"`
+	clusterFile `yaml:",inline"`
 
 	Database string `yaml:"database"`
 	Staging  string `yaml:"staging"`
@@ -57,7 +58,7 @@ var settings = append([]struct{ name, env, help string }{
 	{"public-url", "GLANCED_PUBLIC_URL", "public base URL for links (default: from the request)"},
 	{"log-level", "GLANCED_LOG_LEVEL", "debug, info, warn or error (default info)"},
 	{"log-format", "GLANCED_LOG_FORMAT", "text or json (default text)"},
-	{"database", "GLANCED_DATABASE", "metadata database: sqlite:///abs/path, sqlite:rel/path or a path (default DATA_DIR/glance.db)"},
+	{"database", "GLANCED_DATABASE", "metadata database: sqlite:///abs/path, sqlite:rel/path, a path (default DATA_DIR/glance.db) or postgres://user:password@host/db"},
 	{"default-store", "GLANCED_DEFAULT_STORE", "ID of the store new image data goes to (default: the first store)"},
 	{"staging", "GLANCED_STAGING", "store for glance-direct uploads before their import: file:///abs/path or a path (default DATA_DIR/staging)"},
 	{"keystone-auth-url", "GLANCED_KEYSTONE_AUTH_URL", "Keystone v3 URL"},
@@ -67,7 +68,7 @@ var settings = append([]struct{ name, env, help string }{
 	{"keystone-user-domain-name", "GLANCED_KEYSTONE_USER_DOMAIN_NAME", "service user domain (default Default)"},
 	{"keystone-project-domain-name", "GLANCED_KEYSTONE_PROJECT_DOMAIN_NAME", "service project domain (default Default)"},
 	{"keystone-cache-ttl", "GLANCED_KEYSTONE_CACHE_TTL", "how long a validated token is trusted (default 30s)"},
-}, append(limitSettings, policySettings...)...)
+}, append(limitSettings, append(policySettings, clusterSettings...)...)...)
 
 // LoadConfig builds a Config from args, the environment (getenv) and the
 // config file named by --config or GLANCED_CONFIG; flags win over the
@@ -141,6 +142,9 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	if err := loadPolicy(get, &cfg); err != nil {
 		return Config{}, err
 	}
+	if err := loadCluster(get, &cfg); err != nil {
+		return Config{}, err
+	}
 	stores, err := chooseStores(storeFlags, getenv("GLANCED_STORES"), fileStores, get("default-store"))
 	if err != nil {
 		return Config{}, err
@@ -207,6 +211,9 @@ func readConfigFile(path string) (map[string]string, []StoreConfig, error) {
 	for name, v := range fc.policyFile.values() {
 		file[name] = v
 	}
+	for name, v := range fc.clusterFile.values() {
+		file[name] = v
+	}
 	var stores []StoreConfig
 	for _, st := range fc.Stores {
 		stores = append(stores, StoreConfig(st))
@@ -265,6 +272,9 @@ func parseStoreFlag(v string) (StoreConfig, error) {
 // Main runs glanced with the process's arguments and environment and
 // returns its exit code: 0 after a clean shutdown, 2 for bad usage, 1 otherwise.
 func Main(args []string) int {
+	if len(args) > 0 && args[0] == "migrate" {
+		return migrateMain(args[1:], os.Stdout, os.Stderr)
+	}
 	cfg, err := LoadConfig(args, os.Getenv, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0

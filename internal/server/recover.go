@@ -23,7 +23,13 @@ import (
 //     belong to the default store;
 //   - in each store, data no record refers to is removed once older than
 //     the grace period, and staged data of images that are not uploading.
-func (s *Server) recover(ctx context.Context) error { return s.janitor(ctx, true) }
+func (s *Server) recover(ctx context.Context) error {
+	// Whatever this node was doing before it started is over.
+	if err := s.meta.RenewLeases(ctx, s.cl.cfg.NodeID, time.Now()); err != nil {
+		return err
+	}
+	return s.janitor(ctx, true)
+}
 
 // resetExpiredWrites puts back the images whose writer died.
 func (s *Server) resetExpiredWrites(ctx context.Context, now time.Time) error {

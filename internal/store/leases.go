@@ -42,11 +42,12 @@ type Cluster interface {
 	// image's write) in the same transaction, so that no write starts
 	// without its lease; ErrLeased when another node holds it.
 	UpdateImageLeased(ctx context.Context, id string, l *Lease, fn func(*Image) error) (*Image, error)
-	// TakeLease gives l to its node when the lease is free: missing,
-	// expired at now, or the node's own. It returns the lease it replaced
-	// (nil when there was none), or ErrLeased.
+	// TakeLease gives l to its node when the lease is free: missing or
+	// expired at now (a live lease of the node itself is not free). It
+	// returns the lease it replaced (nil when there was none), or ErrLeased.
 	TakeLease(ctx context.Context, l *Lease, now time.Time) (*Lease, error)
-	// RenewLeases moves the expiry of every lease of node to until.
+	// RenewLeases moves the expiry of every lease of node to until (now, at
+	// a node's start: the work it had is interrupted and free to reset).
 	RenewLeases(ctx context.Context, node string, until time.Time) error
 	// ReleaseLease drops a lease if node holds it.
 	ReleaseLease(ctx context.Context, kind, id, node string) error
@@ -95,7 +96,7 @@ func (s *DB) UpdateImageLeased(ctx context.Context, id string, l *Lease, fn func
 			return err
 		}
 		out = im
-		_, err = s.takeLeaseTx(ctx, tx, l, time.Now())
+		_, err = s.takeLeaseTx(ctx, tx, l, time.Now(), true)
 		return err
 	})
 	return out, err
@@ -106,14 +107,15 @@ func (s *DB) TakeLease(ctx context.Context, l *Lease, now time.Time) (*Lease, er
 	var prev *Lease
 	err := s.inTx(ctx, func(tx *sqlTx) error {
 		var err error
-		prev, err = s.takeLeaseTx(ctx, tx, l, now)
+		prev, err = s.takeLeaseTx(ctx, tx, l, now, false)
 		return err
 	})
 	return prev, err
 }
 
-// takeLeaseTx is TakeLease inside tx.
-func (s *DB) takeLeaseTx(ctx context.Context, tx *sqlTx, l *Lease, now time.Time) (*Lease, error) {
+// takeLeaseTx is TakeLease inside tx; own lets the node take a live lease
+// of its own (a write it starts again).
+func (s *DB) takeLeaseTx(ctx context.Context, tx *sqlTx, l *Lease, now time.Time, own bool) (*Lease, error) {
 	old, err := scanLease(tx.QueryRowContext(ctx, `SELECT `+leaseCols+` FROM leases WHERE kind = ? AND id = ?`+s.d.forUpdate,
 		l.Kind, l.ID))
 	switch {
@@ -121,7 +123,7 @@ func (s *DB) takeLeaseTx(ctx context.Context, tx *sqlTx, l *Lease, now time.Time
 		old = nil
 	case err != nil:
 		return nil, err
-	case old.Node != l.Node && old.Expires.After(now):
+	case old.Expires.After(now) && !(own && old.Node == l.Node):
 		return nil, fmt.Errorf("%s %s: %w (%s)", l.Kind, l.ID, ErrLeased, old.Node)
 	}
 	return old, putLease(ctx, tx, l)

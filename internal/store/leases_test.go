@@ -45,6 +45,9 @@ func TestLeases(t *testing.T) {
 		if err != nil || prev == nil || prev.Node != "a" || len(prev.Blobs) != 1 || prev.Blobs[0] != a.Blobs[0] {
 			t.Fatalf("taking an expired lease: %+v, %v", prev, err)
 		}
+		if _, err := db.TakeLease(ctx, b, now.Add(time.Minute)); !errors.Is(err, ErrLeased) {
+			t.Fatalf("b took its own live lease again: %v", err)
+		}
 		if err := db.ReleaseLease(ctx, LeaseImage, id, "a"); err != nil {
 			t.Fatal(err)
 		}

@@ -113,6 +113,40 @@ var pgDialect = &dialect{
 		return err
 	},
 	tryLock: pgTryLock,
+	listTables: `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()
+		AND table_type = 'BASE TABLE' ORDER BY table_name`,
+	afterCopy: pgResetIdentities,
+}
+
+// pgResetIdentities moves each identity column's sequence past the largest
+// value in its table, after rows came in with their own.
+func pgResetIdentities(ctx context.Context, db *sqlConn) error {
+	rows, err := db.QueryContext(ctx, `SELECT table_name, column_name FROM information_schema.columns
+		WHERE table_schema = current_schema() AND is_identity = 'YES'`)
+	if err != nil {
+		return err
+	}
+	var cols [][2]string
+	for rows.Next() {
+		var t, c string
+		if err := rows.Scan(&t, &c); err != nil {
+			rows.Close()
+			return err
+		}
+		cols = append(cols, [2]string{t, c})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, tc := range cols {
+		t, c := tc[0], tc[1]
+		_, err := db.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence(?, ?), COALESCE((SELECT max(`+c+`) FROM `+t+`), 0) + 1, false)`, t, c)
+		if err != nil {
+			return fmt.Errorf("identity of %s.%s: %w", t, c, err)
+		}
+	}
+	return nil
 }
 
 // pgTryLock takes a session advisory lock on a connection of its own, held

@@ -40,6 +40,11 @@ type dialect struct {
 	// for as long as the returned release is not called; ok is false when
 	// another holds it.
 	tryLock func(ctx context.Context, db *sqlConn, name string) (release func(), ok bool, err error)
+	// listTables lists the database's tables, by name.
+	listTables string
+	// afterCopy runs after rows were copied in with their keys (CopyTables):
+	// PostgreSQL's identity columns must then count on from the largest.
+	afterCopy func(ctx context.Context, db *sqlConn) error
 }
 
 // sqlConn is a *sql.DB whose queries are written with ? placeholders and

@@ -364,4 +364,6 @@ var sqliteDialect = &dialect{
 	tryLock: func(_ context.Context, _ *sqlConn, name string) (func(), bool, error) {
 		return localLocks.try(name)
 	},
+	listTables: `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`,
+	afterCopy:  func(context.Context, *sqlConn) error { return nil },
 }
