@@ -147,4 +147,3 @@ func TestMigrateDeployment(t *testing.T) {
 		t.Fatalf("images at the destination after a failed run: %d, %v", len(imgs), err)
 	}
 }
-
