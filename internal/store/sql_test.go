@@ -177,3 +177,42 @@ func TestPostgresMigrateConcurrently(t *testing.T) {
 		t.Fatalf("a database from a newer glanced: %v", err)
 	}
 }
+
+// TestPostgresReconnects: when the server drops every connection (as a
+// restart does), the next calls fail cleanly or succeed, and calls after
+// that succeed on new connections, without reopening the store.
+func TestPostgresReconnects(t *testing.T) {
+	ctx := context.Background()
+	db := openPG(t)
+	now := time.Now()
+	id := "00000000-0000-0000-0000-0000000000c1"
+	if err := db.CreateImage(ctx, &Image{ID: id, Status: StatusQueued, Visibility: "shared", CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := OpenPostgres(ctx, testenv.Postgres(t)) // another database of the same server
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	var dbName string
+	if err := db.r.QueryRowContext(ctx, `SELECT current_database()`).Scan(&dbName); err != nil {
+		t.Fatal(err)
+	}
+	var killed int
+	if err := admin.r.QueryRowContext(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = ?`,
+		dbName).Scan(&killed); err != nil || killed == 0 {
+		t.Fatalf("terminated %d backends: %v", killed, err)
+	}
+	for i := range 3 {
+		_, err := db.GetImage(ctx, id)
+		if err == nil {
+			break
+		}
+		if i == 2 {
+			t.Fatalf("still failing after the connections were dropped: %v", err)
+		}
+	}
+	if _, err := db.UpdateImage(ctx, id, func(im *Image) error { return Move(im, EvUpload, StatusSaving) }); err != nil {
+		t.Fatalf("update after reconnecting: %v", err)
+	}
+}
