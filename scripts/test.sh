@@ -110,6 +110,10 @@ check "go vet" go vet ./...
 check "go build" go build ./...
 (($#)) || set -- ./...
 check "go test $*" run_tests "$@"
+# The server's tests again with glanced's metadata in PostgreSQL, when they ran.
+if [[ $GLANCE_REQUIRE_POSTGRES == 1 && " $* " =~ \ (\./\.\.\.|\./internal/server/?(\.\.\.)?)\  ]]; then
+  GLANCE_TEST_SERVER_DATABASE=postgres check "go test ./internal/server/ on PostgreSQL" run_tests ./internal/server/
+fi
 
 if [[ $GLANCE_PEER_ENV == none ]]; then
   banner "INTEGRATION TESTS WERE SKIPPED: no Keystone+Glance peer (see above)"
