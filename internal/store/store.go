@@ -1,6 +1,6 @@
 // Package store keeps glanced's image metadata behind Metadata, chosen by
-// URL (Open, Register): SQLite now, and PostgreSQL by registering its
-// opener. Image data lives in package blob.
+// URL (Open, Register): SQLite or PostgreSQL, both served by one SQL
+// implementation (DB) with a small dialect. Image data lives in package blob.
 package store
 
 import (
