@@ -9,6 +9,9 @@
 # GLANCE_PEER_DIR=DIR (or GLANCE_PEER_ENV=DIR) uses a peer already running in DIR
 # instead of starting one; =none runs without a peer, skipping the integration tests.
 # Without root, apt or the packages, the integration tests are skipped, loudly.
+# PostgreSQL: a cluster of the run's own (scripts/postgres-up.sh, installing Debian's
+# postgresql as root when missing) serves the tests through GLANCE_TEST_POSTGRES;
+# a GLANCE_TEST_POSTGRES given is used instead, and =none skips those tests, loudly.
 # GO_TEST_TIMEOUT (default 15m) bounds each test binary; GOFLAGS passes through.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,9 +23,14 @@ banner() {
 }
 
 peer_dir= # set when this script started the peer
+pg_dir=   # likewise for PostgreSQL
 work=$(mktemp -d "${TMPDIR:-/tmp}/glance-test.XXXXXX")
 finish() {
   local rc=$?
+  if [[ -n $pg_dir ]]; then
+    scripts/postgres-down.sh "$pg_dir"
+    if ((rc == 0)); then rm -rf "$pg_dir"; else say "PostgreSQL's log is kept in $pg_dir/pg.log"; fi
+  fi
   if [[ -n $peer_dir ]]; then
     scripts/openstack-down.sh "$peer_dir"
     if ((rc == 0)); then rm -rf "$peer_dir"; else say "the peer's logs are kept in $peer_dir/log"; fi
@@ -59,6 +67,24 @@ else
   banner "INTEGRATION TESTS SKIPPED: not root, and Keystone/Glance are not installed or /etc/glance is unreadable; only unit tests run"
 fi
 
+# ---- PostgreSQL ----------------------------------------------------------------------------
+if [[ ${GLANCE_TEST_POSTGRES:-} == none ]]; then
+  export GLANCE_REQUIRE_POSTGRES=0
+  banner "POSTGRESQL TESTS SKIPPED: GLANCE_TEST_POSTGRES=none"
+elif [[ -n ${GLANCE_TEST_POSTGRES:-} ]]; then
+  export GLANCE_REQUIRE_POSTGRES=1
+  say "using PostgreSQL at the given GLANCE_TEST_POSTGRES"
+elif ((EUID == 0)) || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+  pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/glance-pg.XXXXXX")
+  chmod 755 "$pg_dir" # the cluster runs as user postgres when we are root
+  scripts/postgres-up.sh "$pg_dir" || { say "PostgreSQL did not start"; exit 1; }
+  export GLANCE_TEST_POSTGRES=$(<"$pg_dir/pg.url") GLANCE_REQUIRE_POSTGRES=1
+  say "PostgreSQL ready in $pg_dir"
+else
+  export GLANCE_REQUIRE_POSTGRES=0
+  banner "POSTGRESQL TESTS SKIPPED: not root, and PostgreSQL is not installed"
+fi
+
 # ---- checks -----------------------------------------------------------------------------
 # Every check runs even when one before it failed, so that one run shows all problems.
 failed=()
@@ -85,12 +111,15 @@ check "go build" go build ./...
 (($#)) || set -- ./...
 check "go test $*" run_tests "$@"
 # The server's tests again with glanced's metadata in PostgreSQL, when they ran.
-if [[ $GLANCE_REQUIRE_POSTGRES == 1 && " $* " =~ \ (\./\.\.\.|\./internal/server(/\.\.\.)?)\  ]]; then
+if [[ $GLANCE_REQUIRE_POSTGRES == 1 && " $* " =~ \ (\./\.\.\.|\./internal/server/?(\.\.\.)?)\  ]]; then
   GLANCE_TEST_SERVER_DATABASE=postgres check "go test ./internal/server/ on PostgreSQL" run_tests ./internal/server/
 fi
 
 if [[ $GLANCE_PEER_ENV == none ]]; then
   banner "INTEGRATION TESTS WERE SKIPPED: no Keystone+Glance peer (see above)"
+fi
+if [[ $GLANCE_REQUIRE_POSTGRES == 0 ]]; then
+  banner "POSTGRESQL TESTS WERE SKIPPED (see above)"
 fi
 if ((${#failed[@]})); then
   (IFS=,; say "failed: ${failed[*]}")

@@ -37,7 +37,8 @@ func openFileURL(_ context.Context, u *url.URL) (Store, error) {
 }
 
 // OpenFile creates dir if needed and removes temporary files left by a
-// crash. Only one File may use a directory at a time.
+// crash (those no Put holds locked, where files can be locked: several
+// glanced nodes may share a directory on one machine).
 func OpenFile(dir string) (*File, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("blob dir: %w", err)
@@ -47,7 +48,7 @@ func OpenFile(dir string) (*File, error) {
 		return nil, fmt.Errorf("blob dir: %w", err)
 	}
 	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), tmpPrefix) {
+		if strings.HasPrefix(e.Name(), tmpPrefix) && !tempInUse(filepath.Join(dir, e.Name())) {
 			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
 				return nil, fmt.Errorf("remove stray temp file: %w", err)
 			}
@@ -83,6 +84,7 @@ func (f *File) Put(ctx context.Context, key string, r io.Reader, size int64) (in
 	if err != nil {
 		return 0, fmt.Errorf("create temp blob: %w", err)
 	}
+	lockTemp(tmp)
 	ok := false
 	defer func() {
 		if !ok {

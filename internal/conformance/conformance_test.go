@@ -83,6 +83,15 @@ func TestGlanced(t *testing.T) {
 	Run(t, tg)
 }
 
+// TestGlancedPostgres runs the suite against glanced keeping its metadata
+// in PostgreSQL (a new database of GLANCE_TEST_POSTGRES's server).
+func TestGlancedPostgres(t *testing.T) {
+	cloud := testenv.Peer(t)
+	tg := peerTarget(t, cloud, startGlanced(t, cloud, server.Config{Database: testenv.Postgres(t)}))
+	tg.Stores = []string{"local"}
+	Run(t, tg)
+}
+
 // TestGlancedStores runs the suite against glanced configured as the
 // peer's Glance is: two file stores, fast (the default) and slow, the
 // image cache (of every store, as Glance caches file stores too) and

@@ -41,6 +41,7 @@ type fileConfig struct {
 	multistoreFile `yaml:",inline"`
 	metricsFile    `yaml:",inline"`
 	metadefsFile   `yaml:",inline"`
+	clusterFile    `yaml:",inline"`
 
 	Database string `yaml:"database"`
 	Staging  string `yaml:"staging"`
@@ -64,7 +65,7 @@ var settings = append([]struct{ name, env, help string }{
 	{"public-url", "GLANCED_PUBLIC_URL", "public base URL for links (default: from the request)"},
 	{"log-level", "GLANCED_LOG_LEVEL", "debug, info, warn or error (default info)"},
 	{"log-format", "GLANCED_LOG_FORMAT", "text or json (default text)"},
-	{"database", "GLANCED_DATABASE", "metadata database: sqlite:///abs/path, sqlite:rel/path or a path (default DATA_DIR/glance.db)"},
+	{"database", "GLANCED_DATABASE", "metadata database: sqlite:///abs/path, sqlite:rel/path, a path (default DATA_DIR/glance.db) or postgres://user:password@host/db"},
 	{"default-store", "GLANCED_DEFAULT_STORE", "ID of the store new image data goes to (default: the first store)"},
 	{"staging", "GLANCED_STAGING", "store for glance-direct uploads before their import: file:///abs/path or a path (default DATA_DIR/staging)"},
 	{"keystone-auth-url", "GLANCED_KEYSTONE_AUTH_URL", "Keystone v3 URL"},
@@ -74,7 +75,7 @@ var settings = append([]struct{ name, env, help string }{
 	{"keystone-user-domain-name", "GLANCED_KEYSTONE_USER_DOMAIN_NAME", "service user domain (default Default)"},
 	{"keystone-project-domain-name", "GLANCED_KEYSTONE_PROJECT_DOMAIN_NAME", "service project domain (default Default)"},
 	{"keystone-cache-ttl", "GLANCED_KEYSTONE_CACHE_TTL", "how long a validated token is trusted (default 30s)"},
-}, slices.Concat(limitSettings, policySettings, v1Settings, checksSettings, multistoreSettings, metricsSettings, metadefSettings)...)
+}, slices.Concat(limitSettings, policySettings, v1Settings, checksSettings, multistoreSettings, metricsSettings, metadefSettings, clusterSettings)...)
 
 // LoadConfig builds a Config from args, the environment (getenv) and the
 // config file named by --config or GLANCED_CONFIG; flags win over the
@@ -138,6 +139,9 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		return Config{}, err
 	}
 	if err := loadPolicy(get, &cfg); err != nil {
+		return Config{}, err
+	}
+	if err := loadCluster(get, &cfg); err != nil {
 		return Config{}, err
 	}
 	if err := loadV1(get, &cfg); err != nil {
@@ -248,6 +252,9 @@ func readConfigFile(path string) (map[string]string, []StoreConfig, error) {
 	for name, v := range fc.metadefsFile.values() {
 		file[name] = v
 	}
+	for name, v := range fc.clusterFile.values() {
+		file[name] = v
+	}
 	var stores []StoreConfig
 	for _, st := range fc.Stores {
 		stores = append(stores, StoreConfig(st))
@@ -312,6 +319,9 @@ func Main(args []string) int {
 	}
 	if len(args) > 0 && args[0] == "metadefs" {
 		return metadefsMain(args[1:], os.Stdout, os.Stderr)
+	}
+	if len(args) > 0 && args[0] == "migrate" {
+		return migrateMain(args[1:], os.Stdout, os.Stderr)
 	}
 	cfg, err := LoadConfig(args, os.Getenv, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {

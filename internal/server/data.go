@@ -57,7 +57,8 @@ func (c *capReader) Read(p []byte) (int, error) {
 // startWrite begins a data upload to the image in the request path: the
 // caller may do action to it, the body is octet-stream, and the image moves
 // from queued to status to if check (when given) passes. It returns the
-// image id; a write that then fails must revert the status.
+// image id; a write that then fails must revert the status. The write's
+// lease is taken with the move; the caller releases it when done.
 func (s *Server) startWrite(r *http.Request, action string, ev store.Event, check func(*store.Image) error) (string, error) {
 	im, err := s.modifiableImage(r, action)
 	if err != nil {
@@ -66,7 +67,7 @@ func (s *Server) startWrite(r *http.Request, action string, ev store.Event, chec
 	if err := checkOctetStream(r); err != nil {
 		return "", err
 	}
-	_, err = s.changeImage(r.Context(), im.ID, func(im *store.Image) error {
+	_, err = s.changeImageLeased(r.Context(), im.ID, s.writeLease(ev, im.ID), func(im *store.Image) error {
 		to, _ := store.Target(ev, store.StatusQueued)
 		if !store.CanMove(ev, im.Status, to) {
 			return errorf(http.StatusConflict, "Image status transition from %s to %s is not allowed", im.Status, to)
@@ -102,6 +103,7 @@ func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	defer s.release(store.LeaseImage, id)
 	err = s.enforceUploading(ctx)
 	var info stored
 	if err == nil {

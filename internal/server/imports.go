@@ -25,6 +25,7 @@ func (s *Server) stageImage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	defer s.release(store.LeaseImage, id)
 	err = s.enforceUploading(ctx)
 	var size int64
 	if err == nil {
@@ -177,7 +178,11 @@ func (s *Server) importImage(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := s.meta.CreateTask(ctx, task); err != nil {
 		s.unlockImport(im.ID, job)
+		s.release(store.LeaseImage, im.ID)
 		return err
+	}
+	if err := s.claimTask(ctx, task.ID); err != nil {
+		s.log.Warn("claim task", "task", task.ID, "err", err) // the janitor fails it if it stays unclaimed
 	}
 	if err := s.background(func(ctx context.Context) { s.runImport(ctx, task, job) }); err != nil {
 		return err
@@ -233,7 +238,12 @@ func (s *Server) acceptImport(r *http.Request, c *caller, im *store.Image, req *
 // lockForImport takes the image's import lock for task and marks the
 // stores it fills; an import other than copy-image moves it to importing.
 func (s *Server) lockForImport(ctx context.Context, id, task string, job *importJob, now time.Time) error {
-	_, err := s.changeImage(ctx, id, func(im *store.Image) error {
+	// The import's lease names the blobs it may leave half-written.
+	var refs []store.BlobRef
+	for _, st := range job.stores {
+		refs = append(refs, store.BlobRef{Store: st, Key: id})
+	}
+	_, err := s.changeImageLeased(ctx, id, s.lease(store.LeaseImage, id, refs...), func(im *store.Image) error {
 		if err := importConflict(im, job.method); err != nil {
 			return err
 		}
@@ -268,6 +278,8 @@ func (s *Server) unlockImport(id string, job *importJob) {
 
 // runImport does the work of an import task in the background.
 func (s *Server) runImport(ctx context.Context, t *store.Task, job *importJob) {
+	defer s.release(store.LeaseTask, t.ID)
+	defer s.release(store.LeaseImage, t.ImageID)
 	log := s.log.With("task", t.ID, "image", t.ImageID, "method", job.method)
 	t.Status, t.UpdatedAt = "processing", time.Now().UTC()
 	if err := s.meta.UpdateTask(ctx, t); err != nil {

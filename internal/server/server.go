@@ -96,6 +96,8 @@ type Config struct {
 	// MetadefsDir is a folder of metadata definition files loaded at
 	// start (namespaces already present are kept); "" loads none.
 	MetadefsDir string
+	// Cluster is how the node shares the database and stores with others.
+	Cluster ClusterConfig
 }
 
 // DefaultDataDir returns the default data directory.
@@ -135,6 +137,7 @@ type Server struct {
 	importMethods []string
 	versionIDs    map[string]bool // the versions document's, for the path prefix
 	metrics       *metrics
+	cl            *cluster // leases of this node's work, janitor
 }
 
 const defaultListen = "127.0.0.1:9292"
@@ -202,6 +205,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := s.openStores(ctx); err != nil {
 		return nil, err
 	}
+	s.cl = newCluster(cfg)
 	if err := s.loadMetadefsAtStart(ctx); err != nil {
 		s.meta.Close()
 		return nil, fmt.Errorf("metadata definitions: %w", err)
@@ -210,6 +214,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.meta.Close()
 		return nil, fmt.Errorf("recovery: %w", err)
 	}
+	s.startCluster()
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	s.setupMetrics()
 	if err := s.startMultistore(); err != nil {
@@ -306,6 +311,7 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	s.bgCancel()
 	s.bg.Wait()
+	s.stopCluster()
 	return s.meta.Close()
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/go-glance/glance/internal/blob"
 	"github.com/go-glance/glance/internal/store"
+	"github.com/go-glance/glance/internal/testenv"
 	"github.com/go-glance/glance/internal/webfetch"
 )
 
@@ -42,6 +43,11 @@ func startServer(t testing.TB, cfg Config) *testServer {
 	t.Helper()
 	if cfg.DataDir == "" {
 		cfg.DataDir = t.TempDir()
+		if cfg.Database == "" && os.Getenv("GLANCE_TEST_SERVER_DATABASE") == "postgres" {
+			// The whole suite again on PostgreSQL; tests that restart a
+			// server on a data directory of their own keep its SQLite file.
+			cfg.Database = testenv.Postgres(t)
+		}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(testLogOut, nil))
@@ -536,6 +542,7 @@ func TestRecovery(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	cfg := Config{DataDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	cfg.Cluster.OrphanGrace = time.Nanosecond // the orphan was just written
 	s, err := New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -110,7 +110,7 @@ func TestSeveralStores(t *testing.T) {
 	cfg := Config{DataDir: dir, Stores: []StoreConfig{
 		{ID: "fast", URL: "file://" + fast, Description: "Fast file store", Default: true},
 		{ID: "slow", URL: slow},
-	}}
+	}, Cluster: ClusterConfig{OrphanGrace: time.Nanosecond}} // the orphans below are fresh
 	ts := startServer(t, cfg)
 	id := ts.create(t, map[string]any{"name": "two", "disk_format": "raw", "container_format": "bare"})
 	wantCode(t, "upload", do(t, "PUT", ts.URL+"/v2/images/"+id+"/file", []byte("in fast")), 204)

@@ -244,6 +244,9 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request) error {
 	if err := s.meta.CreateTask(r.Context(), task); err != nil {
 		return err
 	}
+	if err := s.claimTask(r.Context(), task.ID); err != nil {
+		s.log.Warn("claim task", "task", task.ID, "err", err) // the janitor fails it if it stays unclaimed
+	}
 	// The answer shows the task as created; the worker changes it from now on.
 	resp, err := json.Marshal(viewTask(task, true))
 	if err != nil {
@@ -260,12 +263,14 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request) error {
 // runTaskImport does a legacy import task: the image exists only once its
 // data is in, and a failed task leaves no image behind.
 func (s *Server) runTaskImport(ctx context.Context, t *store.Task, im *store.Image, src *url.URL) {
+	defer s.release(store.LeaseTask, t.ID)
+	defer s.release(store.LeaseImage, im.ID)
 	done := context.WithoutCancel(ctx)
 	t.Status, t.UpdatedAt = "processing", time.Now().UTC()
 	s.meta.UpdateTask(done, t)
 	err := s.meta.CreateImage(ctx, im)
 	if err == nil {
-		if _, err = s.meta.UpdateImage(ctx, im.ID, func(im *store.Image) error {
+		if _, err = s.meta.UpdateImageLeased(ctx, im.ID, s.writeLease(store.EvImport, im.ID), func(im *store.Image) error {
 			if im.DiskFormat == nil || im.ContainerFormat == nil {
 				return errorf(http.StatusBadRequest, "image_properties must set disk_format and container_format")
 			}

@@ -51,9 +51,10 @@ func (s *Server) v1Data(r *http.Request, im *store.Image, m *v1Meta, src *url.UR
 	return im, nil
 }
 
-// v1Saving moves a queued image to saving, or answers 409.
+// v1Saving moves a queued image to saving under this node's write lease
+// (the caller releases it when the write ends), or answers 409.
 func (s *Server) v1Saving(ctx context.Context, id string) (*store.Image, error) {
-	return s.changeImage(ctx, id, func(im *store.Image) error {
+	return s.changeImageLeased(ctx, id, s.writeLease(store.EvUpload, id), func(im *store.Image) error {
 		if !store.CanMove(store.EvUpload, im.Status, store.StatusSaving) {
 			return errorf(http.StatusConflict, "Cannot upload to an unqueued image")
 		}
@@ -69,6 +70,7 @@ func (s *Server) v1Copy(ctx context.Context, id string, src *url.URL) (*store.Im
 		return nil, err
 	}
 	err = s.background(func(ctx context.Context) {
+		defer s.release(store.LeaseImage, id)
 		info, err := s.importData(ctx, id, "web-download", src)
 		if err == nil {
 			err = s.activate(ctx, id, store.StatusSaving, info)
@@ -80,6 +82,7 @@ func (s *Server) v1Copy(ctx context.Context, id string, src *url.URL) (*store.Im
 	})
 	if err != nil {
 		s.revert(id, store.EvUploadFail, store.StatusQueued)
+		s.release(store.LeaseImage, id)
 		return nil, err
 	}
 	return im, nil

@@ -121,6 +121,7 @@ func (s *Server) v1Upload(r *http.Request, id string, m *v1Meta) (*store.Image, 
 	if _, err := s.v1Saving(ctx, id); err != nil {
 		return nil, err
 	}
+	defer s.release(store.LeaseImage, id)
 	err := s.enforceUploading(ctx)
 	var info stored
 	if err == nil {

@@ -22,8 +22,10 @@ func nsNames(l []*Namespace) []string {
 
 func itemNames(l []*Item) []string { return names(l, func(i *Item) string { return i.Name }) }
 
-func TestSQLiteMetadefs(t *testing.T) {
-	db, ctx := openDB(t), context.Background()
+func TestMetadefs(t *testing.T) { forEachDB(t, testMetadefs) }
+
+func testMetadefs(t *testing.T, db *DB) {
+	ctx := context.Background()
 	t0 := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 	mk := func(name, vis, owner string, at time.Time, rts ...string) {
 		t.Helper()

@@ -13,15 +13,14 @@ var databases = registry.New[Metadata]("database", "sqlite")
 func init() { Register("sqlite", openSQLiteURL) }
 
 // Register makes a metadata backend available under a URL scheme
-// (case-insensitive); PostgreSQL will be Register("postgres", ...). It
-// panics if the scheme is taken.
+// (case-insensitive), as postgres.go does. It panics if the scheme is taken.
 func Register(scheme string, o func(ctx context.Context, u *url.URL) (Metadata, error)) {
 	databases.Register(scheme, o)
 }
 
 // Open opens the metadata store rawURL names, by its scheme: sqlite:///abs/path
 // (or sqlite:////abs/path, as SQLAlchemy and Glance write it), sqlite:rel/path,
-// or a bare path to an SQLite file.
+// a bare path to an SQLite file, or postgres:// (postgresql://) for PostgreSQL.
 func Open(ctx context.Context, rawURL string) (Metadata, error) { return databases.Open(ctx, rawURL) }
 
 func openSQLiteURL(ctx context.Context, u *url.URL) (Metadata, error) {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-glance/glance/internal/testenv"
 )
 
 func TestOpenByURL(t *testing.T) {
@@ -26,7 +28,17 @@ func TestOpenByURL(t *testing.T) {
 			t.Errorf("no database file %s: %v", f, err)
 		}
 	}
-	for _, bad := range []string{"postgres://glance@db/glance", "sqlite://host/x.db", "sqlite:///x.db?mode=ro", ""} {
+	t.Run("postgres", func(t *testing.T) {
+		for _, scheme := range []string{"postgres", "postgresql"} {
+			raw := strings.Replace(testenv.Postgres(t), "postgres", scheme, 1)
+			m, err := Open(ctx, raw)
+			if err != nil {
+				t.Fatalf("Open(%s): %v", scheme, err)
+			}
+			m.Close()
+		}
+	})
+	for _, bad := range []string{"mysql://glance@db/glance", "sqlite://host/x.db", "sqlite:///x.db?mode=ro", ""} {
 		if m, err := Open(ctx, bad); err == nil {
 			m.Close()
 			t.Errorf("Open(%q) succeeded", bad)

@@ -13,46 +13,65 @@ import (
 	_ "modernc.org/sqlite" // pure-Go driver keeps the binary static
 )
 
-// SQLite is the Metadata store on one SQLite file in WAL mode. Writes go
-// through a single connection (SQLite allows one writer anyway), reads
-// through a pool.
-type SQLite struct {
-	w, r  *sql.DB
-	stmts *stmtCache // prepared queries on r
+// DB is the Metadata store on an SQL database: SQLite (OpenSQLite) or
+// PostgreSQL (OpenPostgres). The queries are written once, with ?
+// placeholders, in SQL both engines run; the dialect covers the rest.
+type DB struct {
+	d     *dialect
+	w, r  *sqlConn   // writes, reads: two pools on SQLite, one on PostgreSQL
+	stmts *stmtCache // prepared queries on r; nil where the driver caches them
 }
+
+// SQLite is the name DB had when SQLite was its only engine; code written
+// against it keeps working on both.
+type SQLite = DB
 
 // maxStmts bounds the statement cache; list queries vary with their filters.
 const maxStmts = 256
 
-// OpenSQLite opens (creating if needed) the database file at path.
-func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
-	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(FULL)", "foreign_keys(ON)"} {
-		q.Add("_pragma", p)
-	}
-	dsn := "file:" + path + "?" + q.Encode()
-	w, err := sql.Open("sqlite", dsn)
+// OpenSQLite opens (creating if needed) the SQLite database file at path, in
+// WAL mode. Writes go through a single connection (SQLite allows one writer
+// anyway), reads through a pool.
+func OpenSQLite(ctx context.Context, path string) (*DB, error) {
+	w, err := openSQLiteFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("open metadata db: %w", err)
+		return nil, err
 	}
 	w.SetMaxOpenConns(1)
 	if err := migrate(ctx, w); err != nil {
 		w.Close()
 		return nil, err
 	}
-	r, err := sql.Open("sqlite", dsn)
+	r, err := openSQLiteFile(path)
 	if err != nil {
 		w.Close()
-		return nil, fmt.Errorf("open metadata db: %w", err)
+		return nil, err
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	return &SQLite{w: w, r: r, stmts: newStmtCache(r, maxStmts)}, nil
+	return &DB{d: sqliteDialect, w: w, r: r, stmts: newStmtCache(r, maxStmts)}, nil
+}
+
+func openSQLiteFile(path string) (*sqlConn, error) {
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(FULL)", "foreign_keys(ON)"} {
+		q.Add("_pragma", p)
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open metadata db: %w", err)
+	}
+	return &sqlConn{DB: db, d: sqliteDialect}, nil
 }
 
 // Close implements Metadata.
-func (s *SQLite) Close() error {
-	s.stmts.close()
+func (s *DB) Close() error {
+	if s.stmts != nil {
+		s.stmts.close()
+	}
+	if s.r == s.w {
+		return s.w.Close()
+	}
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
@@ -153,14 +172,14 @@ func imageArgs(im *Image) ([]any, error) {
 }
 
 // CreateImage implements Metadata.
-func (s *SQLite) CreateImage(ctx context.Context, im *Image) error {
+func (s *DB) CreateImage(ctx context.Context, im *Image) error {
 	args, err := imageArgs(im)
 	if err != nil {
 		return err
 	}
 	_, err = s.w.ExecContext(ctx, `INSERT INTO images (`+imageCols+`) VALUES (`+placeholders(len(args))+`)`, args...)
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE constraint") {
+		if s.d.isUnique(err) {
 			return fmt.Errorf("image %s: %w", im.ID, ErrDuplicate)
 		}
 		return fmt.Errorf("create image: %w", err)
@@ -169,24 +188,19 @@ func (s *SQLite) CreateImage(ctx context.Context, im *Image) error {
 }
 
 // GetImage implements Metadata.
-func (s *SQLite) GetImage(ctx context.Context, id string) (*Image, error) {
-	st, err := s.stmts.get(ctx, selectImage)
+func (s *DB) GetImage(ctx context.Context, id string) (*Image, error) {
+	imgs, err := s.queryImages(ctx, selectImage, id)
 	if err != nil {
 		return nil, fmt.Errorf("get image: %w", err)
 	}
-	defer s.stmts.release(st)
-	im, err := scanImage(st.QueryRowContext(ctx, id))
-	if errors.Is(err, sql.ErrNoRows) {
+	if len(imgs) == 0 {
 		return nil, fmt.Errorf("image %s: %w", id, ErrNotFound)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("get image: %w", err)
-	}
-	return im, nil
+	return imgs[0], nil
 }
 
 // ImageExists implements Metadata.
-func (s *SQLite) ImageExists(ctx context.Context, id string) (bool, error) {
+func (s *DB) ImageExists(ctx context.Context, id string) (bool, error) {
 	var n int
 	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM images WHERE id = ?`, id).Scan(&n); err != nil {
 		return false, fmt.Errorf("image exists: %w", err)
@@ -195,13 +209,19 @@ func (s *SQLite) ImageExists(ctx context.Context, id string) (bool, error) {
 }
 
 // UpdateImage implements Metadata.
-func (s *SQLite) UpdateImage(ctx context.Context, id string, fn func(*Image) error) (*Image, error) {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("update image: %w", err)
-	}
-	defer tx.Rollback()
-	im, err := scanImage(tx.QueryRowContext(ctx, selectImage, id))
+func (s *DB) UpdateImage(ctx context.Context, id string, fn func(*Image) error) (*Image, error) {
+	var out *Image
+	err := s.inTx(ctx, func(tx *sqlTx) error {
+		im, err := s.updateImageTx(ctx, tx, id, fn)
+		out = im
+		return err
+	})
+	return out, err
+}
+
+// updateImageTx reads the image locked, lets fn change it and writes it back.
+func (s *DB) updateImageTx(ctx context.Context, tx *sqlTx, id string, fn func(*Image) error) (*Image, error) {
+	im, err := scanImage(tx.QueryRowContext(ctx, selectImage+s.d.forUpdate, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("image %s: %w", id, ErrNotFound)
 	}
@@ -222,14 +242,11 @@ func (s *SQLite) UpdateImage(ctx context.Context, id string, fn func(*Image) err
 	if err != nil {
 		return nil, fmt.Errorf("update image: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("update image: %w", err)
-	}
 	return im, nil
 }
 
 // DeleteImage implements Metadata.
-func (s *SQLite) DeleteImage(ctx context.Context, id string) error {
+func (s *DB) DeleteImage(ctx context.Context, id string) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("delete image: %w", err)
@@ -254,7 +271,7 @@ func (s *SQLite) DeleteImage(ctx context.Context, id string) error {
 }
 
 // ImagesByStatus implements Metadata.
-func (s *SQLite) ImagesByStatus(ctx context.Context, status ...string) ([]*Image, error) {
+func (s *DB) ImagesByStatus(ctx context.Context, status ...string) ([]*Image, error) {
 	if len(status) == 0 {
 		return nil, nil
 	}
@@ -270,21 +287,35 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }
 
-func (s *SQLite) queryImages(ctx context.Context, query string, args ...any) ([]*Image, error) {
-	st, err := s.stmts.get(ctx, query)
+func (s *DB) queryImages(ctx context.Context, query string, args ...any) ([]*Image, error) {
+	rows, release, err := s.read(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list images: %w", err)
 	}
-	defer s.stmts.release(st)
-	rows, err := st.QueryContext(ctx, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list images: %w", err)
-	}
+	defer release()
 	imgs, err := scanAll(rows, scanImage)
 	if err != nil {
 		return nil, fmt.Errorf("list images: %w", err)
 	}
 	return imgs, nil
+}
+
+// read runs a query on the read pool, through the statement cache where
+// there is one; release gives the statement back once the rows are read.
+func (s *DB) read(ctx context.Context, query string, args ...any) (rows *sql.Rows, release func(), err error) {
+	if s.stmts == nil {
+		rows, err = s.r.QueryContext(ctx, query, args...)
+		return rows, func() {}, err
+	}
+	st, err := s.stmts.get(ctx, query)
+	if err != nil {
+		return nil, nil, err
+	}
+	if rows, err = st.QueryContext(ctx, args...); err != nil {
+		s.stmts.release(st)
+		return nil, nil, err
+	}
+	return rows, func() { s.stmts.release(st) }, nil
 }
 
 // scanAll reads every row with scan and closes rows.
@@ -302,4 +333,37 @@ func scanAll[T any](rows *sql.Rows, scan func(scanner) (*T, error)) ([]*T, error
 		return nil, err
 	}
 	return out, nil
+}
+
+// sqliteDialect is SQLite's: JSON through json_each, the schema version in
+// PRAGMA user_version, no row locks (one writer connection serialises the
+// writes of a process, SQLite's file lock those of several).
+var sqliteDialect = &dialect{
+	name:      "sqlite",
+	hasTag:    "EXISTS (SELECT 1 FROM json_each(i.tags) WHERE value = ?)",
+	propValue: "(SELECT value FROM json_each(i.properties) WHERE key = ?)",
+	ddl:       func(s string) string { return s },
+	isUnique: func(err error) bool {
+		return strings.Contains(err.Error(), "UNIQUE constraint") || strings.Contains(err.Error(), "PRIMARY KEY")
+	},
+	schemaVersion: func(ctx context.Context, tx *sqlTx) (int, error) {
+		var v int
+		err := tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v)
+		return v, err
+	},
+	setSchemaVersion: func(ctx context.Context, tx *sqlTx, v int) error {
+		_, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, v))
+		return err
+	},
+	// The migration's transaction takes SQLite's write lock at its first
+	// write; a second process waits for it (busy_timeout) and then finds
+	// the schema current.
+	lockSchema: func(context.Context, *sqlTx) error { return nil },
+	// One process at a time writes an SQLite file, and several glanced on
+	// one file share a machine: a process-wide lock is the shared one.
+	tryLock: func(_ context.Context, _ *sqlConn, name string) (func(), bool, error) {
+		return localLocks.try(name)
+	},
+	listTables: `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`,
+	afterCopy:  func(context.Context, *sqlConn) error { return nil },
 }

@@ -38,7 +38,7 @@ func sqlValue(v any) any {
 }
 
 // ListImages implements Metadata.
-func (s *SQLite) ListImages(ctx context.Context, q ListQuery) ([]*Image, error) {
+func (s *DB) ListImages(ctx context.Context, q ListQuery) ([]*Image, error) {
 	query, args, err := s.listQuery(ctx, q)
 	if err != nil {
 		return nil, err
@@ -47,17 +47,17 @@ func (s *SQLite) ListImages(ctx context.Context, q ListQuery) ([]*Image, error) 
 }
 
 // listQuery builds the SELECT of one list page and its arguments.
-func (s *SQLite) listQuery(ctx context.Context, q ListQuery) (string, []any, error) {
+func (s *DB) listQuery(ctx context.Context, q ListQuery) (string, []any, error) {
 	w := &conds{where: []string{"i.status != 'killed'"}}
 	if !q.Deleted {
 		w.add("i.deleted = 0")
 	}
 	w.visibility(q)
-	if err := w.filters(q.Filters); err != nil {
+	if err := w.filters(q.Filters, s.d.propValue); err != nil {
 		return "", nil, err
 	}
 	for _, t := range q.Tags {
-		w.add("EXISTS (SELECT 1 FROM json_each(i.tags) WHERE value = ?)", t)
+		w.add(s.d.hasTag, t)
 	}
 	if !q.Admin {
 		w.membership(q)
@@ -103,9 +103,11 @@ func (w *conds) visibility(q ListQuery) {
 	}
 }
 
-func (w *conds) filters(fs []Filter) error {
+// filters adds the list's filters; propValue is the dialect's expression
+// of a custom property's value.
+func (w *conds) filters(fs []Filter, propValue string) error {
 	for _, f := range fs {
-		col := "(SELECT value FROM json_each(i.properties) WHERE key = ?)"
+		col := propValue
 		var colArgs []any
 		if f.Property {
 			colArgs = []any{f.Field}
@@ -118,7 +120,7 @@ func (w *conds) filters(fs []Filter) error {
 		}
 		switch {
 		case f.Op == "in" && len(f.Values) == 0:
-			w.add("0")
+			w.add("1 = 0")
 		case f.Op == "in":
 			args := colArgs
 			for _, v := range f.Values {
@@ -190,7 +192,7 @@ func sortOrder(sort []SortKey) (keys []SortKey, exprs, order []string, err error
 
 // after adds keyset pagination: rows strictly after the marker image in
 // sort order.
-func (s *SQLite) after(ctx context.Context, w *conds, marker string, keys []SortKey, exprs []string) error {
+func (s *DB) after(ctx context.Context, w *conds, marker string, keys []SortKey, exprs []string) error {
 	vals := make([]any, len(keys))
 	ptrs := make([]any, len(keys))
 	for i := range vals {

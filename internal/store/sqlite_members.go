@@ -5,15 +5,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // AddMember implements Metadata.
-func (s *SQLite) AddMember(ctx context.Context, m *Member) error {
+func (s *DB) AddMember(ctx context.Context, m *Member) error {
 	_, err := s.w.ExecContext(ctx, `INSERT INTO members (image_id, member_id, status, created_at, updated_at, can_share)
 		VALUES (?,?,?,?,?,?)`, m.ImageID, m.MemberID, m.Status, micros(m.CreatedAt), micros(m.UpdatedAt), sqlValue(m.CanShare))
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE constraint") || strings.Contains(err.Error(), "PRIMARY KEY") {
+		if s.d.isUnique(err) {
 			return fmt.Errorf("member %s of image %s: %w", m.MemberID, m.ImageID, ErrDuplicate)
 		}
 		return fmt.Errorf("add member: %w", err)
@@ -34,7 +33,7 @@ func scanMember(sc scanner) (*Member, error) {
 }
 
 // GetMember implements Metadata.
-func (s *SQLite) GetMember(ctx context.Context, imageID, memberID string) (*Member, error) {
+func (s *DB) GetMember(ctx context.Context, imageID, memberID string) (*Member, error) {
 	m, err := scanMember(s.r.QueryRowContext(ctx, `SELECT `+memberCols+` FROM members WHERE image_id = ? AND member_id = ?`,
 		imageID, memberID))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -47,7 +46,7 @@ func (s *SQLite) GetMember(ctx context.Context, imageID, memberID string) (*Memb
 }
 
 // ListMembers implements Metadata.
-func (s *SQLite) ListMembers(ctx context.Context, imageID string) ([]*Member, error) {
+func (s *DB) ListMembers(ctx context.Context, imageID string) ([]*Member, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+memberCols+` FROM members WHERE image_id = ? ORDER BY created_at, member_id`, imageID)
 	if err != nil {
 		return nil, fmt.Errorf("list members: %w", err)
@@ -60,7 +59,7 @@ func (s *SQLite) ListMembers(ctx context.Context, imageID string) ([]*Member, er
 }
 
 // UpdateMember implements Metadata.
-func (s *SQLite) UpdateMember(ctx context.Context, m *Member) error {
+func (s *DB) UpdateMember(ctx context.Context, m *Member) error {
 	res, err := s.w.ExecContext(ctx, `UPDATE members SET status = ?, updated_at = ?, can_share = ? WHERE image_id = ? AND member_id = ?`,
 		m.Status, micros(m.UpdatedAt), sqlValue(m.CanShare), m.ImageID, m.MemberID)
 	if err != nil {
@@ -73,7 +72,7 @@ func (s *SQLite) UpdateMember(ctx context.Context, m *Member) error {
 }
 
 // DeleteMember implements Metadata.
-func (s *SQLite) DeleteMember(ctx context.Context, imageID, memberID string) error {
+func (s *DB) DeleteMember(ctx context.Context, imageID, memberID string) error {
 	res, err := s.w.ExecContext(ctx, `DELETE FROM members WHERE image_id = ? AND member_id = ?`, imageID, memberID)
 	if err != nil {
 		return fmt.Errorf("delete member: %w", err)

@@ -58,20 +58,7 @@ CREATE TABLE metadef_items (
 );
 `
 
-var _ Metadefs = (*SQLite)(nil)
-
-// inTx runs fn in one write transaction.
-func (s *SQLite) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
+var _ Metadefs = (*DB)(nil)
 
 type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
@@ -156,8 +143,8 @@ func scanNamespace(sc scanner) (*Namespace, error) {
 }
 
 // CreateNamespace implements Metadefs.
-func (s *SQLite) CreateNamespace(ctx context.Context, ns *Namespace, c *NamespaceContent) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+func (s *DB) CreateNamespace(ctx context.Context, ns *Namespace, c *NamespaceContent) error {
+	return s.inTx(ctx, func(tx *sqlTx) error {
 		if _, err := namespaceID(ctx, tx, ns.Namespace); err == nil {
 			return &DuplicateError{Kind: "namespace", Name: ns.Namespace, Namespace: ns.Namespace}
 		} else if !errors.Is(err, ErrNotFound) {
@@ -193,7 +180,7 @@ func (s *SQLite) CreateNamespace(ctx context.Context, ns *Namespace, c *Namespac
 }
 
 // GetNamespace implements Metadefs.
-func (s *SQLite) GetNamespace(ctx context.Context, name string) (*Namespace, error) {
+func (s *DB) GetNamespace(ctx context.Context, name string) (*Namespace, error) {
 	ns, err := scanNamespace(s.r.QueryRowContext(ctx, `SELECT `+namespaceCols+` FROM metadef_namespaces WHERE namespace = ?`, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("namespace %q: %w", name, ErrNotFound)
@@ -202,8 +189,8 @@ func (s *SQLite) GetNamespace(ctx context.Context, name string) (*Namespace, err
 }
 
 // UpdateNamespace implements Metadefs.
-func (s *SQLite) UpdateNamespace(ctx context.Context, name string, ns *Namespace) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+func (s *DB) UpdateNamespace(ctx context.Context, name string, ns *Namespace) error {
+	return s.inTx(ctx, func(tx *sqlTx) error {
 		id, err := namespaceID(ctx, tx, name)
 		if err != nil {
 			return err
@@ -221,8 +208,8 @@ func (s *SQLite) UpdateNamespace(ctx context.Context, name string, ns *Namespace
 }
 
 // DeleteNamespace implements Metadefs.
-func (s *SQLite) DeleteNamespace(ctx context.Context, name string) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+func (s *DB) DeleteNamespace(ctx context.Context, name string) error {
+	return s.inTx(ctx, func(tx *sqlTx) error {
 		id, err := namespaceID(ctx, tx, name)
 		if err != nil {
 			return err
@@ -239,7 +226,7 @@ func (s *SQLite) DeleteNamespace(ctx context.Context, name string) error {
 }
 
 // ResourceTypes implements Metadefs.
-func (s *SQLite) ResourceTypes(ctx context.Context) ([]*ResourceType, error) {
+func (s *DB) ResourceTypes(ctx context.Context) ([]*ResourceType, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT name, protected, created_at, updated_at FROM metadef_resource_types ORDER BY position`)
 	if err != nil {
 		return nil, err
@@ -260,7 +247,7 @@ func (s *SQLite) ResourceTypes(ctx context.Context) ([]*ResourceType, error) {
 }
 
 // Associations implements Metadefs.
-func (s *SQLite) Associations(ctx context.Context, namespace string) ([]*Association, error) {
+func (s *DB) Associations(ctx context.Context, namespace string) ([]*Association, error) {
 	id, err := namespaceID(ctx, s.r, namespace)
 	if err != nil {
 		return nil, err
@@ -287,12 +274,12 @@ func (s *SQLite) Associations(ctx context.Context, namespace string) ([]*Associa
 }
 
 // Associate implements Metadefs.
-func (s *SQLite) Associate(ctx context.Context, namespace string, a *Association) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error { return associate(ctx, tx, namespace, a) })
+func (s *DB) Associate(ctx context.Context, namespace string, a *Association) error {
+	return s.inTx(ctx, func(tx *sqlTx) error { return associate(ctx, tx, namespace, a) })
 }
 
 // associate adds an association, creating its resource type if it is new.
-func associate(ctx context.Context, tx *sql.Tx, namespace string, a *Association) error {
+func associate(ctx context.Context, tx *sqlTx, namespace string, a *Association) error {
 	id, err := namespaceID(ctx, tx, namespace)
 	if err != nil {
 		return err
@@ -329,8 +316,8 @@ func associate(ctx context.Context, tx *sql.Tx, namespace string, a *Association
 }
 
 // Dissociate implements Metadefs.
-func (s *SQLite) Dissociate(ctx context.Context, namespace, resourceType string) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+func (s *DB) Dissociate(ctx context.Context, namespace, resourceType string) error {
+	return s.inTx(ctx, func(tx *sqlTx) error {
 		id, err := namespaceID(ctx, tx, namespace)
 		if err != nil {
 			return err
@@ -363,7 +350,7 @@ func scanItem(sc scanner) (*Item, error) {
 }
 
 // Items implements Metadefs.
-func (s *SQLite) Items(ctx context.Context, namespace string, kind ItemKind) ([]*Item, error) {
+func (s *DB) Items(ctx context.Context, namespace string, kind ItemKind) ([]*Item, error) {
 	id, err := namespaceID(ctx, s.r, namespace)
 	if err != nil {
 		return nil, err
@@ -382,7 +369,7 @@ func (s *SQLite) Items(ctx context.Context, namespace string, kind ItemKind) ([]
 }
 
 // Item implements Metadefs.
-func (s *SQLite) Item(ctx context.Context, namespace string, kind ItemKind, name string) (*Item, error) {
+func (s *DB) Item(ctx context.Context, namespace string, kind ItemKind, name string) (*Item, error) {
 	id, err := namespaceID(ctx, s.r, namespace)
 	if err != nil {
 		return nil, err
@@ -396,11 +383,11 @@ func (s *SQLite) Item(ctx context.Context, namespace string, kind ItemKind, name
 }
 
 // AddItems implements Metadefs.
-func (s *SQLite) AddItems(ctx context.Context, namespace string, kind ItemKind, items []Item, replace bool) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error { return addItems(ctx, tx, namespace, kind, items, replace) })
+func (s *DB) AddItems(ctx context.Context, namespace string, kind ItemKind, items []Item, replace bool) error {
+	return s.inTx(ctx, func(tx *sqlTx) error { return addItems(ctx, tx, namespace, kind, items, replace) })
 }
 
-func addItems(ctx context.Context, tx *sql.Tx, namespace string, kind ItemKind, items []Item, replace bool) error {
+func addItems(ctx context.Context, tx *sqlTx, namespace string, kind ItemKind, items []Item, replace bool) error {
 	id, err := namespaceID(ctx, tx, namespace)
 	if err != nil {
 		return err
@@ -433,8 +420,8 @@ func addItems(ctx context.Context, tx *sql.Tx, namespace string, kind ItemKind, 
 }
 
 // UpdateItem implements Metadefs.
-func (s *SQLite) UpdateItem(ctx context.Context, namespace string, kind ItemKind, name string, it *Item) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+func (s *DB) UpdateItem(ctx context.Context, namespace string, kind ItemKind, name string, it *Item) error {
+	return s.inTx(ctx, func(tx *sqlTx) error {
 		id, err := namespaceID(ctx, tx, namespace)
 		if err != nil {
 			return err
@@ -463,8 +450,8 @@ func (s *SQLite) UpdateItem(ctx context.Context, namespace string, kind ItemKind
 }
 
 // DeleteItem implements Metadefs.
-func (s *SQLite) DeleteItem(ctx context.Context, namespace string, kind ItemKind, name string) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+func (s *DB) DeleteItem(ctx context.Context, namespace string, kind ItemKind, name string) error {
+	return s.inTx(ctx, func(tx *sqlTx) error {
 		id, err := namespaceID(ctx, tx, namespace)
 		if err != nil {
 			return err
@@ -482,8 +469,8 @@ func (s *SQLite) DeleteItem(ctx context.Context, namespace string, kind ItemKind
 }
 
 // DeleteItems implements Metadefs.
-func (s *SQLite) DeleteItems(ctx context.Context, namespace string, kind ItemKind) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+func (s *DB) DeleteItems(ctx context.Context, namespace string, kind ItemKind) error {
+	return s.inTx(ctx, func(tx *sqlTx) error {
 		id, err := namespaceID(ctx, tx, namespace)
 		if err != nil {
 			return err

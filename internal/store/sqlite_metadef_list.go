@@ -50,7 +50,7 @@ func cmpPtr[T cmp.Ordered](a, b *T) int {
 // ListNamespaces implements Metadefs. Definitions are few (tens to
 // hundreds), so the visible ones are sorted and paged here rather than in
 // SQL, which keeps the query the same on every database.
-func (s *SQLite) ListNamespaces(ctx context.Context, q NamespaceQuery) ([]*Namespace, error) {
+func (s *DB) ListNamespaces(ctx context.Context, q NamespaceQuery) ([]*Namespace, error) {
 	key := cmp.Or(q.SortKey, "created_at")
 	by, ok := namespaceSortKeys[key]
 	if !ok {

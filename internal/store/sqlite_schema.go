@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 )
 
@@ -72,33 +71,61 @@ var migrations = []string{
 	// Image API v1's can_share: a member that may share the image further.
 	`ALTER TABLE members ADD COLUMN can_share INTEGER NOT NULL DEFAULT 0`,
 	metadefSchemaSQL,
+	// Leases of work in progress (image writes, tasks) by the node doing
+	// it, so that several nodes on one database reset only dead nodes' work.
+	`CREATE TABLE leases (
+	kind TEXT NOT NULL,
+	id TEXT NOT NULL,
+	node TEXT NOT NULL,
+	expires_at INTEGER NOT NULL,
+	blobs TEXT NOT NULL DEFAULT '[]',
+	PRIMARY KEY (kind, id)
+);
+CREATE INDEX leases_node ON leases (node);
+CREATE INDEX tasks_expires ON tasks (expires_at)`,
 }
 
 // migrate brings the schema up to date in one transaction, so that a
-// failed or concurrent upgrade leaves the database as it was.
-func migrate(ctx context.Context, db *sql.DB) error {
+// failed upgrade leaves the database as it was; the dialect's lock keeps
+// two processes starting at once from both migrating.
+func migrate(ctx context.Context, db *sqlConn) error {
+	_, err := migrateTo(ctx, db, true)
+	return err
+}
+
+// migrateTo reads the schema version and, when apply is set, runs the
+// migrations it lacks; it returns the version found.
+func migrateTo(ctx context.Context, db *sqlConn, apply bool) (int, error) {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("migrate schema: %w", err)
+		return 0, fmt.Errorf("migrate schema: %w", err)
 	}
 	defer tx.Rollback()
-	var v int
-	if err := tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil {
-		return fmt.Errorf("schema version: %w", err)
-	}
-	if v > len(migrations) {
-		return fmt.Errorf("database schema version %d is newer than this glanced knows (%d)", v, len(migrations))
-	}
-	for i := v; i < len(migrations); i++ {
-		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
-			return fmt.Errorf("migrate schema to version %d: %w", i+1, err)
+	if apply {
+		if err := db.d.lockSchema(ctx, tx); err != nil {
+			return 0, fmt.Errorf("schema lock: %w", err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, len(migrations))); err != nil {
-		return fmt.Errorf("migrate schema: %w", err)
+	v, err := db.d.schemaVersion(ctx, tx)
+	if err != nil {
+		return 0, fmt.Errorf("schema version: %w", err)
+	}
+	if v > len(migrations) {
+		return v, fmt.Errorf("database schema version %d is newer than this glanced knows (%d)", v, len(migrations))
+	}
+	if !apply || v == len(migrations) {
+		return v, nil
+	}
+	for i := v; i < len(migrations); i++ {
+		if _, err := tx.ExecContext(ctx, db.d.ddl(migrations[i])); err != nil {
+			return v, fmt.Errorf("migrate schema to version %d: %w", i+1, err)
+		}
+	}
+	if err := db.d.setSchemaVersion(ctx, tx, len(migrations)); err != nil {
+		return v, fmt.Errorf("migrate schema: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("migrate schema: %w", err)
+		return v, fmt.Errorf("migrate schema: %w", err)
 	}
-	return nil
+	return v, nil
 }

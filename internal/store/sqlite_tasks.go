@@ -35,7 +35,7 @@ func scanTask(sc scanner) (*Task, error) {
 }
 
 // CreateTask implements Metadata.
-func (s *SQLite) CreateTask(ctx context.Context, t *Task) error {
+func (s *DB) CreateTask(ctx context.Context, t *Task) error {
 	if _, err := s.w.ExecContext(ctx, `INSERT INTO tasks (`+taskCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`, taskArgs(t)...); err != nil {
 		return fmt.Errorf("create task: %w", err)
 	}
@@ -43,7 +43,7 @@ func (s *SQLite) CreateTask(ctx context.Context, t *Task) error {
 }
 
 // GetTask implements Metadata.
-func (s *SQLite) GetTask(ctx context.Context, id string) (*Task, error) {
+func (s *DB) GetTask(ctx context.Context, id string) (*Task, error) {
 	t, err := scanTask(s.r.QueryRowContext(ctx, `SELECT `+taskCols+` FROM tasks WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("task %s: %w", id, ErrNotFound)
@@ -55,7 +55,7 @@ func (s *SQLite) GetTask(ctx context.Context, id string) (*Task, error) {
 }
 
 // UpdateTask implements Metadata.
-func (s *SQLite) UpdateTask(ctx context.Context, t *Task) error {
+func (s *DB) UpdateTask(ctx context.Context, t *Task) error {
 	a := taskArgs(t)
 	res, err := s.w.ExecContext(ctx, `UPDATE tasks SET type=?, status=?, owner=?, input=?, result=?, message=?, image_id=?,
 		request_id=?, user_id=?, created_at=?, updated_at=?, expires_at=? WHERE id=?`, append(a[1:], t.ID)...)
@@ -69,7 +69,7 @@ func (s *SQLite) UpdateTask(ctx context.Context, t *Task) error {
 }
 
 // ListTasks implements Metadata. An empty imageID lists every task.
-func (s *SQLite) ListTasks(ctx context.Context, imageID string) ([]*Task, error) {
+func (s *DB) ListTasks(ctx context.Context, imageID string) ([]*Task, error) {
 	q, args := `SELECT `+taskCols+` FROM tasks ORDER BY created_at DESC, id`, []any{}
 	if imageID != "" {
 		q, args = `SELECT `+taskCols+` FROM tasks WHERE image_id = ? ORDER BY created_at DESC, id`, []any{imageID}

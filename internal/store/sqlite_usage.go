@@ -31,7 +31,7 @@ FROM images WHERE owner = ? AND deleted = 0 AND status NOT IN ('killed', 'delete
 const copying = `COALESCE(json_extract(properties, '$.os_glance_importing_to_stores'), '') != ''`
 
 // ProjectUsage implements UsageCounter.
-func (s *SQLite) ProjectUsage(ctx context.Context, owner string) (Usage, error) {
+func (s *DB) ProjectUsage(ctx context.Context, owner string) (Usage, error) {
 	var u Usage
 	err := s.r.QueryRowContext(ctx, usageSQL, owner).Scan(&u.Images, &u.Size, &u.Staged, &u.Uploading)
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 // request still holds it is closed by the last holder, never under it
 // (database/sql answers "statement is closed" to a Query on a closed Stmt).
 type stmtCache struct {
-	db  *sql.DB
+	db  preparer
 	max int
 
 	mu sync.Mutex
@@ -24,7 +24,12 @@ type cachedStmt struct {
 	evicted bool // out of the map: the last release closes it
 }
 
-func newStmtCache(db *sql.DB, max int) *stmtCache {
+// preparer prepares statements: a *sql.DB, or a sqlConn that rebinds them.
+type preparer interface {
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
+func newStmtCache(db preparer, max int) *stmtCache {
 	return &stmtCache{db: db, max: max, m: map[string]*cachedStmt{}}
 }
 

@@ -1,6 +1,6 @@
 // Package store keeps glanced's image metadata behind Metadata, chosen by
-// URL (Open, Register): SQLite now, and PostgreSQL by registering its
-// opener. Image data lives in package blob.
+// URL (Open, Register): SQLite or PostgreSQL, both served by one SQL
+// implementation (DB) with a small dialect. Image data lives in package blob.
 package store
 
 import (
@@ -151,6 +151,9 @@ type Metadata interface {
 	GetTask(ctx context.Context, id string) (*Task, error)
 	UpdateTask(ctx context.Context, t *Task) error
 	ListTasks(ctx context.Context, imageID string) ([]*Task, error)
+
+	// Leases and locks of several nodes on one database.
+	Cluster
 
 	Close() error
 }

@@ -8,11 +8,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-glance/glance/internal/testenv"
 )
 
 func ptr[T any](v T) *T { return &v }
 
-func openDB(t *testing.T) *SQLite {
+func openDB(t *testing.T) *DB {
 	t.Helper()
 	db, err := OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "m.db"))
 	if err != nil {
@@ -22,9 +24,33 @@ func openDB(t *testing.T) *SQLite {
 	return db
 }
 
-func TestSQLiteImages(t *testing.T) {
+// openPG opens a store on a new PostgreSQL database (skipping loudly
+// without a server).
+func openPG(t *testing.T) *DB {
+	t.Helper()
+	db, err := OpenPostgres(context.Background(), testenv.Postgres(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// forEachDB runs a test on a fresh store of each engine: one suite, the
+// same expectations on SQLite and PostgreSQL.
+func forEachDB(t *testing.T, fn func(t *testing.T, db *DB)) {
+	for _, e := range []struct {
+		name string
+		open func(*testing.T) *DB
+	}{{"sqlite", openDB}, {"postgres", openPG}} {
+		t.Run(e.name, func(t *testing.T) { fn(t, e.open(t)) })
+	}
+}
+
+func TestImages(t *testing.T) { forEachDB(t, testImages) }
+
+func testImages(t *testing.T, db *DB) {
 	ctx := context.Background()
-	db := openDB(t)
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	im := &Image{ID: "11111111-1111-1111-1111-111111111111", Name: ptr("one"), Status: StatusQueued, Visibility: "shared",
 		Owner: ptr("p1"), CreatedAt: now, UpdatedAt: now, Tags: []string{"a", "b"}, Properties: map[string]string{"k": "v"}}
@@ -74,9 +100,10 @@ func TestSQLiteImages(t *testing.T) {
 	}
 }
 
-func TestSQLiteListVisibilitySortPage(t *testing.T) {
+func TestListVisibilitySortPage(t *testing.T) { forEachDB(t, testListVisibilitySortPage) }
+
+func testListVisibilitySortPage(t *testing.T, db *DB) {
 	ctx := context.Background()
-	db := openDB(t)
 	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	mk := func(i int, name, owner, vis string, size int64) string {
 		id := strings.Repeat(string(rune('a'+i)), 8) + "-0000-0000-0000-000000000000"
@@ -153,9 +180,10 @@ func TestSQLiteListVisibilitySortPage(t *testing.T) {
 	}
 }
 
-func TestSQLiteMembersTasks(t *testing.T) {
+func TestMembersTasks(t *testing.T) { forEachDB(t, testMembersTasks) }
+
+func testMembersTasks(t *testing.T, db *DB) {
 	ctx := context.Background()
-	db := openDB(t)
 	now := time.Now().UTC()
 	m := &Member{ImageID: "i", MemberID: "p", Status: "pending", CreatedAt: now, UpdatedAt: now}
 	if err := db.AddMember(ctx, m); err != nil {
