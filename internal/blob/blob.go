@@ -11,6 +11,8 @@ import (
 	"io"
 	"net/url"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/go-glance/glance/internal/registry"
 )
@@ -102,4 +104,20 @@ func Location(rawURL string) (string, error) {
 		return "", err
 	}
 	return "file://" + abs, nil
+}
+
+// ParseSize reads a byte count: digits with an optional KiB, MiB or GiB.
+func ParseSize(s string) (int64, error) {
+	mult := int64(1)
+	for suffix, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
+		if strings.HasSuffix(s, suffix) {
+			s, mult = strings.TrimSuffix(s, suffix), m
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("%q is no size (digits, with KiB, MiB or GiB)", s)
+	}
+	return n * mult, nil
 }

@@ -80,7 +80,7 @@ func parseURL(u *url.URL) (Options, error) {
 		o.SecretKey, _ = u.User.Password()
 	}
 	if v := q.Get("part_size"); v != "" {
-		n, err := parseSize(v)
+		n, err := blob.ParseSize(v)
 		if err != nil {
 			return o, fmt.Errorf("s3 store: part_size: %w", err)
 		}
@@ -94,22 +94,6 @@ func parseURL(u *url.URL) (Options, error) {
 		o.PathStyle = b
 	}
 	return o, nil
-}
-
-// parseSize reads a byte count: digits with an optional KiB, MiB or GiB.
-func parseSize(s string) (int64, error) {
-	mult := int64(1)
-	for suffix, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
-		if strings.HasSuffix(s, suffix) {
-			s, mult = strings.TrimSuffix(s, suffix), m
-			break
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 || n > (1<<62)/mult {
-		return 0, fmt.Errorf("%q is no size (digits, with KiB, MiB or GiB)", s)
-	}
-	return n * mult, nil
 }
 
 // Open connects to the bucket, creating it when it does not exist.

@@ -32,12 +32,7 @@ func openTest(t *testing.T, bucket string) *Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		keys, _ := s.List(context.Background())
-		for _, k := range keys {
-			s.Delete(context.Background(), k)
-		}
-	})
+	blobtest.EmptyOnCleanup(t, s)
 	return s
 }
 
