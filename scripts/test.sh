@@ -9,6 +9,8 @@
 # GLANCE_PEER_DIR=DIR (or GLANCE_PEER_ENV=DIR) uses a peer already running in DIR
 # instead of starting one; =none runs without a peer, skipping the integration tests.
 # Without root, apt or the packages, the integration tests are skipped, loudly.
+# It also starts a Swift all-in-one with s3api (scripts/swift-up.sh) for the object-store
+# tests; GLANCE_SWIFT_DIR=DIR uses one running in DIR, =none skips those tests.
 # GO_TEST_TIMEOUT (default 15m) bounds each test binary; GOFLAGS passes through.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,12 +22,17 @@ banner() {
 }
 
 peer_dir= # set when this script started the peer
+swift_dir= # likewise for Swift
 work=$(mktemp -d "${TMPDIR:-/tmp}/glance-test.XXXXXX")
 finish() {
   local rc=$?
   if [[ -n $peer_dir ]]; then
     scripts/openstack-down.sh "$peer_dir"
     if ((rc == 0)); then rm -rf "$peer_dir"; else say "the peer's logs are kept in $peer_dir/log"; fi
+  fi
+  if [[ -n $swift_dir ]]; then
+    scripts/swift-down.sh "$swift_dir"
+    if ((rc == 0)); then rm -rf "$swift_dir"; else say "Swift's logs are kept in $swift_dir/log"; fi
   fi
   rm -rf "$work"
   local took=$((SECONDS - start_time))
@@ -57,6 +64,24 @@ elif ((EUID == 0)) || [[ -x /usr/bin/keystone-manage && -x /usr/bin/uwsgi && -x 
 else
   export GLANCE_PEER_ENV=none GLANCE_PEER_DIR=none GLANCE_REQUIRE_PEER=0
   banner "INTEGRATION TESTS SKIPPED: not root, and Keystone/Glance are not installed or /etc/glance is unreadable; only unit tests run"
+fi
+
+# ---- Swift and S3 (Swift's s3api) --------------------------------------------------
+swift_given=${GLANCE_SWIFT_DIR:-${GLANCE_SWIFT_ENV:-}}
+if [[ $swift_given == none || $given == none ]]; then
+  export GLANCE_SWIFT_ENV=none GLANCE_REQUIRE_SWIFT=0
+  banner "OBJECT STORE TESTS SKIPPED: GLANCE_SWIFT_DIR=none"
+elif [[ -n $swift_given ]]; then
+  [[ -f $swift_given/env ]] || { say "$swift_given/env does not exist: GLANCE_SWIFT_DIR must name Swift's folder"; exit 1; }
+  export GLANCE_SWIFT_ENV=$swift_given GLANCE_REQUIRE_SWIFT=1
+elif ((EUID == 0)) || [[ -x /usr/bin/swift-proxy-server && -x /usr/bin/memcached ]]; then
+  swift_dir=$(mktemp -d "${TMPDIR:-/tmp}/glance-swift.XXXXXX")
+  say "starting Swift in $swift_dir"
+  scripts/swift-up.sh "$swift_dir" || { say "Swift did not start"; exit 1; }
+  export GLANCE_SWIFT_ENV=$swift_dir GLANCE_REQUIRE_SWIFT=1
+else
+  export GLANCE_SWIFT_ENV=none GLANCE_REQUIRE_SWIFT=0
+  banner "OBJECT STORE TESTS SKIPPED: not root, and Swift is not installed"
 fi
 
 # ---- checks -----------------------------------------------------------------------------

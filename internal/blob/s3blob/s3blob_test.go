@@ -126,3 +126,16 @@ func TestAbortedMultipart(t *testing.T) {
 type readFunc func([]byte) (int, error)
 
 func (f readFunc) Read(p []byte) (int, error) { return f(p) }
+
+// BenchmarkTransfer: go test -run '^$' -bench . with GLANCE_SWIFT_ENV set
+// (GLANCE_BENCH_MIB=1024 for 1 GiB), default part size.
+func BenchmarkTransfer(b *testing.B) {
+	env := testenv.Swift(b)
+	s, err := Open(context.Background(), Options{
+		Endpoint: env.S3Endpoint, Bucket: "bench", AccessKey: env.S3AccessKey, SecretKey: env.S3SecretKey,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	blobtest.Bench(b, s)
+}

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"io"
 	"net/url"
+	"os"
+	"strconv"
 	"testing"
 
 	"github.com/go-glance/glance/internal/blob"
@@ -129,4 +131,19 @@ func TestOpenURL(t *testing.T) {
 			t.Fatalf("%s was taken", bad)
 		}
 	}
+}
+
+// BenchmarkTransfer: go test -run '^$' -bench . with GLANCE_SWIFT_ENV set
+// (GLANCE_BENCH_MIB=1024 for 1 GiB), default chunk size (5 GiB); with
+// GLANCE_BENCH_CHUNK_MIB, segments of that size.
+func BenchmarkTransfer(b *testing.B) {
+	env := testenv.Swift(b)
+	chunk, _ := strconv.ParseInt(os.Getenv("GLANCE_BENCH_CHUNK_MIB"), 10, 64)
+	s, err := Open(context.Background(), Options{
+		AuthURL: env.SwiftAuthURL, V1: true, User: env.SwiftUser, Key: env.SwiftKey, Container: "bench", ChunkSize: chunk << 20,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	blobtest.Bench(b, s)
 }
