@@ -6,14 +6,17 @@
 #   DIR/swift    Swift all-in-one with s3api (scripts/swift-up.sh)
 #   node1 node2  glanced (noauth) sharing the database and the object store (images in
 #                Swift, an S3 store on s3api beside it, staging in Swift)
-#   nginx        in front of both, http://127.0.0.1:$CLUSTER_PORT (default 19400)
+#   nginx        in front of both, http://127.0.0.1:$CLUSTER_PORT (default 19500)
 #
-# It writes DIR/env (OS_IMAGE_URL of the front end, OS_AUTH_TOKEN=noauth) and DIR/nodes, one
+# It writes DIR/env (OS_IMAGE_URL of the front end, OS_AUTH_TOKEN=noauth; CLUSTER_DB, CLUSTER_AUTH,
+# CLUSTER_PEER) and DIR/nodes, one
 # line per node: its URL, its PID and the command line that starts it again (the node's
 # secrets are in DIR/secrets.env, mode 0600, not on the command line). cluster-down.sh DIR
 # stops it all. CLUSTER_DB=postgres|sqlite picks the database: postgres when this glanced
 # takes postgres:// URLs, else one SQLite file that both nodes share (which works on one
 # machine only, and has no leases: a node that starts resets the other's uploads).
+# CLUSTER_PEER=PEERDIR (a folder of openstack-up.sh) runs the nodes in keystone mode on that
+# peer's Keystone, with its glance service user, instead of noauth.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 DIR=$(mkdir -p "${1:?usage: cluster-up.sh DIR}" && cd "$1" && pwd)
@@ -71,6 +74,13 @@ postgres) database="postgres://glance:glance-secret@/glance?host=$DIR/pg" ;;
 sqlite) database="sqlite://$DIR/shared.db"; say "NOTE: this glanced has no PostgreSQL backend: both nodes share $DIR/shared.db" ;;
 *) die "CLUSTER_DB=$db: want postgres or sqlite" ;;
 esac
+auth=noauth kuser= kpassword= kproject= kdomain=
+if [[ -n ${CLUSTER_PEER:-} ]]; then
+  [[ -f $CLUSTER_PEER/peer.env ]] || die "CLUSTER_PEER=$CLUSTER_PEER: no peer.env there"
+  source "$CLUSTER_PEER/peer.env"
+  read -r kuser kpassword kproject kdomain _ <<<"$(source "$CLUSTER_PEER/users.env" && echo "$PEER_USER_GLANCE")"
+  auth=keystone
+fi
 enc() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
 umask 077
 cat >"$DIR/secrets.env" <<EOF
@@ -78,11 +88,14 @@ export ST_USER='$SWIFT_USER' ST_KEY='$SWIFT_KEY'
 export AWS_ACCESS_KEY_ID='$S3_ACCESS_KEY' AWS_SECRET_ACCESS_KEY='$S3_SECRET_KEY'
 export GLANCED_DATABASE='$database'
 export GLANCED_STORES='swift=swift://glance-images?auth_url=$(enc "$SWIFT_AUTH_URL"),Swift;s3=s3://glance-s3/images?endpoint=$(enc "$S3_ENDPOINT"),S3 (Swift s3api)'
+export GLANCED_AUTH=$auth GLANCED_KEYSTONE_AUTH_URL='${PEER_KEYSTONE_URL:-}' GLANCED_KEYSTONE_USERNAME='$kuser'
+export GLANCED_KEYSTONE_PASSWORD='$kpassword' GLANCED_KEYSTONE_PROJECT_NAME='$kproject'
+export GLANCED_KEYSTONE_USER_DOMAIN_NAME='$kdomain' GLANCED_KEYSTONE_PROJECT_DOMAIN_NAME='$kdomain'
 export GLANCED_STAGING='swift://glance-staging?auth_url=$(enc "$SWIFT_AUTH_URL")'
 EOF
 umask 022
 
-port=${CLUSTER_PORT:-19400}
+port=${CLUSTER_PORT:-19500}
 while busy "$port" || busy $((port + 1)) || busy $((port + 2)); do port=$((port + 10)); done
 : >"$DIR/nodes"
 for n in 1 2; do
@@ -93,7 +106,7 @@ for n in 1 2; do
   cat >"$DIR/node$n/run" <<EOF
 #!/usr/bin/env bash
 source '$DIR/secrets.env'
-exec '$DIR/bin/glanced' --listen 127.0.0.1:$nport --auth noauth --data-dir '$DIR/node$n' \\
+exec '$DIR/bin/glanced' --listen 127.0.0.1:$nport --data-dir '$DIR/node$n' \\
   --default-store swift --public-url http://127.0.0.1:$port >>'$DIR/log/node$n.log' 2>&1
 EOF
   chmod +x "$DIR/node$n/run"
@@ -140,9 +153,13 @@ NGINX
 nginx -c "$DIR/nginx.conf" -g 'daemon on;' 2>>"$DIR/log/nginx-error.log" ||
   { tail -n 20 "$DIR/log/nginx-error.log" >&2; die "nginx did not start"; }
 wait_http nginx "http://127.0.0.1:$port/versions" "$DIR/log/nginx-error.log"
-cat >"$DIR/env" <<EOF
-OS_IMAGE_URL=http://127.0.0.1:$port
-OS_AUTH_TOKEN=noauth
+{
+  echo "OS_IMAGE_URL=http://127.0.0.1:$port"
+  [[ $auth == noauth ]] && echo "OS_AUTH_TOKEN=noauth"
+  cat <<EOF
 CLUSTER_DB=$db
+CLUSTER_AUTH=$auth
+CLUSTER_PEER=${CLUSTER_PEER:-}
 EOF
-say "ready: http://127.0.0.1:$port (nginx) in front of $(awk '{print $1}' "$DIR/nodes" | paste -sd ' '); database $db"
+} >"$DIR/env"
+say "ready: http://127.0.0.1:$port (nginx) in front of $(awk '{print $1}' "$DIR/nodes" | paste -sd ' '); database $db, auth $auth"

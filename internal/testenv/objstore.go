@@ -44,6 +44,12 @@ func findSwift() (*ObjectStore, error) {
 	case "", "none":
 		return nil, fmt.Errorf("GLANCE_SWIFT_ENV=%q", dir)
 	}
+	return loadSwift(dir)
+}
+
+// loadSwift reads the env file swift-up.sh wrote in dir, and checks that
+// Swift answers.
+func loadSwift(dir string) (*ObjectStore, error) {
 	m, err := readEnvFile(filepath.Join(dir, "env"))
 	if err != nil {
 		return nil, err
