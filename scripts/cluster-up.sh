@@ -107,7 +107,8 @@ for n in 1 2; do
 #!/usr/bin/env bash
 source '$DIR/secrets.env'
 exec '$DIR/bin/glanced' --listen 127.0.0.1:$nport --data-dir '$DIR/node$n' \\
-  --default-store swift --public-url http://127.0.0.1:$port >>'$DIR/log/node$n.log' 2>&1
+  --default-store swift --public-url http://127.0.0.1:$port \\
+  --import-allowed-hosts 127.0.0.1 --import-allowed-ports '*' >>'$DIR/log/node$n.log' 2>&1
 EOF
   chmod +x "$DIR/node$n/run"
   start "node$n" /dev/null "$DIR/node$n/run"

@@ -18,6 +18,7 @@ func TestCluster(t *testing.T) {
 	if cl.Auth != "keystone" {
 		t.Fatalf("the cluster in %s runs with auth %q: the suite needs keystone (cluster-up.sh with CLUSTER_PEER)", cl.Dir, cl.Auth)
 	}
+	cl.Hold(t, false)
 	tg := peerTarget(t, cloud, cl.URL)
 	tg.Stores = []string{"swift", "s3"}
 	Run(t, tg)

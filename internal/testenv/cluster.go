@@ -137,3 +137,23 @@ func (c *Cluster) Start(t testing.TB, n int) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// Hold locks the cluster until t ends: exclusive for a test that kills or
+// restarts nodes, shared for one that only needs them up, so that test
+// binaries run at once (go test runs packages in parallel) do not meet.
+func (c *Cluster) Hold(t testing.TB, exclusive bool) {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(c.Dir, "test.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	how := syscall.LOCK_SH
+	if exclusive {
+		how = syscall.LOCK_EX
+	}
+	if err := syscall.Flock(int(f.Fd()), how); err != nil {
+		f.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+}

@@ -42,6 +42,10 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) (i
 		return 0, err
 	}
 	src := blob.NewSource(ctx, r, size)
+	old, err := s.segmentsOf(ctx, name)
+	if err != nil {
+		return 0, fmt.Errorf("swift store: put %s: %w", key, err)
+	}
 	if err := s.put(ctx, name, src, size); err != nil {
 		switch {
 		case errors.Is(err, blob.ErrSizeMismatch), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
@@ -54,7 +58,50 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) (i
 		}
 		return 0, err
 	}
+	// The version replaced was a large object: its segments go now. A
+	// reader of that version may fail; glanced never replaces image data.
+	for _, seg := range old {
+		s.deleteSegments(ctx, seg, 1)
+	}
 	return src.N(), nil
+}
+
+// segmentsOf returns the segment names of the large object name, none if
+// it is a plain object or missing.
+func (s *Store) segmentsOf(ctx context.Context, name string) ([]string, error) {
+	resp, err := s.do(ctx, http.MethodHead, name, nil, nil, nil, 0)
+	if errors.Is(err, blob.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	resp.Body.Close()
+	if resp.Header.Get("X-Static-Large-Object") != "True" {
+		return nil, nil
+	}
+	resp, err = s.do(ctx, http.MethodGet, name, url.Values{"multipart-manifest": {"get"}}, nil, nil, 0)
+	if errors.Is(err, blob.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var segs []struct {
+		Name string `json:"name"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&segs); err != nil {
+		return nil, fmt.Errorf("manifest of %s: %w", name, err)
+	}
+	var names []string
+	for _, sg := range segs {
+		// "/container/name"; only segments of this store are removed.
+		if n, ok := strings.CutPrefix(sg.Name, "/"+s.container+"/"); ok && strings.HasPrefix(n, s.prefix+segDir) {
+			names = append(names, n)
+		}
+	}
+	return names, nil
 }
 
 func (s *Store) put(ctx context.Context, name string, src *blob.Source, size int64) error {

@@ -86,18 +86,43 @@ func TestSegments(t *testing.T) {
 			t.Fatalf("failed uploads left segments: %v", segs)
 		}
 	}
-	for _, size := range []int64{-1, 3 << 20} { // 3 MiB: a tail that ends on a chunk
-		if n, err := s.Put(ctx, "k", io.LimitReader(zeros{}, 3<<20), size); err != nil || n != 3<<20 {
-			t.Fatalf("Put of 3 MiB (size %d) = %d, %v", size, n, err)
+	for _, known := range []bool{false, true} {
+		size := func(n int64) int64 { return map[bool]int64{false: -1, true: n}[known] }
+		// 3 MiB: a tail that ends on a chunk.
+		if n, err := s.Put(ctx, "k", io.LimitReader(zeros{}, 3<<20), size(3<<20)); err != nil || n != 3<<20 {
+			t.Fatalf("Put of 3 MiB (size known: %v) = %d, %v", known, n, err)
 		}
 		if segs := segments(t, s); len(segs) != 3 {
 			t.Fatalf("a 3 MiB blob in 1 MiB chunks has segments %v", segs)
+		}
+		// Replacing it by another large object, then by a small one,
+		// leaves the segments of the version in place only.
+		if _, err := s.Put(ctx, "k", io.LimitReader(zeros{}, 2<<20+1), size(2<<20+1)); err != nil {
+			t.Fatal(err)
+		}
+		if segs := segments(t, s); len(segs) != 3 {
+			t.Fatalf("after replacing a large object by one of 3 segments: %v", segs)
+		}
+		if _, err := s.Put(ctx, "k", io.LimitReader(zeros{}, 100), size(100)); err != nil {
+			t.Fatal(err)
+		}
+		if segs := segments(t, s); len(segs) != 0 {
+			t.Fatalf("after replacing a large object by a small one: %v", segs)
 		}
 		if err := s.Delete(ctx, "k"); err != nil {
 			t.Fatal(err)
 		}
 		if segs := segments(t, s); len(segs) != 0 {
 			t.Fatalf("Delete left segments %v", segs)
+		}
+		if _, err := s.Put(ctx, "k", io.LimitReader(zeros{}, 3<<20), size(3<<20)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Delete(ctx, "k"); err != nil {
+			t.Fatal(err)
+		}
+		if segs := segments(t, s); len(segs) != 0 {
+			t.Fatalf("Delete of a large object left segments %v", segs)
 		}
 	}
 }
