@@ -223,20 +223,27 @@ func TestKillNodeDuringUploads(t *testing.T) {
 		}
 	})
 	failed := checkImages(t, c, cl.URL, ups, size)
+	for _, u := range ups {
+		t.Logf("upload %s: %d %v", u.id, u.status, u.err)
+	}
 	if len(failed) == 0 || len(failed) == len(ups) {
 		t.Fatalf("%d of %d uploads failed: the kill should have cut those on one node only", len(failed), len(ups))
 	}
 	t.Logf("%d uploads cut by the kill, %d finished", len(failed), len(ups)-len(failed))
 	checkNoObjects(t, cl, failed)
 
-	// Start the node again while an upload runs on the other node.
-	survivor := cl.Nodes[1].URL
-	more := uploadAll(c, survivor, 1, size, rate, 2000, func() { cl.Start(t, 0); restarted = true })
-	if more[0].status != http.StatusNoContent {
-		t.Errorf("an upload on %s while the other node started again: %d %v", survivor, more[0].status, more[0].err)
-	}
-	checkImages(t, c, cl.URL, more, size)
-
+	t.Run("RestartDoesNotDisturb", func(t *testing.T) {
+		if cl.Database != "postgres" {
+			t.Skipf("CHECK SKIPPED: the cluster runs on %s, which has no upload leases: a node that starts resets the other's uploads; this check needs the PostgreSQL backend", cl.Database)
+		}
+		// Start the node again while an upload runs on the other node.
+		survivor := cl.Nodes[1].URL
+		more := uploadAll(c, survivor, 1, size, rate, 2000, func() { cl.Start(t, 0); restarted = true })
+		if more[0].status != http.StatusNoContent {
+			t.Errorf("an upload on %s while the other node started again: %d %v", survivor, more[0].status, more[0].err)
+		}
+		checkImages(t, c, cl.URL, more, size)
+	})
 	t.Run("LeaseExpiry", func(t *testing.T) { checkLeaseExpiry(t, cl, c, failed) })
 }
 

@@ -30,6 +30,11 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(FULL)", "foreign_keys(ON)"} {
 		q.Add("_pragma", p)
 	}
+	// Write transactions take the lock when they begin, waiting up to
+	// busy_timeout: a deferred one that reads first fails at once with
+	// SQLITE_BUSY when another process wrote since (two glanced on one
+	// file, as cluster-up.sh runs them without PostgreSQL).
+	q.Set("_txlock", "immediate")
 	dsn := "file:" + path + "?" + q.Encode()
 	w, err := sql.Open("sqlite", dsn)
 	if err != nil {

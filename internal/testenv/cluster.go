@@ -128,7 +128,11 @@ func (c *Cluster) Start(t testing.TB, n int) {
 	go cmd.Wait() // reap it when it ends
 	c.mu.Lock()
 	node.PID = cmd.Process.Pid
+	err := c.writeNodes()
 	c.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
 	deadline := time.Now().Add(60 * time.Second)
 	for ping(node.URL+"/versions") != nil {
 		if time.Now().After(deadline) {
@@ -136,6 +140,20 @@ func (c *Cluster) Start(t testing.TB, n int) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// writeNodes rewrites DIR/nodes with the PIDs of now, for the tests and
+// scripts that read it next.
+func (c *Cluster) writeNodes() error {
+	var b strings.Builder
+	for _, n := range c.Nodes {
+		fmt.Fprintf(&b, "%s %d %s\n", n.URL, n.PID, n.Cmd)
+	}
+	tmp := filepath.Join(c.Dir, ".nodes.tmp")
+	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(c.Dir, "nodes"))
 }
 
 // Hold locks the cluster until t ends: exclusive for a test that kills or
