@@ -275,4 +275,3 @@ func checkLeaseExpiry(t *testing.T, cl *testenv.Cluster, c *client, failed []str
 		}
 	}
 }
-
