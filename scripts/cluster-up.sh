@@ -38,7 +38,7 @@ if ((${#need[@]})); then
 fi
 
 # ---- object store --------------------------------------------------------------------------
-"$here/swift-up.sh" "$DIR/swift"
+SWIFT_KEYSTONE_PEER=${CLUSTER_PEER:-} "$here/swift-up.sh" "$DIR/swift"
 source "$DIR/swift/env"
 
 # ---- PostgreSQL ----------------------------------------------------------------------------

@@ -9,6 +9,9 @@
 #   S3_ENDPOINT      the same proxy for S3 clients (path-style, region us-east-1)
 #   S3_ACCESS_KEY    S3_SECRET_KEY: tempauth's user and key, as s3api takes them
 #
+# SWIFT_KEYSTONE_PEER=PEERDIR (a folder of openstack-up.sh) also lets Keystone users of that
+# peer in (authtoken + keystoneauth, accounts KEY_<project id>, roles admin and member), and
+# adds SWIFT_KEYSTONE_URL (the storage URL up to KEY_) to DIR/env.
 # Ports: SWIFT_PORT (proxy, default 18080) and the three servers after it; a taken port moves
 # the whole block up. swift-down.sh DIR stops it all.
 set -euo pipefail
@@ -73,12 +76,34 @@ EOF
   swift-ring-builder "$etc/$kind.builder" add "r1z1-127.0.0.1:${!kind}/d1" 1 >/dev/null
   swift-ring-builder "$etc/$kind.builder" rebalance >/dev/null || true
 done
+keystone_filters= keystone_conf=
+if [[ -n ${SWIFT_KEYSTONE_PEER:-} ]]; then
+  source "$SWIFT_KEYSTONE_PEER/peer.env"
+  read -r kuser kpassword kproject kdomain _ <<<"$(source "$SWIFT_KEYSTONE_PEER/users.env" && echo "$PEER_USER_GLANCE")"
+  keystone_filters="authtoken keystoneauth"
+  keystone_conf="[filter:authtoken]
+paste.filter_factory = keystonemiddleware.auth_token:filter_factory
+www_authenticate_uri = $PEER_KEYSTONE_URL
+auth_url = $PEER_KEYSTONE_URL
+auth_type = password
+username = $kuser
+password = $kpassword
+project_name = $kproject
+user_domain_name = $kdomain
+project_domain_name = $kdomain
+delay_auth_decision = true
+memcached_servers = 127.0.0.1:$memcache
+[filter:keystoneauth]
+use = egg:swift#keystoneauth
+reseller_prefix = KEY_
+operator_roles = admin, member"
+fi
 cat >"$etc/proxy-server.conf" <<EOF
 [DEFAULT]
 bind_port = $proxy
 $common
 [pipeline:main]
-pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk s3api tempauth copy slo dlo proxy-logging proxy-server
+pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk s3api tempauth $keystone_filters copy slo dlo proxy-logging proxy-server
 [app:proxy-server]
 use = egg:swift#proxy
 account_autocreate = true
@@ -109,6 +134,7 @@ use = egg:swift#copy
 use = egg:swift#slo
 [filter:dlo]
 use = egg:swift#dlo
+$keystone_conf
 EOF
 
 # exec -a puts DIR in its command line, by which swift-down.sh knows it for ours.
@@ -129,5 +155,6 @@ S3_ENDPOINT=http://127.0.0.1:$proxy
 S3_ACCESS_KEY=glance:store
 S3_SECRET_KEY=$key
 EOF
+[[ -n $keystone_filters ]] && echo "SWIFT_KEYSTONE_URL=http://127.0.0.1:$proxy/v1/KEY_" >>"$DIR/env"
 chmod 600 "$DIR/env"
 say "Swift with s3api at http://127.0.0.1:$proxy (settings in $DIR/env)"

@@ -14,6 +14,9 @@ import (
 type ObjectStore struct {
 	SwiftAuthURL, SwiftUser, SwiftKey    string // tempauth (v1)
 	S3Endpoint, S3AccessKey, S3SecretKey string
+	// SwiftKeystoneURL is the storage URL of Keystone projects up to their
+	// ID (http://.../v1/KEY_), when Swift takes the peer's tokens.
+	SwiftKeystoneURL string
 }
 
 var (
@@ -55,7 +58,7 @@ func loadSwift(dir string) (*ObjectStore, error) {
 		return nil, err
 	}
 	o := &ObjectStore{
-		SwiftAuthURL: m["SWIFT_AUTH_URL"], SwiftUser: m["SWIFT_USER"], SwiftKey: m["SWIFT_KEY"],
+		SwiftAuthURL: m["SWIFT_AUTH_URL"], SwiftUser: m["SWIFT_USER"], SwiftKey: m["SWIFT_KEY"], SwiftKeystoneURL: m["SWIFT_KEYSTONE_URL"],
 		S3Endpoint: m["S3_ENDPOINT"], S3AccessKey: m["S3_ACCESS_KEY"], S3SecretKey: m["S3_SECRET_KEY"],
 	}
 	if o.SwiftAuthURL == "" || o.S3Endpoint == "" {

@@ -1,14 +1,15 @@
 // Package swiftblob is a blob store on OpenStack Swift's native API,
 // registered for swift:// URLs:
 //
-//	swift://CONTAINER[/PREFIX]?auth_url=URL[&auth_version=1|3][&region=R][&chunk_size=5GiB]
+//	swift://CONTAINER[/PREFIX]?auth_url=URL[&auth_version=1|3][&region=R][&chunk_size=5GiB][&endpoint=URL]
 //
 // With auth version 1 (the default for an auth URL ending in /auth/v1.0)
 // it logs in with tempauth/swauth, taking the user and key from the URL's
 // user info or from ST_USER and ST_KEY (python-swiftclient's variables);
 // otherwise with Keystone through gophercloud, taking OS_USERNAME,
 // OS_PASSWORD, OS_PROJECT_NAME... from the environment and the object-store
-// endpoint from the catalog. Secrets never appear in errors or logs.
+// endpoint from the catalog, or from endpoint (the account's storage URL, as
+// glance_store's swift_store_endpoint). Secrets never appear in errors or logs.
 //
 // A blob up to chunk_size is one object; a larger one, as glance_store does
 // beyond its chunk size, is a static large object (SLO) whose segments live
@@ -53,6 +54,7 @@ type Options struct {
 	V1        bool
 	User, Key string
 	Region    string
+	Endpoint  string // Keystone only: the storage URL, instead of the catalog's
 	Container string
 	Prefix    string
 	ChunkSize int64 // 0: DefaultChunkSize
@@ -68,7 +70,8 @@ func open(ctx context.Context, u *url.URL) (blob.Store, error) {
 
 func parseURL(u *url.URL) (Options, error) {
 	q := u.Query()
-	o := Options{AuthURL: q.Get("auth_url"), Region: q.Get("region"), Container: u.Host, Prefix: strings.Trim(u.Path, "/")}
+	o := Options{AuthURL: q.Get("auth_url"), Region: q.Get("region"), Endpoint: q.Get("endpoint"),
+		Container: u.Host, Prefix: strings.Trim(u.Path, "/")}
 	switch v := q.Get("auth_version"); v {
 	case "1", "1.0":
 		o.V1 = true
@@ -123,23 +126,54 @@ func login(ctx context.Context, o Options) (*gophercloud.ServiceClient, error) {
 	if o.V1 {
 		return loginV1(ctx, o)
 	}
-	ao, err := openstack.AuthOptionsFromEnv()
-	if err != nil {
-		return nil, fmt.Errorf("swift store: Keystone settings: %w", err)
-	}
+	ao := keystoneOptions()
 	if o.AuthURL != "" {
 		ao.IdentityEndpoint = o.AuthURL
 	}
-	ao.AllowReauth = true
 	pc, err := openstack.AuthenticatedClient(ctx, ao)
 	if err != nil {
 		return nil, fmt.Errorf("swift store: Keystone login: %w", err)
+	}
+	if o.Endpoint != "" {
+		return &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: gophercloud.NormalizeURL(o.Endpoint)}, nil
 	}
 	sc, err := openstack.NewObjectStorageV1(pc, gophercloud.EndpointOpts{Region: o.Region})
 	if err != nil {
 		return nil, fmt.Errorf("swift store: %w", err)
 	}
 	return sc, nil
+}
+
+// keystoneOptions reads the OS_* variables as an openrc file sets them:
+// gophercloud's AuthOptionsFromEnv knows OS_DOMAIN_* only, where openrc
+// files name the user's and the project's domains apart.
+func keystoneOptions() gophercloud.AuthOptions {
+	ao := gophercloud.AuthOptions{
+		IdentityEndpoint: getenv("OS_AUTH_URL"),
+		Username:         getenv("OS_USERNAME"), UserID: getenv("OS_USER_ID"), Password: getenv("OS_PASSWORD"),
+		DomainName:                  first(getenv("OS_USER_DOMAIN_NAME"), getenv("OS_DOMAIN_NAME")),
+		DomainID:                    first(getenv("OS_USER_DOMAIN_ID"), getenv("OS_DOMAIN_ID")),
+		ApplicationCredentialID:     getenv("OS_APPLICATION_CREDENTIAL_ID"),
+		ApplicationCredentialSecret: getenv("OS_APPLICATION_CREDENTIAL_SECRET"),
+		AllowReauth:                 true,
+	}
+	if id, name := getenv("OS_PROJECT_ID"), getenv("OS_PROJECT_NAME"); id != "" || name != "" {
+		ao.Scope = &gophercloud.AuthScope{
+			ProjectID: id, ProjectName: name,
+			DomainName: first(getenv("OS_PROJECT_DOMAIN_NAME"), getenv("OS_DOMAIN_NAME")),
+			DomainID:   first(getenv("OS_PROJECT_DOMAIN_ID"), getenv("OS_DOMAIN_ID")),
+		}
+	}
+	return ao
+}
+
+func first(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // loginV1 logs in with tempauth, and again whenever the token is refused.

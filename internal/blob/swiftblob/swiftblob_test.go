@@ -172,3 +172,32 @@ func BenchmarkTransfer(b *testing.B) {
 	}
 	blobtest.Bench(b, s)
 }
+
+// TestKeystone runs the suite as a Keystone user of the peer (alpha's
+// member), logging in with the OS_* variables as glanced does, on the
+// account of the user's project (keystoneauth's KEY_<project id>).
+func TestKeystone(t *testing.T) {
+	env := testenv.Swift(t)
+	peer := testenv.Peer(t)
+	if env.SwiftKeystoneURL == "" {
+		t.Skip("INTEGRATION TEST SKIPPED: this Swift takes no Keystone tokens (swift-up.sh without SWIFT_KEYSTONE_PEER)")
+	}
+	u := peer.AlphaMember
+	for k, v := range map[string]string{
+		"OS_AUTH_URL": peer.KeystoneURL, "OS_USERNAME": u.Name, "OS_PASSWORD": u.Password,
+		"OS_PROJECT_NAME": u.Project, "OS_USER_DOMAIN_NAME": u.Domain, "OS_PROJECT_DOMAIN_NAME": u.Domain,
+	} {
+		t.Setenv(k, v)
+	}
+	endpoint := env.SwiftKeystoneURL + peer.Auth(t, u).ProjectID
+	container := randomName()
+	blobtest.Run(t, func(t *testing.T) blob.Store {
+		st, err := blob.Open(context.Background(), "swift://"+container+"/"+randomName()+
+			"?auth_version=3&chunk_size=1MiB&endpoint="+url.QueryEscape(endpoint))
+		if err != nil {
+			t.Fatal(err)
+		}
+		blobtest.EmptyOnCleanup(t, st)
+		return st
+	})
+}
