@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -216,4 +217,32 @@ func (s *Store) multipart(ctx context.Context, name string, body func(send sendF
 func md5Of(b []byte) string {
 	sum := md5.Sum(b)
 	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// Sweep implements blob.Sweeper: it aborts the multipart uploads under the
+// prefix begun before the given time.
+func (s *Store) Sweep(ctx context.Context, before time.Time) (int, error) {
+	n := 0
+	var key, id string
+	for {
+		// With "/": the keys right under the prefix only. (Swift's s3api
+		// takes an empty delimiter for one that matches everything.)
+		page, err := s.core.ListMultipartUploads(ctx, s.bucket, s.prefix, key, id, "/", 1000)
+		if err != nil {
+			return n, fmt.Errorf("s3 store: list multipart uploads: %w", err)
+		}
+		for _, up := range page.Uploads {
+			if !up.Initiated.Before(before) || blob.CheckKey(strings.TrimPrefix(up.Key, s.prefix)) != nil {
+				continue // recent, or another store's (under a longer prefix)
+			}
+			if err := s.core.AbortMultipartUpload(ctx, s.bucket, up.Key, up.UploadID); err != nil && !notFound(err) {
+				return n, fmt.Errorf("s3 store: abort a multipart upload of %s: %w", up.Key, err)
+			}
+			n++
+		}
+		if !page.IsTruncated {
+			return n, nil
+		}
+		key, id = page.NextKeyMarker, page.NextUploadIDMarker
+	}
 }

@@ -128,7 +128,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	}
 	c, err := minio.NewCore(eu.Host, &minio.Options{
 		Creds: creds, Secure: eu.Scheme == "https", Region: o.Region, BucketLookup: lookup,
-		Transport: http.DefaultTransport,
+		Transport: blob.HTTPTransport(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("s3 store: %w", err)
@@ -196,12 +196,18 @@ func (s *Store) Open(ctx context.Context, key string, off, n int64) (io.ReadClos
 	if err != nil {
 		return nil, fmt.Errorf("s3 store: %w", err)
 	}
-	rc, _, _, err := s.core.GetObject(ctx, s.bucket, name, opts)
+	rc, err := blob.RetryNotFound(ctx, func() (io.ReadCloser, error) {
+		rc, _, _, err := s.core.GetObject(ctx, s.bucket, name, opts)
+		if err != nil && notFound(err) {
+			return nil, fmt.Errorf("%w: %s", blob.ErrNotFound, key)
+		}
+		return rc, err
+	})
 	if err == nil {
 		return rc, nil
 	}
-	if notFound(err) {
-		return nil, fmt.Errorf("%w: %s", blob.ErrNotFound, key)
+	if errors.Is(err, blob.ErrNotFound) {
+		return nil, err
 	}
 	if minio.ToErrorResponse(err).StatusCode == http.StatusRequestedRangeNotSatisfiable {
 		// The range starts at or past the end: an empty stream, once the

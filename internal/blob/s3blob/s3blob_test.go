@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/minio/minio-go/v7/pkg/signer"
 
@@ -113,7 +114,7 @@ func TestAbortedMultipart(t *testing.T) {
 	if _, err := s.Size(ctx, "k"); !errors.Is(err, blob.ErrNotFound) {
 		t.Fatalf("after failed uploads: Size = %v", err)
 	}
-	left, err := s.core.ListMultipartUploads(ctx, s.bucket, s.prefix, "", "", "", 100)
+	left, err := s.core.ListMultipartUploads(ctx, s.bucket, s.prefix, "", "", "/", 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,4 +190,28 @@ func BenchmarkPlainHTTP(b *testing.B) {
 		}
 	})
 	s.Delete(context.Background(), "plain")
+}
+
+// TestSweep leaves a multipart upload as a crash would: Sweep aborts it
+// once it is older than its time, and only then.
+func TestSweep(t *testing.T) {
+	s := openTest(t, randomName(t))
+	ctx := context.Background()
+	if _, err := s.core.NewMultipartUpload(ctx, s.bucket, s.prefix+"k", putOptions); err != nil {
+		t.Fatal(err)
+	}
+	// The listing TestAbortedMultipart relies on shows it.
+	if left, err := s.core.ListMultipartUploads(ctx, s.bucket, s.prefix, "", "", "/", 100); err != nil || len(left.Uploads) != 1 {
+		t.Fatalf("an upload begun is not listed: %+v, %v", left.Uploads, err)
+	}
+	if n, err := s.Sweep(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("Sweep of uploads older than an hour = %d, %v; want 0", n, err)
+	}
+	if n, err := s.Sweep(ctx, time.Now().Add(time.Minute)); err != nil || n != 1 {
+		t.Fatalf("Sweep = %d, %v; want the one upload", n, err)
+	}
+	left, err := s.core.ListMultipartUploads(ctx, s.bucket, s.prefix, "", "", "/", 100)
+	if err != nil || len(left.Uploads) != 0 {
+		t.Fatalf("after Sweep: %+v, %v", left.Uploads, err)
+	}
 }

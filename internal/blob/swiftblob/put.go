@@ -19,8 +19,8 @@ import (
 	"github.com/go-glance/glance/internal/blob"
 )
 
-// cleanupTimeout bounds the removal of a failed upload's segments, which
-// runs after the caller's context may have ended.
+// cleanupTimeout bounds each request that removes a failed upload's
+// segments, which runs after the caller's context may have ended.
 const cleanupTimeout = 30 * time.Second
 
 // segDir is where segments live, under the store's prefix: a name no key
@@ -151,7 +151,9 @@ func (s *Store) putSegments(ctx context.Context, name string, next func(i int, s
 	var segs []segment
 	defer func() {
 		if err != nil {
-			s.deleteSegments(ctx, dir, len(segs)+1)
+			if cerr := s.deleteSegments(ctx, dir, len(segs)+1); cerr != nil {
+				err = fmt.Errorf("%w (and removing its segments: %v)", err, cerr)
+			}
 		}
 	}()
 	var sent int64
@@ -196,19 +198,39 @@ func uploadID() string {
 
 // deleteSegments removes the segments dir00000001 to dir%08d(n) (or the
 // single object dir when n is 1 and dir does not end in '/'), with a
-// context of its own: the upload's may have ended.
-func (s *Store) deleteSegments(ctx context.Context, dir string, n int) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-	defer cancel()
+// context of its own: the upload's may have ended. A busy Swift gets three
+// tries of each; what stays is left to Sweep.
+func (s *Store) deleteSegments(ctx context.Context, dir string, n int) error {
+	ctx = context.WithoutCancel(ctx)
+	var errs []error
 	for i := 1; i <= n; i++ {
 		name := dir
 		if strings.HasSuffix(dir, "/") {
 			name = fmt.Sprintf("%s%08d", dir, i)
 		}
-		if resp, err := s.do(ctx, http.MethodDelete, name, nil, nil, nil, 0); err == nil {
-			resp.Body.Close()
+		var err error
+		for try := range 3 {
+			if err = s.deleteOne(ctx, name); err == nil || errors.Is(err, blob.ErrNotFound) {
+				break
+			}
+			time.Sleep(time.Duration(try+1) * 500 * time.Millisecond)
+		}
+		if err != nil && !errors.Is(err, blob.ErrNotFound) {
+			errs = append(errs, err)
 		}
 	}
+	return errors.Join(errs...)
+}
+
+// deleteOne deletes one object within cleanupTimeout.
+func (s *Store) deleteOne(ctx context.Context, name string) error {
+	ctx, cancel := context.WithTimeout(ctx, cleanupTimeout)
+	defer cancel()
+	resp, err := s.do(ctx, http.MethodDelete, name, nil, nil, nil, 0)
+	if err == nil {
+		resp.Body.Close()
+	}
+	return err
 }
 
 // deleteSLO deletes a large object and its segments (SLO's

@@ -130,8 +130,12 @@ func login(ctx context.Context, o Options) (*gophercloud.ServiceClient, error) {
 	if o.AuthURL != "" {
 		ao.IdentityEndpoint = o.AuthURL
 	}
-	pc, err := openstack.AuthenticatedClient(ctx, ao)
+	pc, err := openstack.NewClient(ao.IdentityEndpoint)
 	if err != nil {
+		return nil, fmt.Errorf("swift store: auth_url: %w", err)
+	}
+	pc.HTTPClient = http.Client{Transport: blob.HTTPTransport()}
+	if err := openstack.Authenticate(ctx, pc, ao); err != nil {
 		return nil, fmt.Errorf("swift store: Keystone login: %w", err)
 	}
 	if o.Endpoint != "" {
@@ -193,6 +197,7 @@ func loginV1(ctx context.Context, o Options) (*gophercloud.ServiceClient, error)
 	if err != nil {
 		return nil, fmt.Errorf("swift store: auth_url: %w", err)
 	}
+	pc.HTTPClient = http.Client{Transport: blob.HTTPTransport()}
 	sc, err := swauth.NewObjectStorageV1(ctx, pc, ao)
 	if err != nil {
 		return nil, fmt.Errorf("swift store: tempauth login as %s: %w", ao.User, err)
@@ -258,7 +263,7 @@ func (s *Store) Open(ctx context.Context, key string, off, n int64) (io.ReadClos
 	case off > 0:
 		h.Set("Range", fmt.Sprintf("bytes=%d-", off))
 	}
-	resp, err := s.do(ctx, http.MethodGet, name, nil, h, nil, 0)
+	resp, err := blob.RetryNotFound(ctx, func() (*http.Response, error) { return s.do(ctx, http.MethodGet, name, nil, h, nil, 0) })
 	var st *statusError
 	if errors.As(err, &st) && st.code == http.StatusRequestedRangeNotSatisfiable {
 		// The range starts at or past the end: empty, if the key exists.

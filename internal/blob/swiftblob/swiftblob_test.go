@@ -6,10 +6,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-glance/glance/internal/blob"
 	"github.com/go-glance/glance/internal/blob/blobtest"
@@ -200,4 +204,33 @@ func TestKeystone(t *testing.T) {
 		blobtest.EmptyOnCleanup(t, st)
 		return st
 	})
+}
+
+// TestSweep leaves segments as a crash would (no manifest) beside a large
+// object: Sweep removes those older than its time only, never the ones a
+// blob uses.
+func TestSweep(t *testing.T) {
+	s := openTest(t, randomName())
+	ctx := context.Background()
+	if _, err := s.Put(ctx, "big", io.LimitReader(zeros{}, 3<<20), -1); err != nil {
+		t.Fatal(err)
+	}
+	orphan := s.prefix + segDir + "big/cut-upload/00000001"
+	resp, err := s.do(ctx, http.MethodPut, orphan, nil, nil, strings.NewReader("partial"), 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if n, err := s.Sweep(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("Sweep of segments older than an hour = %d, %v; want 0", n, err)
+	}
+	if n, err := s.Sweep(ctx, time.Now().Add(time.Minute)); err != nil || n != 1 {
+		t.Fatalf("Sweep = %d, %v; want the one orphan", n, err)
+	}
+	if segs := segments(t, s); len(segs) != 3 || slices.Contains(segs, orphan) {
+		t.Fatalf("after Sweep: segments %v", segs)
+	}
+	if n, err := s.Size(ctx, "big"); err != nil || n != 3<<20 {
+		t.Fatalf("the large object after Sweep: %d, %v", n, err)
+	}
 }
