@@ -12,6 +12,8 @@
 # PostgreSQL: a cluster of the run's own (scripts/postgres-up.sh, installing Debian's
 # postgresql as root when missing) serves the tests through GLANCE_TEST_POSTGRES;
 # a GLANCE_TEST_POSTGRES given is used instead, and =none skips those tests, loudly.
+# It also starts a cluster (scripts/cluster-up.sh: PostgreSQL, Swift with s3api, two glanced
+# behind nginx) for the cluster and object-store tests; see GLANCE_CLUSTER_DIR below.
 # GO_TEST_TIMEOUT (default 15m) bounds each test binary; GOFLAGS passes through.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +26,7 @@ banner() {
 
 peer_dir= # set when this script started the peer
 pg_dir=   # likewise for PostgreSQL
+swift_dir= cluster_dir= # likewise for Swift and the cluster
 work=$(mktemp -d "${TMPDIR:-/tmp}/glance-test.XXXXXX")
 finish() {
   local rc=$?
@@ -34,6 +37,14 @@ finish() {
   if [[ -n $peer_dir ]]; then
     scripts/openstack-down.sh "$peer_dir"
     if ((rc == 0)); then rm -rf "$peer_dir"; else say "the peer's logs are kept in $peer_dir/log"; fi
+  fi
+  if [[ -n $cluster_dir ]]; then
+    scripts/cluster-down.sh "$cluster_dir"
+    if ((rc == 0)); then rm -rf "$cluster_dir"; else say "the cluster's logs are kept in $cluster_dir/log"; fi
+  fi
+  if [[ -n $swift_dir ]]; then
+    scripts/swift-down.sh "$swift_dir"
+    if ((rc == 0)); then rm -rf "$swift_dir"; else say "Swift's logs are kept in $swift_dir/log"; fi
   fi
   rm -rf "$work"
   local took=$((SECONDS - start_time))
@@ -83,6 +94,40 @@ elif ((EUID == 0)) || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; 
 else
   export GLANCE_REQUIRE_POSTGRES=0
   banner "POSTGRESQL TESTS SKIPPED: not root, and PostgreSQL is not installed"
+fi
+
+# ---- the cluster: PostgreSQL, Swift with s3api, two glanced nodes, nginx ----------------
+# Its Swift also serves the object-store tests. GLANCE_CLUSTER_DIR=DIR uses a cluster running
+# in DIR; =none starts Swift alone (scripts/swift-up.sh), unless GLANCE_SWIFT_DIR names one
+# running or is none.
+cluster_given=${GLANCE_CLUSTER_DIR:-${GLANCE_CLUSTER_ENV:-}}
+swift_given=${GLANCE_SWIFT_DIR:-${GLANCE_SWIFT_ENV:-}}
+can_start() { ((EUID == 0)) || [[ -x /usr/bin/swift-proxy-server && -x /usr/bin/memcached && -x /usr/sbin/nginx ]]; }
+export GLANCE_CLUSTER_ENV=none GLANCE_REQUIRE_CLUSTER=0 GLANCE_SWIFT_ENV=none GLANCE_REQUIRE_SWIFT=0
+if [[ $given == none ]]; then
+  banner "CLUSTER AND OBJECT STORE TESTS SKIPPED: GLANCE_PEER_ENV=none"
+elif [[ -n $cluster_given && $cluster_given != none ]]; then
+  [[ -f $cluster_given/env ]] || { say "$cluster_given/env does not exist: GLANCE_CLUSTER_DIR must name a cluster's folder"; exit 1; }
+  export GLANCE_CLUSTER_ENV=$cluster_given GLANCE_REQUIRE_CLUSTER=1 GLANCE_SWIFT_ENV=$cluster_given/swift GLANCE_REQUIRE_SWIFT=1
+elif [[ -z $cluster_given ]] && can_start; then
+  cluster_dir=$(mktemp -d "${TMPDIR:-/tmp}/glance-cluster.XXXXXX")
+  say "starting the cluster in $cluster_dir"
+  peer_for_cluster=$GLANCE_PEER_ENV
+  [[ $peer_for_cluster == none ]] && peer_for_cluster=
+  CLUSTER_PEER=$peer_for_cluster scripts/cluster-up.sh "$cluster_dir" || { say "the cluster did not start"; exit 1; }
+  export GLANCE_CLUSTER_ENV=$cluster_dir GLANCE_REQUIRE_CLUSTER=1 GLANCE_SWIFT_ENV=$cluster_dir/swift GLANCE_REQUIRE_SWIFT=1
+elif [[ -n $swift_given && $swift_given != none ]]; then
+  [[ -f $swift_given/env ]] || { say "$swift_given/env does not exist: GLANCE_SWIFT_DIR must name Swift's folder"; exit 1; }
+  export GLANCE_SWIFT_ENV=$swift_given GLANCE_REQUIRE_SWIFT=1
+  banner "CLUSTER TESTS SKIPPED: GLANCE_CLUSTER_DIR=none"
+elif [[ -z $swift_given ]] && can_start; then
+  swift_dir=$(mktemp -d "${TMPDIR:-/tmp}/glance-swift.XXXXXX")
+  say "starting Swift in $swift_dir"
+  scripts/swift-up.sh "$swift_dir" || { say "Swift did not start"; exit 1; }
+  export GLANCE_SWIFT_ENV=$swift_dir GLANCE_REQUIRE_SWIFT=1
+  banner "CLUSTER TESTS SKIPPED: GLANCE_CLUSTER_DIR=none"
+else
+  banner "CLUSTER AND OBJECT STORE TESTS SKIPPED: not root and Swift or nginx not installed, or =none given"
 fi
 
 # ---- checks -----------------------------------------------------------------------------

@@ -9,8 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/go-glance/glance/internal/registry"
 )
@@ -102,4 +106,60 @@ func Location(rawURL string) (string, error) {
 		return "", err
 	}
 	return "file://" + abs, nil
+}
+
+// ParseSize reads a byte count: digits with an optional KiB, MiB or GiB.
+func ParseSize(s string) (int64, error) {
+	mult := int64(1)
+	for suffix, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
+		if strings.HasSuffix(s, suffix) {
+			s, mult = strings.TrimSuffix(s, suffix), m
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("%q is no size (digits, with KiB, MiB or GiB)", s)
+	}
+	return n * mult, nil
+}
+
+// Sweeper is a Store that keeps pieces of its own beside blobs, which an
+// upload cut by a crash leaves behind (Swift's segments, S3's incomplete
+// multipart uploads; a failed or cancelled Put removes its own). Sweep
+// removes those begun before the given time that no blob uses, and says
+// how many it removed. The orphan janitor calls it, with a grace period
+// longer than any upload in progress.
+type Sweeper interface {
+	Sweep(ctx context.Context, before time.Time) (int, error)
+}
+
+// HTTPTransport is the transport of the object stores' clients: the
+// default one, with every wait for the service bounded (connecting, and an
+// answer's headers once a request is sent; 5 minutes, as a large object's
+// manifest can take the service a while) but not a transfer's length.
+func HTTPTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.ResponseHeaderTimeout = 5 * time.Minute
+	t.ExpectContinueTimeout = 5 * time.Second
+	t.MaxIdleConnsPerHost = 16
+	return t
+}
+
+// RetryNotFound runs open, and once more after a moment when it fails with
+// ErrNotFound: Swift's object server (also behind its s3api) may answer 404
+// to a GET that races a PUT replacing the object, as it unlinks the older
+// file when the newer lands; Swift's proxy would try another replica, and a
+// store of one replica has none.
+func RetryNotFound[T any](ctx context.Context, open func() (T, error)) (T, error) {
+	v, err := open()
+	if !errors.Is(err, ErrNotFound) {
+		return v, err
+	}
+	select {
+	case <-ctx.Done():
+		return v, err
+	case <-time.After(100 * time.Millisecond):
+	}
+	return open()
 }

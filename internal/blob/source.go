@@ -15,6 +15,7 @@ type Source struct {
 	r    io.Reader
 	size int64 // -1: unknown
 	n    int64
+	err  error // the first error of r other than io.EOF
 }
 
 // NewSource wraps r for a Put of size bytes (-1 if unknown).
@@ -35,6 +36,9 @@ func (s *Source) Read(p []byte) (int, error) {
 	}
 	k, err := s.r.Read(p)
 	s.n += int64(k)
+	if err != nil && err != io.EOF && s.err == nil {
+		s.err = err
+	}
 	if s.size >= 0 && s.n > s.size {
 		return 0, fmt.Errorf("%w: more than %d bytes", ErrSizeMismatch, s.size)
 	}
@@ -46,3 +50,44 @@ func (s *Source) Read(p []byte) (int, error) {
 
 // N is the number of bytes read so far.
 func (s *Source) N() int64 { return s.n }
+
+// Err is the first error the caller's reader gave (not io.EOF), so that a
+// backend whose transport hides it can still report the body's own failure.
+func (s *Source) Err() error { return s.err }
+
+// Section reads the next n bytes of s; fewer is io.ErrUnexpectedEOF (unless
+// s gave an error of its own). With last set, the final bytes are handed
+// over only once s is known to end there, and more is an ErrSizeMismatch:
+// a service that commits an object once it has its announced length must
+// never get the whole of a body that turns out too long.
+func (s *Source) Section(n int64, last bool) io.Reader { return &section{s: s, n: n, last: last} }
+
+type section struct {
+	s    *Source
+	n    int64
+	last bool
+}
+
+func (e *section) Read(p []byte) (int, error) {
+	if e.n <= 0 {
+		return 0, io.EOF
+	}
+	p = p[:min(int64(len(p)), e.n)]
+	k, err := e.s.Read(p)
+	e.n -= int64(k)
+	switch {
+	case err == io.EOF && e.n > 0:
+		return k, io.ErrUnexpectedEOF
+	case err == io.EOF:
+		return k, nil
+	case err == nil && e.n == 0 && e.last:
+		var probe [1]byte
+		if _, err := e.s.Read(probe[:]); err != io.EOF {
+			if err == nil {
+				err = ErrSizeMismatch
+			}
+			return 0, err
+		}
+	}
+	return k, err
+}

@@ -57,6 +57,10 @@ func openSQLiteFile(path string) (*sqlConn, error) {
 	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(FULL)", "foreign_keys(ON)"} {
 		q.Add("_pragma", p)
 	}
+	// Write transactions take the lock when they begin, waiting up to
+	// busy_timeout: a deferred one that reads first fails at once with
+	// SQLITE_BUSY when another process wrote since (two glanced on one file).
+	q.Set("_txlock", "immediate")
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open metadata db: %w", err)

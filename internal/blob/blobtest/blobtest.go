@@ -47,6 +47,22 @@ func Run(t *testing.T, open func(t *testing.T) blob.Store) {
 	}
 }
 
+// EmptyOnCleanup deletes every blob of s when t ends: for backends whose
+// tests share a bucket or container between stores.
+func EmptyOnCleanup(t *testing.T, s blob.Store) {
+	t.Cleanup(func() {
+		keys, err := s.List(context.Background())
+		if err != nil {
+			t.Logf("cleanup: %v", err)
+		}
+		for _, k := range keys {
+			if err := s.Delete(context.Background(), k); err != nil {
+				t.Logf("cleanup: %v", err)
+			}
+		}
+	})
+}
+
 // data returns n pseudo-random bytes, different for each seed.
 func data(seed uint64, n int) []byte {
 	b := make([]byte, n)
