@@ -285,10 +285,10 @@ func flagUsages(fs *pflag.FlagSet) string {
 				left += " [True|False]"
 			}
 		case "nargs":
-			meta := "<" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_")) + ">"
+			meta := metavar(f)
 			left += " " + meta + " [" + meta + " ...]"
 		default:
-			left += " <" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_")) + ">"
+			left += " " + metavar(f)
 		}
 		usage := f.Usage
 		if def := f.DefValue; def != "" && def != "false" && def != "0" && def != "[]" && f.Value.Type() != "pybool" {
@@ -301,4 +301,18 @@ func flagUsages(fs *pflag.FlagSet) string {
 		}
 	})
 	return b.String()
+}
+
+// metavar is how an option's value is shown in help: its name in capitals
+// unless setMetavar gave another.
+func metavar(f *pflag.Flag) string {
+	if m := f.Annotations["metavar"]; len(m) == 1 {
+		return m[0]
+	}
+	return "<" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_")) + ">"
+}
+
+// setMetavar names the value of option name in help, as argparse's metavar.
+func setMetavar(fs *pflag.FlagSet, name, meta string) {
+	fs.SetAnnotation(name, "metavar", []string{meta})
 }
