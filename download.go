@@ -11,6 +11,7 @@ import (
 	"hash"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -45,6 +46,11 @@ type DownloadOptions struct {
 	// hashed in order and verified. At most 16 ranges, of 4 MiB at least;
 	// not with a kept part to resume.
 	Parallel int
+	// Prefer lists store identifiers in the order the server should try
+	// them for the data (the prefer query parameter; python-glanceclient's
+	// image-download --prefer). Empty ones are left out; servers without
+	// multiple stores ignore it.
+	Prefer []string
 }
 
 // Download is the data of an image being read. Read returns a *ChecksumError
@@ -202,7 +208,7 @@ func (c *Client) Download(ctx context.Context, id string, opts *DownloadOptions)
 			return nil, err
 		}
 	}
-	resp, err := c.getData(ctx, id, o.Offset, o.Length)
+	resp, err := c.getData(ctx, id, o.Offset, o.Length, o.Prefer)
 	if err != nil {
 		return nil, err
 	}
@@ -220,10 +226,14 @@ func (c *Client) Download(ctx context.Context, id string, opts *DownloadOptions)
 }
 
 // getData sends GET /images/{id}/file, for the bytes from offset on (to the
-// end when length is 0) if either is set. No data (204) is ErrNoData.
-func (c *Client) getData(ctx context.Context, id string, offset, length int64) (*http.Response, error) {
+// end when length is 0) if either is set, asking for the stores in prefer
+// first. No data (204) is ErrNoData.
+func (c *Client) getData(ctx context.Context, id string, offset, length int64, prefer []string) (*http.Response, error) {
 	req := &request{method: http.MethodGet, path: "/images/" + escape(id) + "/file", size: -1,
 		header: http.Header{"Accept": {"application/octet-stream"}}}
+	if stores := preferList(prefer); stores != "" {
+		req.query = url.Values{"prefer": {stores}}
+	}
 	if offset > 0 || length > 0 {
 		end := ""
 		if length > 0 {
@@ -240,4 +250,15 @@ func (c *Client) getData(ctx context.Context, id string, offset, length int64) (
 		return nil, fmt.Errorf("glance: image %s: %w", id, ErrNoData)
 	}
 	return resp, nil
+}
+
+// preferList joins store identifiers with commas, leaving out empty ones.
+func preferList(stores []string) string {
+	var kept []string
+	for _, s := range stores {
+		if s = strings.TrimSpace(s); s != "" {
+			kept = append(kept, s)
+		}
+	}
+	return strings.Join(kept, ",")
 }

@@ -74,7 +74,7 @@ func (c *Client) DownloadToFile(ctx context.Context, id, path string, opts *Down
 	if err != nil {
 		return nil, fmt.Errorf("glance: download of image %s: %w", id, err)
 	}
-	p.sparse, p.parallel = o.Sparse, o.Parallel
+	p.sparse, p.parallel, p.prefer = o.Sparse, o.Parallel, o.Prefer
 	res, err := c.fillPart(ctx, id, img, d, p, o.NoVerify, progress)
 	if err != nil {
 		p.abandon(errors.Is(err, ErrChecksumMismatch))
@@ -111,7 +111,7 @@ func (c *Client) fillPart(ctx context.Context, id string, img *Image, d *Downloa
 			return nil, err
 		}
 	} else if total < 0 || p.have < total {
-		resp, err := c.getData(ctx, id, p.have, 0)
+		resp, err := c.getData(ctx, id, p.have, 0, p.prefer)
 		if err != nil {
 			return nil, err
 		}
@@ -176,6 +176,7 @@ type partFile struct {
 	resume   bool
 	sparse   bool
 	parallel int
+	prefer   []string // DownloadOptions.Prefer, for every request
 }
 
 // openPart creates the file to download into, or opens the one an earlier

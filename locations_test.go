@@ -3,6 +3,9 @@ package glance_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -60,5 +63,37 @@ func TestImageLocations(t *testing.T) {
 	locs, err := img.Locations()
 	if err != nil || len(locs) != 2 || locs[0].URL != "file:///a" || locs[0].Metadata["store"] != "fast" || locs[1].URL != "file:///b" {
 		t.Fatalf("Locations = %+v, %v", locs, err)
+	}
+}
+
+// TestAddImageLocationWire checks the request of the 2.17 locations API as
+// python-glanceclient sends it: POST with url and validation_data, the
+// latter left out when empty. (The peer has API 2.16 only.)
+func TestAddImageLocationWire(t *testing.T) {
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got = append(got, r.Method+" "+r.URL.Path+" "+string(b))
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer srv.Close()
+	c, err := glance.New(srv.URL+"/v2", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	v := map[string]string{"os_hash_algo": "sha512", "os_hash_value": "ab"}
+	if err := c.AddImageLocation(ctx, "img", "file:///a", v); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AddImageLocation(ctx, "img", "file:///b", nil); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`POST /v2/images/img/locations {"url":"file:///a","validation_data":{"os_hash_algo":"sha512","os_hash_value":"ab"}}`,
+		`POST /v2/images/img/locations {"url":"file:///b"}`,
+	}
+	if len(got) != 2 || strings.TrimSpace(got[0]) != want[0] || strings.TrimSpace(got[1]) != want[1] {
+		t.Fatalf("requests:\n%q\nwant:\n%q", got, want)
 	}
 }

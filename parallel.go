@@ -140,7 +140,7 @@ func (o *ordered) hash(f io.ReaderAt, hp *digest.Pipe) error {
 
 // fetchRange gets one range into its stretch of the file.
 func (c *Client) fetchRange(ctx context.Context, id string, rp *rangePart, p *partFile, o *ordered) error {
-	resp, err := c.getData(ctx, id, rp.start, rp.end-rp.start)
+	resp, err := c.getData(ctx, id, rp.start, rp.end-rp.start, p.prefer)
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,7 @@ type rangeServer struct {
 	fault   string
 	mu      sync.Mutex
 	ranges  []string
+	queries []string // of the data requests
 }
 
 func newRangeServer(t *testing.T, data []byte) (*rangeServer, *glance.Client) {
@@ -41,6 +42,7 @@ func newRangeServer(t *testing.T, data []byte) (*rangeServer, *glance.Client) {
 		fmt.Sscanf(r.Header.Get("Range"), "bytes=%d-%d", &from, &to) // bytes=N- leaves to at the end
 		rs.mu.Lock()
 		rs.ranges = append(rs.ranges, r.Header.Get("Range"))
+		rs.queries = append(rs.queries, r.URL.RawQuery)
 		rs.mu.Unlock()
 		part := rs.data[from : to+1]
 		if from == rs.faultAt {

@@ -11,15 +11,15 @@ import (
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/go-glance/glance"
 )
 
-// runCache is run for the cache commands: it checks first, as
-// python-glanceclient does before every cache call, that the server offers
-// the cache API.
-func (a *app) runCache(cmd *cobra.Command, do func(ctx context.Context, c *glance.Client) error) error {
-	return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
+// cacheAPI is checked first by the cache commands, as python-glanceclient
+// does before every cache call: the server must offer the cache API.
+func cacheAPI(do func(ctx context.Context, c *glance.Client) error) func(ctx context.Context, c *glance.Client) error {
+	return func(ctx context.Context, c *glance.Client) error {
 		ok, err := c.HasVersion(ctx, glance.CacheAPIVersion)
 		if err != nil {
 			return err
@@ -28,7 +28,7 @@ func (a *app) runCache(cmd *cobra.Command, do func(ctx context.Context, c *glanc
 			return errors.New("Glance does not support image caching API (v2.14)")
 		}
 		return do(ctx, c)
-	})
+	}
 }
 
 // cacheTime prints a cache timestamp as python-glanceclient does: UTC ISO
@@ -45,48 +45,47 @@ func cacheTime(t time.Time) string {
 
 func (a *app) cmdCacheList() *cobra.Command {
 	var p printOptions
-	c := &cobra.Command{
-		Use:   "cache-list",
-		Short: "List the images in the image cache and in its queue.",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runCache(cmd, func(ctx context.Context, c *glance.Client) error {
-				st, err := c.ListCache(ctx)
-				if err != nil {
-					return err
-				}
-				cols := []column{{"ID", "id"}, {"State", "state"}, {"Last Accessed (UTC)", "last_accessed"},
-					{"Last Modified (UTC)", "last_modified"}, {"Size", "size"}, {"Hits", "hits"}}
-				recs := make([]map[string]any, 0, len(st.Cached)+len(st.Queued))
-				for _, ci := range st.Cached {
-					recs = append(recs, map[string]any{"id": ci.ImageID, "state": "cached",
-						"last_accessed": cacheTime(ci.LastAccessed), "last_modified": cacheTime(ci.LastModified),
-						"size": ci.Size, "hits": ci.Hits})
-				}
-				for _, id := range st.Queued {
-					recs = append(recs, map[string]any{"id": id, "state": "queued",
-						"last_accessed": "N/A", "last_modified": "N/A", "size": "N/A", "hits": "N/A"})
-				}
-				text := func(_ string, v any) string {
-					if n, ok := v.(int64); ok {
-						return strconv.FormatInt(n, 10)
-					}
-					return fmt.Sprint(v)
-				}
-				if p.Format != "table" {
-					return printRecords(a.io.Out, &p, cols, recs, text)
-				}
-				// python-glanceclient prints this table centred.
-				var b bytes.Buffer
-				if err := printRecords(&b, &p, cols, recs, text); err != nil {
-					return err
-				}
-				_, err = a.io.Out.Write(centre(b.Bytes()))
-				return err
-			})
-		},
+	return a.command(&cmdSpec{
+		use:   "cache-list",
+		short: "List the images in the image cache and in its queue.",
+		print: &p,
+		run:   cacheAPI(func(ctx context.Context, c *glance.Client) error { return a.cacheList(ctx, c, &p) }),
+	})
+}
+
+func (a *app) cacheList(ctx context.Context, c *glance.Client, p *printOptions) error {
+	st, err := c.ListCache(ctx)
+	if err != nil {
+		return err
 	}
-	addPrintFlags(c, &p)
-	return c
+	cols := []column{{"ID", "id"}, {"State", "state"}, {"Last Accessed (UTC)", "last_accessed"},
+		{"Last Modified (UTC)", "last_modified"}, {"Size", "size"}, {"Hits", "hits"}}
+	recs := make([]map[string]any, 0, len(st.Cached)+len(st.Queued))
+	for _, ci := range st.Cached {
+		recs = append(recs, map[string]any{"id": ci.ImageID, "state": "cached",
+			"last_accessed": cacheTime(ci.LastAccessed), "last_modified": cacheTime(ci.LastModified),
+			"size": ci.Size, "hits": ci.Hits})
+	}
+	for _, id := range st.Queued {
+		recs = append(recs, map[string]any{"id": id, "state": "queued",
+			"last_accessed": "N/A", "last_modified": "N/A", "size": "N/A", "hits": "N/A"})
+	}
+	text := func(_ string, v any) string {
+		if n, ok := v.(int64); ok {
+			return strconv.FormatInt(n, 10)
+		}
+		return fmt.Sprint(v)
+	}
+	if p.Format != "table" {
+		return printRecords(a.io.Out, p, cols, recs, text)
+	}
+	// python-glanceclient prints this table centred.
+	var b bytes.Buffer
+	if err := printRecords(&b, p, cols, recs, text); err != nil {
+		return err
+	}
+	_, err = a.io.Out.Write(centre(b.Bytes()))
+	return err
 }
 
 // centre re-aligns the cells of a drawn table to the middle of their
@@ -115,34 +114,31 @@ func centre(tbl []byte) []byte {
 	return []byte(b.String())
 }
 
-// cacheEachCommand builds a command that runs do on each image it is given,
-// reporting failures on stderr the way python-glanceclient does, which
-// still exits 0.
+// cacheEachCommand declares a command that runs do on each image it is
+// given, reporting failures on stderr the way python-glanceclient does,
+// which still exits 0. Its options are the images alone.
 func (a *app) cacheEachCommand(name, short, argHelp, forbidden, failed string, do func(ctx context.Context, c *glance.Client, id string) error) *cobra.Command {
-	c := &cobra.Command{
-		Use:   name + " <IMAGE_ID> [<IMAGE_ID> ...]",
-		Short: short,
-		Args:  minArgs("<IMAGE_ID>"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runCache(cmd, func(ctx context.Context, c *glance.Client) error {
-				for _, ref := range args {
-					err := resolveID(ctx, c, ref, func(id string) error { return do(ctx, c, id) })
-					switch {
-					case err == nil:
-					case ctx.Err() != nil:
-						return ctx.Err()
-					case errors.Is(err, glance.ErrForbidden):
-						fmt.Fprintf(a.io.Err, forbidden+"\n", ref)
-					default:
-						fmt.Fprintf(a.io.Err, failed+"\n", describe(err), ref)
-					}
+	var images []string
+	return a.command(&cmdSpec{
+		use:   name + " <IMAGE_ID> [<IMAGE_ID> ...]",
+		short: short,
+		args:  []posArg{{name: "<IMAGE_ID>", help: argHelp, rest: &images}},
+		run: cacheAPI(func(ctx context.Context, c *glance.Client) error {
+			for _, ref := range images {
+				err := resolveID(ctx, c, ref, func(id string) error { return do(ctx, c, id) })
+				switch {
+				case err == nil:
+				case ctx.Err() != nil:
+					return ctx.Err()
+				case errors.Is(err, glance.ErrForbidden):
+					fmt.Fprintf(a.io.Err, forbidden+"\n", ref)
+				default:
+					fmt.Fprintf(a.io.Err, failed+"\n", describe(err), ref)
 				}
-				return nil
-			})
-		},
-	}
-	c.Annotations = map[string]string{"args": "  <IMAGE_ID>  " + argHelp + "\n"}
-	return c
+			}
+			return nil
+		}),
+	})
 }
 
 func (a *app) cmdCacheQueue() *cobra.Command {
@@ -159,25 +155,24 @@ func (a *app) cmdCacheDelete() *cobra.Command {
 
 func (a *app) cmdCacheClear() *cobra.Command {
 	target := glance.CacheBoth
-	c := &cobra.Command{
-		Use:   "cache-clear [--target {both,cache,queue}]",
-		Short: "Remove every image from the cache, the queue or both.",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runCache(cmd, func(ctx context.Context, c *glance.Client) error {
-				err := c.ClearCache(ctx, target)
-				switch {
-				case err == nil:
-				case errors.Is(err, glance.ErrForbidden):
-					fmt.Fprintln(a.io.Err, "You are not permitted to delete image(s) from cache.")
-				case ctx.Err() != nil:
-					return ctx.Err()
-				default:
-					fmt.Fprintf(a.io.Err, "'%s': Unable to delete image(s) from cache.\n", describe(err))
-				}
-				return nil
-			})
+	return a.command(&cmdSpec{
+		use:   "cache-clear [--target {both,cache,queue}]",
+		short: "Remove every image from the cache, the queue or both.",
+		flags: func(f *pflag.FlagSet) {
+			f.Var(&choice{v: &target, choices: []string{glance.CacheBoth, glance.CacheOnly, glance.CacheQueue}}, "target", "What to empty. Valid values: both, cache, queue.")
 		},
-	}
-	c.Flags().Var(&choice{v: &target, choices: []string{glance.CacheBoth, glance.CacheOnly, glance.CacheQueue}}, "target", "What to empty. Valid values: both, cache, queue.")
-	return c
+		run: cacheAPI(func(ctx context.Context, c *glance.Client) error {
+			err := c.ClearCache(ctx, target)
+			switch {
+			case err == nil:
+			case errors.Is(err, glance.ErrForbidden):
+				fmt.Fprintln(a.io.Err, "You are not permitted to delete image(s) from cache.")
+			case ctx.Err() != nil:
+				return ctx.Err()
+			default:
+				fmt.Fprintf(a.io.Err, "'%s': Unable to delete image(s) from cache.\n", describe(err))
+			}
+			return nil
+		}),
+	})
 }

@@ -68,6 +68,8 @@ type app struct {
 	// or "2" (also when empty).
 	version string
 
+	specs map[*cobra.Command]*cmdSpec // how each command was declared
+
 	client  *glance.Client
 	session *auth.Session
 	stall   time.Duration // --timeout or clouds.yaml's api_timeout, once resolved

@@ -72,7 +72,7 @@ var ourOptions = map[string][]string{
 	"image-stage":             {"--decompress", "--skip-format-check"},
 	"image-update":            {"--human-readable", "-f", "--format", "-c", "--column"},
 	"image-show":              {"-f", "--format", "-c", "--column"},
-	"image-download":          {"--resume", "--sparse", "--parallel"},
+	"image-download":          {"--resume", "--sparse", "--parallel", "--prefer"},
 	"image-import":            {"-f", "--format", "-c", "--column", "--wait"},
 	"image-create-via-import": {"-f", "--format", "-c", "--column", "--wait", "--size", "--decompress", "--skip-format-check"},
 	"image-tag-update":        {"-f", "--format", "-c", "--column"},

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -12,43 +13,11 @@ import (
 	"github.com/go-glance/glance/auth"
 )
 
-// authOptions maps the global flags onto auth.Options; unset flags stay
-// zero so that the OS_* variables and clouds.yaml fill them.
+// authOptions are the global options' auth.Options, with the interface
+// --os-endpoint-type or --os-interface gives.
 func (a *app) authOptions() auth.Options {
-	g := &a.g
-	iface := g.endpointType
-	if iface == "" {
-		iface = g.iface
-	}
-	o := auth.Options{
-		Cloud:              g.cloud,
-		AuthURL:            g.authURL,
-		IdentityAPIVersion: g.identityAPIVersion,
-		AuthType:           g.authType,
-		Username:           g.username,
-		UserID:             g.userID,
-		Password:           g.password,
-		UserDomainName:     g.userDomainName,
-		UserDomainID:       g.userDomainID,
-		ProjectName:        g.projectName,
-		ProjectID:          g.projectID,
-		ProjectDomainName:  g.projectDomainName,
-		ProjectDomainID:    g.projectDomainID,
-		DomainName:         g.domainName,
-		DomainID:           g.domainID,
-		DefaultDomainName:  g.defaultDomainName,
-		DefaultDomainID:    g.defaultDomainID,
-		Token:              g.token,
-		RegionName:         g.region,
-		Interface:          iface,
-		ServiceType:        g.serviceType,
-		Endpoint:           g.imageURL,
-		ImageAPIVersion:    g.imageAPIVersion,
-		CACert:             g.cacert,
-		Cert:               g.cert,
-		Key:                g.key,
-		Insecure:           g.insecure,
-	}
+	o := a.g.auth
+	o.Interface = cmp.Or(a.g.endpointType, a.g.iface)
 	return o
 }
 

@@ -181,245 +181,270 @@ func (a *app) printImage(p *printOptions, img *glance.Image) error {
 	})
 }
 
+type imageShowOptions struct {
+	print printOptions
+	image string
+}
+
 func (a *app) cmdImageShow() *cobra.Command {
-	p := &printOptions{}
-	c := &cobra.Command{
-		Use:   "image-show [--human-readable] [--max-column-width <integer>] <IMAGE_ID>",
-		Short: "Show the details of an image.",
-		Args:  exactArgs("<IMAGE_ID>"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
-				img, err := findImage(ctx, c, args[0])
-				if err != nil {
-					return err
-				}
-				return a.printImage(p, img)
-			})
+	o := &imageShowOptions{}
+	c := a.command(&cmdSpec{
+		use:   "image-show [--human-readable] [--max-column-width <integer>] <IMAGE_ID>",
+		short: "Show the details of an image.",
+		args:  []posArg{imageArg("Image to show, by ID or name.", &o.image)}, argsCol: 24,
+		print: &o.print,
+		flags: func(f *pflag.FlagSet) {
+			f.BoolVar(&o.print.HumanReadable, "human-readable", false, "Print the size in units of 1024 (e.g. 1.5GB) instead of bytes.")
+			f.IntVar(&o.print.MaxColumnWidth, "max-column-width", 80, "Wrap table cells wider than this many characters.")
 		},
-	}
-	c.Annotations = map[string]string{"args": "  <IMAGE_ID>            Image to show, by ID or name.\n"}
-	c.Flags().BoolVar(&p.HumanReadable, "human-readable", false, "Print the size in units of 1024 (e.g. 1.5GB) instead of bytes.")
-	c.Flags().IntVar(&p.MaxColumnWidth, "max-column-width", 80, "Wrap table cells wider than this many characters.")
-	addPrintFlags(c, p)
+		run: func(ctx context.Context, c *glance.Client) error { return a.imageShow(ctx, c, o) },
+	})
 	return c
+}
+
+func (a *app) imageShow(ctx context.Context, c *glance.Client, o *imageShowOptions) error {
+	img, err := findImage(ctx, c, o.image)
+	if err != nil {
+		return err
+	}
+	return a.printImage(&o.print, img)
+}
+
+type imageListOptions struct {
+	print                              printOptions
+	limit, pageSize                    int
+	visibility, memberStatus, owner    string
+	checksum, hash, sort, name, status string
+	propertyFilters, tags              []string
+	sortKeys, sortDirs                 []string
+	hidden, includeStores              triBool
+
+	list *glance.ListOptions // built by check
 }
 
 func (a *app) cmdImageList() *cobra.Command {
-	var (
-		p                                  printOptions
-		limit, pageSize                    int
-		visibility, memberStatus, owner    string
-		checksum, hash, sort, name, status string
-		propertyFilters, tags              []string
-		sortKeys, sortDirs                 []string
-		hidden, includeStores              triBool
-	)
-	c := &cobra.Command{
-		Use:   "image-list",
-		Short: "List the images visible to you.",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			props, err := parseKeyValues(propertyFilters, "--property-filter")
-			if err != nil {
-				return err
-			}
-			opts := &glance.ListOptions{
-				Name: name, Status: status, Visibility: visibility, MemberStatus: memberStatus,
-				Owner: owner, Checksum: checksum, HashValue: hash, Tags: tags,
-				Properties: props, Hidden: hidden.v, Sort: sort,
-				SortKeys: sortKeys, SortDirs: sortDirs, Limit: limit, PageSize: pageSize,
-			}
-			if sort == "" && len(sortKeys) == 0 && len(sortDirs) == 0 {
-				// python-glanceclient's default order.
-				opts.SortKeys, opts.SortDirs = []string{"name"}, []string{"asc"}
-			}
-			if limit < 0 || pageSize < 0 {
-				return usageErrorf("--limit and --page-size must not be negative")
-			}
-			cols := []column{{"ID", "id"}, {"Name", "name"}}
-			if a.g.verbose {
-				cols = append(cols, column{"Disk_format", "disk_format"}, column{"Container_format", "container_format"},
-					column{"Size", "size"}, column{"Status", "status"}, column{"Owner", "owner"})
-			}
-			if includeStores.v != nil && *includeStores.v {
-				cols = append(cols, column{"Stores", "stores"})
-			}
-			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
-				var recs []map[string]any
-				for img, err := range c.ListImages(ctx, opts) {
-					if err != nil {
-						return err
-					}
-					recs = append(recs, img.Fields)
-				}
-				return printRecords(a.io.Out, &p, cols, recs, nil)
-			})
-		},
-	}
-	f := c.Flags()
-	f.SortFlags = false
-	f.IntVar(&limit, "limit", 0, "Stop after this many images (0: no limit).")
-	f.IntVar(&pageSize, "page-size", 200, "How many images to ask the server for in each request.")
-	f.StringVar(&visibility, "visibility", "", "Only images with this visibility: public, private, community, shared or all.")
-	f.StringVar(&memberStatus, "member-status", "", "Only images shared with you whose membership is in this status: pending, accepted, rejected or all.")
-	f.StringVar(&owner, "owner", "", "Only images owned by this project ID.")
-	f.StringArrayVar(&propertyFilters, "property-filter", nil, "Only images whose property KEY has VALUE, given as KEY=VALUE (repeatable).")
-	f.StringVar(&checksum, "checksum", "", "Only images whose MD5 checksum is this.")
-	f.StringVar(&hash, "hash", "", "Only images whose os_hash_value is this.")
-	f.StringArrayVar(&tags, "tag", nil, "Only images with this tag (repeatable: images must have them all).")
-	f.Var(&choices{&sortKeys, glance.SortKeys}, "sort-key", "Field to sort by (repeatable; the first one sorts first). Valid values: "+strings.Join(glance.SortKeys, ", ")+".")
-	f.Var(&choices{&sortDirs, []string{"asc", "desc"}}, "sort-dir", "Direction for each --sort-key, in the same order. Valid values: asc, desc.")
-	f.StringVar(&sort, "sort", "", "The whole sort order in one option, as <key>[:<asc|desc>],...; not with --sort-key or --sort-dir. Valid keys: "+strings.Join(glance.SortKeys, ", ")+".")
-	f.Var(&hidden, "hidden", "List only hidden images (True) or only the others (False).")
-	f.Lookup("hidden").NoOptDefVal = "True"
-	f.Var(&includeStores, "include-stores", "Add a Stores column: the stores holding each image's data.")
-	f.Lookup("include-stores").NoOptDefVal = "True"
-	f.StringVar(&name, "name", "", "Only images with this name (in:a,b for any of several).")
-	f.StringVar(&status, "status", "", "Only images in this status, e.g. active or queued.")
-	addPrintFlags(c, &p)
+	o := &imageListOptions{}
+	c := a.command(&cmdSpec{
+		use:   "image-list",
+		short: "List the images visible to you.",
+		print: &o.print,
+		check: func(*cobra.Command) error { return o.check() },
+		flags: o.flags,
+		run:   func(ctx context.Context, c *glance.Client) error { return a.imageList(ctx, c, o) },
+	})
 	return c
+}
+
+func (o *imageListOptions) flags(f *pflag.FlagSet) {
+	f.SortFlags = false
+	f.IntVar(&o.limit, "limit", 0, "Stop after this many images (0: no limit).")
+	f.IntVar(&o.pageSize, "page-size", 200, "How many images to ask the server for in each request.")
+	f.StringVar(&o.visibility, "visibility", "", "Only images with this visibility: public, private, community, shared or all.")
+	f.StringVar(&o.memberStatus, "member-status", "", "Only images shared with you whose membership is in this status: pending, accepted, rejected or all.")
+	f.StringVar(&o.owner, "owner", "", "Only images owned by this project ID.")
+	f.StringArrayVar(&o.propertyFilters, "property-filter", nil, "Only images whose property KEY has VALUE, given as KEY=VALUE (repeatable).")
+	f.StringVar(&o.checksum, "checksum", "", "Only images whose MD5 checksum is this.")
+	f.StringVar(&o.hash, "hash", "", "Only images whose os_hash_value is this.")
+	f.StringArrayVar(&o.tags, "tag", nil, "Only images with this tag (repeatable: images must have them all).")
+	f.Var(&choices{&o.sortKeys, glance.SortKeys}, "sort-key", "Field to sort by (repeatable; the first one sorts first). Valid values: "+strings.Join(glance.SortKeys, ", ")+".")
+	f.Var(&choices{&o.sortDirs, []string{"asc", "desc"}}, "sort-dir", "Direction for each --sort-key, in the same order. Valid values: asc, desc.")
+	f.StringVar(&o.sort, "sort", "", "The whole sort order in one option, as <key>[:<asc|desc>],...; not with --sort-key or --sort-dir. Valid keys: "+strings.Join(glance.SortKeys, ", ")+".")
+	f.Var(&o.hidden, "hidden", "List only hidden images (True) or only the others (False).")
+	f.Lookup("hidden").NoOptDefVal = "True"
+	f.Var(&o.includeStores, "include-stores", "Add a Stores column: the stores holding each image's data.")
+	f.Lookup("include-stores").NoOptDefVal = "True"
+	f.StringVar(&o.name, "name", "", "Only images with this name (in:a,b for any of several).")
+	f.StringVar(&o.status, "status", "", "Only images in this status, e.g. active or queued.")
+}
+
+// check turns the options into the library's list request.
+func (o *imageListOptions) check() error {
+	props, err := parseKeyValues(o.propertyFilters, "--property-filter")
+	if err != nil {
+		return err
+	}
+	o.list = &glance.ListOptions{
+		Name: o.name, Status: o.status, Visibility: o.visibility, MemberStatus: o.memberStatus,
+		Owner: o.owner, Checksum: o.checksum, HashValue: o.hash, Tags: o.tags,
+		Properties: props, Hidden: o.hidden.v, Sort: o.sort,
+		SortKeys: o.sortKeys, SortDirs: o.sortDirs, Limit: o.limit, PageSize: o.pageSize,
+	}
+	if o.sort == "" && len(o.sortKeys) == 0 && len(o.sortDirs) == 0 {
+		// python-glanceclient's default order.
+		o.list.SortKeys, o.list.SortDirs = []string{"name"}, []string{"asc"}
+	}
+	if o.limit < 0 || o.pageSize < 0 {
+		return usageErrorf("--limit and --page-size must not be negative")
+	}
+	return nil
+}
+
+func (a *app) imageList(ctx context.Context, c *glance.Client, o *imageListOptions) error {
+	cols := []column{{"ID", "id"}, {"Name", "name"}}
+	if a.g.verbose {
+		cols = append(cols, column{"Disk_format", "disk_format"}, column{"Container_format", "container_format"},
+			column{"Size", "size"}, column{"Status", "status"}, column{"Owner", "owner"})
+	}
+	if o.includeStores.v != nil && *o.includeStores.v {
+		cols = append(cols, column{"Stores", "stores"})
+	}
+	var recs []map[string]any
+	for img, err := range c.ListImages(ctx, o.list) {
+		if err != nil {
+			return err
+		}
+		recs = append(recs, img.Fields)
+	}
+	return printRecords(a.io.Out, &o.print, cols, recs, nil)
+}
+
+type imageUpdateOptions struct {
+	fields imageFields
+	print  printOptions
+	image  string
+	vals   map[string]any // the properties given, by check
 }
 
 func (a *app) cmdImageUpdate() *cobra.Command {
-	var (
-		o imageFields
-		p printOptions
-	)
-	c := &cobra.Command{
-		Use:   "image-update [options] <IMAGE_ID>",
-		Short: "Change the properties of an image.",
-		Args:  exactArgs("<IMAGE_ID>"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			vals, err := o.values(cmd.Flags())
-			if err != nil {
-				return err
-			}
-			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
-				img, err := findImage(ctx, c, args[0])
-				if err != nil {
-					return err
-				}
-				ops, err := glance.UpdateOps(img, vals, o.removeProperties)
-				if err != nil {
-					return err
-				}
-				if len(ops) > 0 {
-					if img, err = c.UpdateImage(ctx, img.ID, ops...); err != nil {
-						return err
-					}
-				}
-				return a.printImage(&p, img)
-			})
+	o := &imageUpdateOptions{}
+	c := a.command(&cmdSpec{
+		use:   "image-update [options] <IMAGE_ID>",
+		short: "Change the properties of an image.",
+		args:  []posArg{imageArg("Image to change, by ID or name.", &o.image)}, argsCol: 24,
+		print: &o.print,
+		check: func(cmd *cobra.Command) (err error) {
+			o.vals, err = o.fields.values(cmd.Flags())
+			return err
 		},
-	}
-	c.Annotations = map[string]string{"args": "  <IMAGE_ID>            Image to change, by ID or name.\n"}
-	addImageFieldFlags(c.Flags(), &o, false)
-	c.Flags().BoolVar(&p.HumanReadable, "human-readable", false, "Print the size in units of 1024 (e.g. 1.5GB) instead of bytes.")
-	addPrintFlags(c, &p)
+		flags: func(f *pflag.FlagSet) {
+			addImageFieldFlags(f, &o.fields, false)
+			f.BoolVar(&o.print.HumanReadable, "human-readable", false, "Print the size in units of 1024 (e.g. 1.5GB) instead of bytes.")
+		},
+		run: func(ctx context.Context, c *glance.Client) error { return a.imageUpdate(ctx, c, o) },
+	})
 	return c
+}
+
+func (a *app) imageUpdate(ctx context.Context, c *glance.Client, o *imageUpdateOptions) error {
+	img, err := findImage(ctx, c, o.image)
+	if err != nil {
+		return err
+	}
+	ops, err := glance.UpdateOps(img, o.vals, o.fields.removeProperties)
+	if err != nil {
+		return err
+	}
+	if len(ops) > 0 {
+		if img, err = c.UpdateImage(ctx, img.ID, ops...); err != nil {
+			return err
+		}
+	}
+	return a.printImage(&o.print, img)
 }
 
 func (a *app) cmdImageDelete() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "image-delete <IMAGE_ID> [<IMAGE_ID> ...]",
-		Short: "Delete one or more images.",
-		Args:  minArgs("<IMAGE_ID>"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
-				failures := 0
-				for _, ref := range args {
-					err := resolveID(ctx, c, ref, func(id string) error { return c.DeleteImage(ctx, id) })
-					if err == nil {
-						continue
-					}
-					if ctx.Err() != nil {
-						return ctx.Err()
-					}
-					failures++
-					var nf *notFoundError
-					switch {
-					case errors.Is(err, glance.ErrForbidden):
-						fmt.Fprintf(a.io.Err, "You are not permitted to delete the image '%s'.\n", ref)
-					case errors.Is(err, glance.ErrNotFound) || errors.As(err, &nf):
-						fmt.Fprintf(a.io.Err, "No image with an ID of '%s' exists.\n", ref)
-					case errors.Is(err, glance.ErrConflict):
-						fmt.Fprintf(a.io.Err, "Unable to delete image '%s' because it is in use.\n", ref)
-					default:
-						fmt.Fprintf(a.io.Err, "'%s': Unable to delete image '%s'\n", describe(err), ref)
-					}
-				}
-				if failures > 0 {
-					return silentError{}
-				}
-				return nil
-			})
-		},
-	}
-	c.Annotations = map[string]string{"args": "  <IMAGE_ID>  Images to delete, by ID or name.\n"}
-	return c
+	var images []string
+	return a.command(&cmdSpec{
+		use:   "image-delete <IMAGE_ID> [<IMAGE_ID> ...]",
+		short: "Delete one or more images.",
+		args:  []posArg{{name: "<IMAGE_ID>", help: "Images to delete, by ID or name.", rest: &images}},
+		run:   func(ctx context.Context, c *glance.Client) error { return a.imageDelete(ctx, c, images) },
+	})
 }
 
-// simpleImageCommand builds a command that takes one image and prints nothing.
-func (a *app) simpleImageCommand(name, short, argHelp string, run func(ctx context.Context, c *glance.Client, id string) error) *cobra.Command {
-	c := &cobra.Command{
-		Use:   name + " <IMAGE_ID>",
-		Short: short,
-		Args:  exactArgs("<IMAGE_ID>"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runImage(cmd, args[0], func(ctx context.Context, c *glance.Client, id string) error {
-				return run(ctx, c, id)
-			})
-		},
+// imageDelete deletes every image it can and reports each failure, as
+// python-glanceclient does.
+func (a *app) imageDelete(ctx context.Context, c *glance.Client, refs []string) error {
+	failures := 0
+	for _, ref := range refs {
+		err := resolveID(ctx, c, ref, func(id string) error { return c.DeleteImage(ctx, id) })
+		if err == nil {
+			continue
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		failures++
+		var nf *notFoundError
+		switch {
+		case errors.Is(err, glance.ErrForbidden):
+			fmt.Fprintf(a.io.Err, "You are not permitted to delete the image '%s'.\n", ref)
+		case errors.Is(err, glance.ErrNotFound) || errors.As(err, &nf):
+			fmt.Fprintf(a.io.Err, "No image with an ID of '%s' exists.\n", ref)
+		case errors.Is(err, glance.ErrConflict):
+			fmt.Fprintf(a.io.Err, "Unable to delete image '%s' because it is in use.\n", ref)
+		default:
+			fmt.Fprintf(a.io.Err, "'%s': Unable to delete image '%s'\n", describe(err), ref)
+		}
 	}
-	c.Annotations = map[string]string{"args": "  <IMAGE_ID>  " + argHelp + "\n"}
-	return c
+	if failures > 0 {
+		return silentError{}
+	}
+	return nil
+}
+
+// imageCommand declares a command that acts on one image and prints
+// nothing; its options are the image alone.
+func (a *app) imageCommand(name, short, argHelp string, do func(ctx context.Context, c *glance.Client, id string) error) *cobra.Command {
+	var image string
+	return a.command(&cmdSpec{
+		use:   name + " <IMAGE_ID>",
+		short: short,
+		args:  []posArg{imageArg(argHelp, &image)},
+		run: func(ctx context.Context, c *glance.Client) error {
+			return resolveID(ctx, c, image, func(id string) error { return do(ctx, c, id) })
+		},
+	})
 }
 
 func (a *app) cmdImageDeactivate() *cobra.Command {
-	return a.simpleImageCommand("image-deactivate", "Block downloads of an image's data until it is reactivated.", "Image to deactivate, by ID or name.",
+	return a.imageCommand("image-deactivate", "Block downloads of an image's data until it is reactivated.", "Image to deactivate, by ID or name.",
 		func(ctx context.Context, c *glance.Client, id string) error { return c.DeactivateImage(ctx, id) })
 }
 
 func (a *app) cmdImageReactivate() *cobra.Command {
-	return a.simpleImageCommand("image-reactivate", "Allow downloads of a deactivated image again.", "Image to reactivate, by ID or name.",
+	return a.imageCommand("image-reactivate", "Allow downloads of a deactivated image again.", "Image to reactivate, by ID or name.",
 		func(ctx context.Context, c *glance.Client, id string) error { return c.ReactivateImage(ctx, id) })
 }
 
+type imageTagOptions struct {
+	print      printOptions
+	image, tag string
+}
+
 func (a *app) cmdImageTagUpdate() *cobra.Command {
-	var p printOptions
-	c := &cobra.Command{
-		Use:   "image-tag-update <IMAGE_ID> <TAG_VALUE>",
-		Short: "Add a tag to an image.",
-		Args:  exactArgs("<IMAGE_ID>", "<TAG_VALUE>"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runImage(cmd, args[0], func(ctx context.Context, c *glance.Client, id string) error {
-				if err := c.AddTag(ctx, id, args[1]); err != nil {
-					return err
-				}
-				img, err := c.GetImage(ctx, id)
-				if err != nil {
-					return err
-				}
-				rec := map[string]any{"id": img.ID, "tags": img.Fields["tags"]}
-				return printRecords(a.io.Out, &p, []column{{"ID", "id"}, {"Tags", "tags"}}, []map[string]any{rec}, nil)
-			})
-		},
-	}
-	c.Annotations = map[string]string{"args": "  <IMAGE_ID>   Image to tag, by ID or name.\n  <TAG_VALUE>  The tag to add.\n"}
-	addPrintFlags(c, &p)
-	return c
+	o := &imageTagOptions{}
+	return a.command(&cmdSpec{
+		use:   "image-tag-update <IMAGE_ID> <TAG_VALUE>",
+		short: "Add a tag to an image.",
+		args:  []posArg{imageArg("Image to tag, by ID or name.", &o.image), {name: "<TAG_VALUE>", help: "The tag to add.", to: &o.tag}},
+		print: &o.print,
+		run:   func(ctx context.Context, c *glance.Client) error { return a.imageTagUpdate(ctx, c, o) },
+	})
+}
+
+func (a *app) imageTagUpdate(ctx context.Context, c *glance.Client, o *imageTagOptions) error {
+	return resolveID(ctx, c, o.image, func(id string) error {
+		if err := c.AddTag(ctx, id, o.tag); err != nil {
+			return err
+		}
+		img, err := c.GetImage(ctx, id)
+		if err != nil {
+			return err
+		}
+		rec := map[string]any{"id": img.ID, "tags": img.Fields["tags"]}
+		return printRecords(a.io.Out, &o.print, []column{{"ID", "id"}, {"Tags", "tags"}}, []map[string]any{rec}, nil)
+	})
 }
 
 func (a *app) cmdImageTagDelete() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "image-tag-delete <IMAGE_ID> <TAG_VALUE>",
-		Short: "Remove a tag from an image.",
-		Args:  exactArgs("<IMAGE_ID>", "<TAG_VALUE>"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runImage(cmd, args[0], func(ctx context.Context, c *glance.Client, id string) error {
-				return c.DeleteTag(ctx, id, args[1])
-			})
+	o := &imageTagOptions{}
+	return a.command(&cmdSpec{
+		use:   "image-tag-delete <IMAGE_ID> <TAG_VALUE>",
+		short: "Remove a tag from an image.",
+		args:  []posArg{imageArg("Image to untag, by ID or name.", &o.image), {name: "<TAG_VALUE>", help: "The tag to remove.", to: &o.tag}},
+		run: func(ctx context.Context, c *glance.Client) error {
+			return resolveID(ctx, c, o.image, func(id string) error { return c.DeleteTag(ctx, id, o.tag) })
 		},
-	}
-	c.Annotations = map[string]string{"args": "  <IMAGE_ID>   Image to untag, by ID or name.\n  <TAG_VALUE>  The tag to remove.\n"}
-	return c
+	})
 }

@@ -9,44 +9,44 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/go-glance/glance"
 )
 
 func (a *app) cmdImportInfo() *cobra.Command {
 	p := printOptions{MaxColumnWidth: 80} // print_dict's width
-	c := &cobra.Command{
-		Use:   "import-info",
-		Short: "Show the import methods the cloud offers.",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
-				raw, err := c.ImportInfoDocument(ctx)
-				if errors.Is(err, glance.ErrNotFound) {
-					return fmt.Errorf("Target Glance does not support Image Import workflow")
-				}
-				if err != nil {
-					return err
-				}
-				var doc map[string]json.RawMessage
-				if err := json.Unmarshal(raw, &doc); err != nil {
-					return fmt.Errorf("decoding import info: %w", err)
-				}
-				rec := make(map[string]any, len(doc))
-				for k, v := range doc {
-					rec[k] = decodeNumbers(v)
-				}
-				// The whole document, nested objects in the server's key order.
-				return printRecord(a.io.Out, &p, rec, func(k string, v any) string {
-					if _, ok := v.(string); ok {
-						return pyStr(v)
-					}
-					return pyJSONRaw(doc[k])
-				})
-			})
-		},
+	return a.command(&cmdSpec{
+		use:   "import-info",
+		short: "Show the import methods the cloud offers.",
+		print: &p,
+		run:   func(ctx context.Context, c *glance.Client) error { return a.importInfo(ctx, c, &p) },
+	})
+}
+
+func (a *app) importInfo(ctx context.Context, c *glance.Client, p *printOptions) error {
+	raw, err := c.ImportInfoDocument(ctx)
+	if errors.Is(err, glance.ErrNotFound) {
+		return fmt.Errorf("Target Glance does not support Image Import workflow")
 	}
-	addPrintFlags(c, &p)
-	return c
+	if err != nil {
+		return err
+	}
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return fmt.Errorf("decoding import info: %w", err)
+	}
+	rec := make(map[string]any, len(doc))
+	for k, v := range doc {
+		rec[k] = decodeNumbers(v)
+	}
+	// The whole document, nested objects in the server's key order.
+	return printRecord(a.io.Out, p, rec, func(k string, v any) string {
+		if _, ok := v.(string); ok {
+			return pyStr(v)
+		}
+		return pyJSONRaw(doc[k])
+	})
 }
 
 // decodeNumbers decodes JSON keeping numbers as json.Number.
@@ -72,138 +72,140 @@ func (a *app) cmdStoresInfo() *cobra.Command {
 		p      = printOptions{MaxColumnWidth: 80} // print_dict's width
 		detail bool
 	)
-	c := &cobra.Command{
-		Use:   "stores-info [--detail]",
-		Short: "List the stores (backends) the cloud offers.",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
-				var list []any
-				var text []string
-				if detail {
-					stores, err := c.StoresDetail(ctx)
-					if errors.Is(err, glance.ErrNotFound) {
-						return fmt.Errorf("Multi Backend support is not enabled")
-					}
-					if err != nil {
-						return err
-					}
-					for _, s := range stores {
-						list = append(list, decodeNumbers(s.Raw))
-						text = append(text, pyJSONRaw(s.Raw))
-					}
-				} else {
-					stores, err := c.Stores(ctx)
-					if errors.Is(err, glance.ErrNotFound) {
-						return fmt.Errorf("Multi Backend support is not enabled")
-					}
-					if err != nil {
-						return err
-					}
-					for _, s := range stores {
-						m := map[string]any{"id": s.ID, "description": s.Description}
-						// The server's key order, as python-glanceclient prints it.
-						t := fmt.Sprintf(`{"id": %s, "description": %s`, pyJSON(s.ID), pyJSON(s.Description))
-						if s.Default {
-							m["default"] = "true"
-							t += `, "default": "true"`
-						}
-						if s.ReadOnly {
-							m["read-only"] = "true"
-							t += `, "read-only": "true"`
-						}
-						list, text = append(list, m), append(text, t+"}")
-					}
-				}
-				if list == nil {
-					list = []any{}
-				}
-				return printRecord(a.io.Out, &p, map[string]any{"stores": list}, func(string, any) string {
-					return "[" + strings.Join(text, ", ") + "]"
-				})
-			})
+	return a.command(&cmdSpec{
+		use:   "stores-info [--detail]",
+		short: "List the stores (backends) the cloud offers.",
+		print: &p,
+		flags: func(f *pflag.FlagSet) {
+			f.BoolVar(&detail, "detail", false, "Include each store's type and settings (admin only).")
 		},
+		run: func(ctx context.Context, c *glance.Client) error { return a.storesInfo(ctx, c, &p, detail) },
+	})
+}
+
+func (a *app) storesInfo(ctx context.Context, c *glance.Client, p *printOptions, detail bool) error {
+	var list []any
+	var text []string
+	if detail {
+		stores, err := c.StoresDetail(ctx)
+		if errors.Is(err, glance.ErrNotFound) {
+			return fmt.Errorf("Multi Backend support is not enabled")
+		}
+		if err != nil {
+			return err
+		}
+		for _, s := range stores {
+			list = append(list, decodeNumbers(s.Raw))
+			text = append(text, pyJSONRaw(s.Raw))
+		}
+	} else {
+		stores, err := c.Stores(ctx)
+		if errors.Is(err, glance.ErrNotFound) {
+			return fmt.Errorf("Multi Backend support is not enabled")
+		}
+		if err != nil {
+			return err
+		}
+		for _, s := range stores {
+			m := map[string]any{"id": s.ID, "description": s.Description}
+			// The server's key order, as python-glanceclient prints it.
+			t := fmt.Sprintf(`{"id": %s, "description": %s`, pyJSON(s.ID), pyJSON(s.Description))
+			if s.Default {
+				m["default"] = "true"
+				t += `, "default": "true"`
+			}
+			if s.ReadOnly {
+				m["read-only"] = "true"
+				t += `, "read-only": "true"`
+			}
+			list, text = append(list, m), append(text, t+"}")
+		}
 	}
-	c.Flags().BoolVar(&detail, "detail", false, "Include each store's type and settings (admin only).")
-	addPrintFlags(c, &p)
-	return c
+	if list == nil {
+		list = []any{}
+	}
+	return printRecord(a.io.Out, p, map[string]any{"stores": list}, func(string, any) string {
+		return "[" + strings.Join(text, ", ") + "]"
+	})
 }
 
 func (a *app) cmdUsage() *cobra.Command {
 	var p printOptions
-	c := &cobra.Command{
-		Use:   "usage",
-		Short: "Show your project's image quotas and how much of each is used.",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
-				quotas, err := c.Usage(ctx)
-				if err != nil {
-					return err
-				}
-				recs := make([]map[string]any, len(quotas))
-				for i, q := range quotas {
-					recs[i] = map[string]any{"quota": q.Name, "limit": q.Limit, "usage": q.Usage}
-				}
-				cols := []column{{"Quota", "quota"}, {"Limit", "limit"}, {"Usage", "usage"}}
-				// Every value is printed, zeros included (print_dict_list).
-				return printRecords(a.io.Out, &p, cols, recs, func(_ string, v any) string { return fmt.Sprint(v) })
-			})
-		},
+	return a.command(&cmdSpec{
+		use:   "usage",
+		short: "Show your project's image quotas and how much of each is used.",
+		print: &p,
+		run:   func(ctx context.Context, c *glance.Client) error { return a.usage(ctx, c, &p) },
+	})
+}
+
+func (a *app) usage(ctx context.Context, c *glance.Client, p *printOptions) error {
+	quotas, err := c.Usage(ctx)
+	if err != nil {
+		return err
 	}
-	addPrintFlags(c, &p)
-	return c
+	recs := make([]map[string]any, len(quotas))
+	for i, q := range quotas {
+		recs[i] = map[string]any{"quota": q.Name, "limit": q.Limit, "usage": q.Usage}
+	}
+	cols := []column{{"Quota", "quota"}, {"Limit", "limit"}, {"Usage", "usage"}}
+	// Every value is printed, zeros included (print_dict_list).
+	return printRecords(a.io.Out, p, cols, recs, func(_ string, v any) string { return fmt.Sprint(v) })
 }
 
 func (a *app) cmdStoresDelete() *cobra.Command {
-	var store string
-	c := &cobra.Command{
-		Use:   "stores-delete --store <STORE_ID> <IMAGE_ID>",
-		Short: "Remove an image's data from one store.",
-		Args:  exactArgs("<IMAGE_ID>"),
-		RunE: func(cmd *cobra.Command, args []string) error {
+	var image, store string
+	return a.command(&cmdSpec{
+		use:   "stores-delete --store <STORE_ID> <IMAGE_ID>",
+		short: "Remove an image's data from one store.",
+		args:  []posArg{imageArg("Image whose data to remove, by ID or name.", &image)}, argsCol: 22,
+		flags: func(f *pflag.FlagSet) { f.StringVar(&store, "store", "", "ID of the store to remove the data from.") },
+		check: func(*cobra.Command) error {
 			if store == "" {
 				return usageErrorf("the following arguments are required: --store")
 			}
-			return a.runImage(cmd, args[0], func(ctx context.Context, c *glance.Client, id string) error {
-				return c.DeleteFromStore(ctx, store, id)
-			})
+			return nil
 		},
-	}
-	c.Annotations = map[string]string{"args": "  <IMAGE_ID>          Image whose data to remove, by ID or name.\n"}
-	c.Flags().StringVar(&store, "store", "", "ID of the store to remove the data from.")
-	return c
+		run: func(ctx context.Context, c *glance.Client) error {
+			return resolveID(ctx, c, image, func(id string) error { return c.DeleteFromStore(ctx, store, id) })
+		},
+	})
+}
+
+type explainOptions struct {
+	print printOptions
+	model string
 }
 
 func (a *app) cmdExplain() *cobra.Command {
-	var p printOptions
-	c := &cobra.Command{
-		Use:   "explain <MODEL>",
-		Short: "List the attributes of an API schema and what they mean.",
-		Args:  exactArgs("<MODEL>"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
-				s, err := c.GetSchema(ctx, args[0])
-				if err != nil {
-					return fmt.Errorf("Unable to find requested model '%s': %w", args[0], err)
-				}
-				names, err := orderedKeys(s.Raw, "properties")
-				if err != nil {
-					return err
-				}
-				recs := make([]map[string]any, 0, len(names))
-				for _, n := range names {
-					var prop struct {
-						Description string `json:"description"`
-					}
-					json.Unmarshal(s.Properties[n], &prop)
-					recs = append(recs, map[string]any{"name": n, "description": prop.Description})
-				}
-				return printRecords(a.io.Out, &p, []column{{"Attribute", "name"}, {"Description", "description"}}, recs, nil)
-			})
-		},
+	o := &explainOptions{}
+	return a.command(&cmdSpec{
+		use:   "explain <MODEL>",
+		short: "List the attributes of an API schema and what they mean.",
+		args:  []posArg{{name: "<MODEL>", help: "Schema name, e.g. image, member or task.", to: &o.model}},
+		print: &o.print,
+		run:   func(ctx context.Context, c *glance.Client) error { return a.explain(ctx, c, o) },
+	})
+}
+
+func (a *app) explain(ctx context.Context, c *glance.Client, o *explainOptions) error {
+	s, err := c.GetSchema(ctx, o.model)
+	if err != nil {
+		return fmt.Errorf("Unable to find requested model '%s': %w", o.model, err)
 	}
-	c.Annotations = map[string]string{"args": "  <MODEL>  Schema name, e.g. image, member or task.\n"}
-	addPrintFlags(c, &p)
-	return c
+	names, err := orderedKeys(s.Raw, "properties")
+	if err != nil {
+		return err
+	}
+	recs := make([]map[string]any, 0, len(names))
+	for _, n := range names {
+		var prop struct {
+			Description string `json:"description"`
+		}
+		json.Unmarshal(s.Properties[n], &prop)
+		recs = append(recs, map[string]any{"name": n, "description": prop.Description})
+	}
+	return printRecords(a.io.Out, &o.print, []column{{"Attribute", "name"}, {"Description", "description"}}, recs, nil)
 }
 
 // orderedKeys returns the keys of the object doc[field] in document order,

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/go-glance/glance"
 )
@@ -29,96 +30,108 @@ func (a *app) printMembers(p *printOptions, ms ...*glance.Member) error {
 	return printRecords(a.io.Out, p, memberColumns, recs, nil)
 }
 
-// memberCommand builds the member commands that take an image and a member.
-func (a *app) memberCommand(use, short, args string, n int, run func(ctx context.Context, c *glance.Client, p *printOptions, id string, rest []string) error, prints bool) *cobra.Command {
-	p := &printOptions{}
-	names := []string{"<IMAGE_ID>", "<MEMBER_ID>", "<MEMBER_STATUS>"}[:n]
-	c := &cobra.Command{
-		Use:   use,
-		Short: short,
-		Args:  exactArgs(names...),
-		RunE: func(cmd *cobra.Command, argv []string) error {
-			return a.runImage(cmd, argv[0], func(ctx context.Context, c *glance.Client, id string) error {
-				return run(ctx, c, p, id, argv[1:])
-			})
-		},
-	}
-	c.Annotations = map[string]string{"args": args}
-	if prints {
-		addPrintFlags(c, p)
-	}
-	return c
+// memberOptions are the options of the member commands that take an image
+// and a member.
+type memberOptions struct {
+	print                 printOptions
+	image, member, status string
+}
+
+// memberArgs declares <IMAGE_ID> and <MEMBER_ID> with their help.
+func memberArgs(o *memberOptions, imageHelp, memberHelp string) []posArg {
+	return []posArg{imageArg(imageHelp, &o.image), {name: "<MEMBER_ID>", help: memberHelp, to: &o.member}}
+}
+
+// onImage runs do on o's image, named by ID or name.
+func (o *memberOptions) onImage(ctx context.Context, c *glance.Client, do func(id string) error) error {
+	return resolveID(ctx, c, o.image, do)
 }
 
 func (a *app) cmdMemberCreate() *cobra.Command {
-	return a.memberCommand("member-create <IMAGE_ID> <MEMBER_ID>", "Share an image with a project.",
-		"  <IMAGE_ID>   Image to share, by ID or name.\n  <MEMBER_ID>  ID of the project to share it with.\n", 2,
-		func(ctx context.Context, c *glance.Client, p *printOptions, id string, rest []string) error {
-			m, err := c.CreateMember(ctx, id, rest[0])
-			if err != nil {
-				return err
-			}
-			return a.printMembers(p, m)
-		}, true)
+	o := &memberOptions{}
+	return a.command(&cmdSpec{
+		use: "member-create <IMAGE_ID> <MEMBER_ID>", short: "Share an image with a project.",
+		args:  memberArgs(o, "Image to share, by ID or name.", "ID of the project to share it with."),
+		print: &o.print,
+		run: func(ctx context.Context, c *glance.Client) error {
+			return o.onImage(ctx, c, func(id string) error {
+				m, err := c.CreateMember(ctx, id, o.member)
+				if err != nil {
+					return err
+				}
+				return a.printMembers(&o.print, m)
+			})
+		},
+	})
 }
 
 func (a *app) cmdMemberUpdate() *cobra.Command {
-	c := a.memberCommand("member-update <IMAGE_ID> <MEMBER_ID> <MEMBER_STATUS>", "Accept or reject an image shared with a project, or set it back to pending.",
-		"  <IMAGE_ID>       Shared image, by ID or name.\n  <MEMBER_ID>      ID of the member project.\n  <MEMBER_STATUS>  New status of the share. Valid values: accepted, rejected, pending\n", 3,
-		func(ctx context.Context, c *glance.Client, p *printOptions, id string, rest []string) error {
-			m, err := c.UpdateMember(ctx, id, rest[0], rest[1])
-			if err != nil {
-				return err
-			}
-			return a.printMembers(p, m)
-		}, true)
-	check := c.Args
-	c.Args = func(cmd *cobra.Command, args []string) error {
-		if err := check(cmd, args); err != nil {
-			return err
-		}
-		switch args[2] {
-		case glance.MemberAccepted, glance.MemberRejected, glance.MemberPending:
-			return nil
-		}
-		return usageErrorf("argument <MEMBER_STATUS>: invalid choice: '%s' (choose from 'accepted', 'rejected', 'pending')", args[2])
-	}
-	return c
+	o := &memberOptions{}
+	status := posArg{name: "<MEMBER_STATUS>", help: "New status of the share. Valid values: accepted, rejected, pending", to: &o.status,
+		choices: []string{glance.MemberAccepted, glance.MemberRejected, glance.MemberPending}}
+	return a.command(&cmdSpec{
+		use:   "member-update <IMAGE_ID> <MEMBER_ID> <MEMBER_STATUS>",
+		short: "Accept or reject an image shared with a project, or set it back to pending.",
+		args:  append(memberArgs(o, "Shared image, by ID or name.", "ID of the member project."), status),
+		print: &o.print,
+		run: func(ctx context.Context, c *glance.Client) error {
+			return o.onImage(ctx, c, func(id string) error {
+				m, err := c.UpdateMember(ctx, id, o.member, o.status)
+				if err != nil {
+					return err
+				}
+				return a.printMembers(&o.print, m)
+			})
+		},
+	})
 }
 
 func (a *app) cmdMemberGet() *cobra.Command {
-	return a.memberCommand("member-get <IMAGE_ID> <MEMBER_ID>", "Show how an image is shared with one project.",
-		"  <IMAGE_ID>   Shared image, by ID or name.\n  <MEMBER_ID>  ID of the member project.\n", 2,
-		func(ctx context.Context, c *glance.Client, p *printOptions, id string, rest []string) error {
-			m, err := c.GetMember(ctx, id, rest[0])
-			if err != nil {
-				return err
-			}
-			return printRecord(a.io.Out, p, memberRecord(m), nil)
-		}, true)
+	o := &memberOptions{}
+	return a.command(&cmdSpec{
+		use: "member-get <IMAGE_ID> <MEMBER_ID>", short: "Show how an image is shared with one project.",
+		args:  memberArgs(o, "Shared image, by ID or name.", "ID of the member project."),
+		print: &o.print,
+		run: func(ctx context.Context, c *glance.Client) error {
+			return o.onImage(ctx, c, func(id string) error {
+				m, err := c.GetMember(ctx, id, o.member)
+				if err != nil {
+					return err
+				}
+				return printRecord(a.io.Out, &o.print, memberRecord(m), nil)
+			})
+		},
+	})
 }
 
 func (a *app) cmdMemberDelete() *cobra.Command {
-	return a.memberCommand("member-delete <IMAGE_ID> <MEMBER_ID>", "Stop sharing an image with a project.",
-		"  <IMAGE_ID>   Shared image, by ID or name.\n  <MEMBER_ID>  ID of the project to stop sharing with.\n", 2,
-		func(ctx context.Context, c *glance.Client, p *printOptions, id string, rest []string) error {
-			return c.DeleteMember(ctx, id, rest[0])
-		}, false)
+	o := &memberOptions{}
+	return a.command(&cmdSpec{
+		use: "member-delete <IMAGE_ID> <MEMBER_ID>", short: "Stop sharing an image with a project.",
+		args: memberArgs(o, "Shared image, by ID or name.", "ID of the project to stop sharing with."),
+		run: func(ctx context.Context, c *glance.Client) error {
+			return o.onImage(ctx, c, func(id string) error { return c.DeleteMember(ctx, id, o.member) })
+		},
+	})
 }
 
 func (a *app) cmdMemberList() *cobra.Command {
-	var (
-		p     printOptions
-		image string
-	)
-	c := &cobra.Command{
-		Use:   "member-list --image-id <IMAGE_ID>",
-		Short: "List the projects an image is shared with.",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if image == "" {
+	o := &memberOptions{}
+	return a.command(&cmdSpec{
+		use:   "member-list --image-id <IMAGE_ID>",
+		short: "List the projects an image is shared with.",
+		print: &o.print,
+		flags: func(f *pflag.FlagSet) {
+			f.StringVar(&o.image, "image-id", "", "Image whose members to list, by ID or name.")
+		},
+		check: func(*cobra.Command) error {
+			if o.image == "" {
 				return usageErrorf("the following arguments are required: --image-id")
 			}
-			return a.runImage(cmd, image, func(ctx context.Context, c *glance.Client, id string) error {
+			return nil
+		},
+		run: func(ctx context.Context, c *glance.Client) error {
+			return o.onImage(ctx, c, func(id string) error {
 				ms, err := c.ListMembers(ctx, id)
 				if err != nil {
 					return err
@@ -127,11 +140,8 @@ func (a *app) cmdMemberList() *cobra.Command {
 				for i := range ms {
 					ptrs[i] = &ms[i]
 				}
-				return a.printMembers(&p, ptrs...)
+				return a.printMembers(&o.print, ptrs...)
 			})
 		},
-	}
-	c.Flags().StringVar(&image, "image-id", "", "Image whose members to list, by ID or name.")
-	addPrintFlags(c, &p)
-	return c
+	})
 }

@@ -180,34 +180,21 @@ func pyString(b *bytes.Buffer, s string) {
 	b.WriteByte('"')
 }
 
-// mdCommand builds an md-* command with positional arguments; args is the
-// help text for them.
-func (a *app) mdCommand(use, short, args string, names []string, p *printOptions, run func(ctx context.Context, c *glance.Client, argv []string) error) *cobra.Command {
-	c := &cobra.Command{
-		Use:   use,
-		Short: short,
-		Args:  exactArgs(names...),
-		RunE: func(cmd *cobra.Command, argv []string) error {
-			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
-				return run(ctx, c, argv)
-			})
-		},
+// mdCommand declares an md-* command: its positional arguments (help
+// from column col, 0 for the default) go to run as argv, in order.
+func (a *app) mdCommand(use, short string, args []posArg, col int, p *printOptions, run func(ctx context.Context, c *glance.Client, argv []string) error) *cobra.Command {
+	argv := make([]string, len(args))
+	for i := range args {
+		args[i].to = &argv[i]
 	}
-	if args != "" {
-		c.Annotations = map[string]string{"args": args}
-	}
-	if p != nil {
-		addPrintFlags(c, p)
-	}
-	return c
+	return a.command(&cmdSpec{use: use, short: short, args: args, argsCol: col, print: p,
+		run: func(ctx context.Context, c *glance.Client) error { return run(ctx, c, argv) }})
 }
 
 // showWidth adds --max-column-width, 80 as in print_dict.
 func showWidth(c *cobra.Command, p *printOptions) {
 	c.Flags().IntVar(&p.MaxColumnWidth, "max-column-width", 80, "Wrap table cells wider than this many characters.")
 }
-
-func nsArg(help string) string { return fmt.Sprintf("  <NAMESPACE>  %s\n", help) }
 
 func (a *app) mdCommands() []*cobra.Command {
 	return []*cobra.Command{

@@ -111,7 +111,7 @@ func (a *app) cmdMdNamespaceCreate() *cobra.Command {
 	)
 	var c *cobra.Command
 	c = a.mdCommand("md-namespace-create [options] <NAMESPACE>", "Create a metadata definitions namespace.",
-		"  <NAMESPACE>           Name of the new namespace.\n", []string{"<NAMESPACE>"}, &p,
+		[]posArg{{name: "<NAMESPACE>", help: "Name of the new namespace."}}, 24, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			ns := &glance.Namespace{Namespace: argv[0]}
 			if err := o.apply(c, ns); err != nil {
@@ -138,7 +138,7 @@ func (a *app) cmdMdNamespaceUpdate() *cobra.Command {
 	)
 	var c *cobra.Command
 	c = a.mdCommand("md-namespace-update [options] <NAMESPACE>", "Change a metadata definitions namespace.",
-		"  <NAMESPACE>           Namespace to change.\n", []string{"<NAMESPACE>"}, &p,
+		[]posArg{{name: "<NAMESPACE>", help: "Namespace to change."}}, 24, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			ns, err := gc.GetNamespace(ctx, argv[0], "")
 			if err != nil {
@@ -166,7 +166,7 @@ func (a *app) cmdMdNamespaceImport() *cobra.Command {
 		file string
 	)
 	c := a.mdCommand("md-namespace-import [--file <FILEPATH>]", "Create a namespace, with its contents, from a JSON document.",
-		"", nil, &p,
+		nil, 0, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			data, err := a.readNamespaceFile(file)
 			if err != nil {
@@ -223,7 +223,7 @@ func (a *app) cmdMdNamespaceShow() *cobra.Command {
 	)
 	c := a.mdCommand("md-namespace-show [--resource-type <RESOURCE_TYPE>] [--max-column-width <integer>] <NAMESPACE>",
 		"Show a metadata definitions namespace.",
-		"  <NAMESPACE>           Namespace to show.\n", []string{"<NAMESPACE>"}, &p,
+		[]posArg{{name: "<NAMESPACE>", help: "Namespace to show."}}, 24, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			ns, err := gc.GetNamespace(ctx, argv[0], rt)
 			if err != nil {
@@ -243,7 +243,7 @@ func (a *app) cmdMdNamespaceList() *cobra.Command {
 		opts glance.NamespaceListOptions
 	)
 	c := a.mdCommand("md-namespace-list [--resource-types <RESOURCE_TYPES>] [--visibility <VISIBILITY>] [--page-size <SIZE>]",
-		"List the metadata definitions namespaces visible to you.", "", nil, &p,
+		"List the metadata definitions namespaces visible to you.", nil, 0, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			var recs []map[string]any
 			for ns, err := range gc.ListNamespaces(ctx, &opts) {
@@ -263,7 +263,7 @@ func (a *app) cmdMdNamespaceList() *cobra.Command {
 
 func (a *app) cmdMdNamespaceDelete() *cobra.Command {
 	return a.mdCommand("md-namespace-delete <NAMESPACE>", "Delete a namespace and everything in it.",
-		nsArg("Namespace to delete."), []string{"<NAMESPACE>"}, nil,
+		[]posArg{{name: "<NAMESPACE>", help: "Namespace to delete."}}, 0, nil,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			return gc.DeleteNamespace(ctx, argv[0])
 		})
@@ -275,7 +275,7 @@ func (a *app) cmdMdNamespaceContentsDelete(what string, del func(*glance.Client,
 		"properties": "Delete every property definition of a namespace.",
 		"tags":       "Delete every tag of a namespace.",
 	}[what]
-	return a.mdCommand("md-namespace-"+what+"-delete <NAMESPACE>", help, nsArg("Name of the namespace."), []string{"<NAMESPACE>"}, nil,
+	return a.mdCommand("md-namespace-"+what+"-delete <NAMESPACE>", help, []posArg{{name: "<NAMESPACE>", help: "Name of the namespace."}}, 0, nil,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			return del(gc, ctx, argv[0])
 		})
@@ -299,7 +299,7 @@ func resourceTypeRecords(rts []glance.ResourceType, withTarget bool) []map[strin
 
 func (a *app) cmdMdResourceTypeList() *cobra.Command {
 	var p printOptions
-	return a.mdCommand("md-resource-type-list", "List the resource types that namespaces can be associated with.", "", nil, &p,
+	return a.mdCommand("md-resource-type-list", "List the resource types that namespaces can be associated with.", nil, 0, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			rts, err := gc.ListResourceTypes(ctx)
 			if err != nil {
@@ -312,7 +312,7 @@ func (a *app) cmdMdResourceTypeList() *cobra.Command {
 func (a *app) cmdMdNamespaceResourceTypeList() *cobra.Command {
 	var p printOptions
 	return a.mdCommand("md-namespace-resource-type-list <NAMESPACE>", "List the resource types of a namespace, with their prefixes.",
-		nsArg("Name of the namespace."), []string{"<NAMESPACE>"}, &p,
+		[]posArg{{name: "<NAMESPACE>", help: "Name of the namespace."}}, 0, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			rts, err := gc.ListNamespaceResourceTypes(ctx, argv[0])
 			if err != nil {
@@ -330,7 +330,7 @@ func (a *app) cmdMdResourceTypeAssociate() *cobra.Command {
 	)
 	var c *cobra.Command
 	c = a.mdCommand("md-resource-type-associate [options] <NAMESPACE>", "Associate a resource type with a namespace.",
-		"  <NAMESPACE>           Name of the namespace.\n", []string{"<NAMESPACE>"}, &p,
+		[]posArg{{name: "<NAMESPACE>", help: "Name of the namespace."}}, 24, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			for _, t := range []struct{ flag, v string }{{"created-at", createdAt}, {"updated-at", updatedAt}} {
 				if c.Flags().Changed(t.flag) {
@@ -361,7 +361,7 @@ func (a *app) cmdMdResourceTypeAssociate() *cobra.Command {
 
 func (a *app) cmdMdResourceTypeDeassociate() *cobra.Command {
 	return a.mdCommand("md-resource-type-deassociate <NAMESPACE> <RESOURCE_TYPE>", "End the association of a resource type with a namespace.",
-		"  <NAMESPACE>      Name of the namespace.\n  <RESOURCE_TYPE>  Name of the resource type.\n", []string{"<NAMESPACE>", "<RESOURCE_TYPE>"}, nil,
+		[]posArg{{name: "<NAMESPACE>", help: "Name of the namespace."}, {name: "<RESOURCE_TYPE>", help: "Name of the resource type."}}, 0, nil,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			return gc.DeassociateResourceType(ctx, argv[0], argv[1])
 		})

@@ -41,7 +41,7 @@ func (a *app) cmdMdPropertyCreate() *cobra.Command {
 	)
 	c := a.mdCommand("md-property-create --name <NAME> --title <TITLE> --schema <SCHEMA> <NAMESPACE>",
 		"Add a property definition to a namespace.",
-		nsArg("Namespace to add the property to."), []string{"<NAMESPACE>"}, &p,
+		[]posArg{{name: "<NAMESPACE>", help: "Namespace to add the property to."}}, 0, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			prop := &glance.MetadefProperty{Name: name, Title: title}
 			if err := mergeSchema(schema, prop); err != nil {
@@ -91,8 +91,7 @@ func (a *app) cmdMdPropertyUpdate() *cobra.Command {
 	)
 	c := a.mdCommand("md-property-update [--name <NAME>] [--title <TITLE>] [--schema <SCHEMA>] <NAMESPACE> <PROPERTY>",
 		"Change a property definition of a namespace.",
-		"  <NAMESPACE>        Namespace of the property.\n  <PROPERTY>         Property to change.\n",
-		[]string{"<NAMESPACE>", "<PROPERTY>"}, &p,
+		[]posArg{{name: "<NAMESPACE>", help: "Namespace of the property."}, {name: "<PROPERTY>", help: "Property to change."}}, 21, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			if schema != "" {
 				// Refuse bad JSON before any request.
@@ -135,8 +134,7 @@ func (a *app) cmdMdPropertyShow() *cobra.Command {
 	var p printOptions
 	c := a.mdCommand("md-property-show [--max-column-width <integer>] <NAMESPACE> <PROPERTY>",
 		"Show a property definition of a namespace.",
-		"  <NAMESPACE>           Namespace of the property.\n  <PROPERTY>            Property to show.\n",
-		[]string{"<NAMESPACE>", "<PROPERTY>"}, &p,
+		[]posArg{{name: "<NAMESPACE>", help: "Namespace of the property."}, {name: "<PROPERTY>", help: "Property to show."}}, 24, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			prop, err := gc.GetMetadefProperty(ctx, argv[0], argv[1])
 			if err != nil {
@@ -151,8 +149,7 @@ func (a *app) cmdMdPropertyShow() *cobra.Command {
 
 func (a *app) cmdMdPropertyDelete() *cobra.Command {
 	return a.mdCommand("md-property-delete <NAMESPACE> <PROPERTY>", "Delete a property definition from a namespace.",
-		"  <NAMESPACE>  Namespace of the property.\n  <PROPERTY>   Property to delete.\n",
-		[]string{"<NAMESPACE>", "<PROPERTY>"}, nil,
+		[]posArg{{name: "<NAMESPACE>", help: "Namespace of the property."}, {name: "<PROPERTY>", help: "Property to delete."}}, 0, nil,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			return gc.DeleteMetadefProperty(ctx, argv[0], argv[1])
 		})
@@ -161,7 +158,7 @@ func (a *app) cmdMdPropertyDelete() *cobra.Command {
 func (a *app) cmdMdPropertyList() *cobra.Command {
 	var p printOptions
 	return a.mdCommand("md-property-list <NAMESPACE>", "List the property definitions of a namespace.",
-		nsArg("Name of the namespace."), []string{"<NAMESPACE>"}, &p,
+		[]posArg{{name: "<NAMESPACE>", help: "Name of the namespace."}}, 0, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			props, err := gc.ListMetadefProperties(ctx, argv[0])
 			if err != nil {
@@ -198,7 +195,7 @@ func (a *app) cmdMdObjectCreate() *cobra.Command {
 	)
 	c := a.mdCommand("md-object-create --name <NAME> --schema <SCHEMA> <NAMESPACE>",
 		"Add an object definition to a namespace.",
-		"  <NAMESPACE>        Namespace to add the object to.\n", []string{"<NAMESPACE>"}, &p,
+		[]posArg{{name: "<NAMESPACE>", help: "Namespace to add the object to."}}, 21, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			obj := &glance.MetadefObject{Name: name}
 			if err := mergeSchema(schema, obj); err != nil {
@@ -221,8 +218,7 @@ func (a *app) cmdMdObjectUpdate() *cobra.Command {
 	)
 	c := a.mdCommand("md-object-update [--name <NAME>] [--schema <SCHEMA>] <NAMESPACE> <OBJECT>",
 		"Change an object definition of a namespace.",
-		"  <NAMESPACE>        Namespace of the object.\n  <OBJECT>           Object to change.\n",
-		[]string{"<NAMESPACE>", "<OBJECT>"}, &p,
+		[]posArg{{name: "<NAMESPACE>", help: "Namespace of the object."}, {name: "<OBJECT>", help: "Object to change."}}, 21, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			if schema != "" {
 				if err := mergeSchema(schema, &glance.MetadefObject{}); err != nil {
@@ -259,8 +255,7 @@ func (a *app) cmdMdObjectShow() *cobra.Command {
 	var p printOptions
 	c := a.mdCommand("md-object-show [--max-column-width <integer>] <NAMESPACE> <OBJECT>",
 		"Show an object definition of a namespace.",
-		"  <NAMESPACE>           Namespace of the object.\n  <OBJECT>              Object to show.\n",
-		[]string{"<NAMESPACE>", "<OBJECT>"}, &p,
+		[]posArg{{name: "<NAMESPACE>", help: "Namespace of the object."}, {name: "<OBJECT>", help: "Object to show."}}, 24, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			obj, err := gc.GetMetadefObject(ctx, argv[0], argv[1])
 			if err != nil {
@@ -276,8 +271,7 @@ func (a *app) cmdMdObjectPropertyShow() *cobra.Command {
 	var p printOptions
 	c := a.mdCommand("md-object-property-show [--max-column-width <integer>] <NAMESPACE> <OBJECT> <PROPERTY>",
 		"Show one property of an object definition.",
-		"  <NAMESPACE>           Namespace of the object.\n  <OBJECT>              Object holding the property.\n  <PROPERTY>            Property to show.\n",
-		[]string{"<NAMESPACE>", "<OBJECT>", "<PROPERTY>"}, &p,
+		[]posArg{{name: "<NAMESPACE>", help: "Namespace of the object."}, {name: "<OBJECT>", help: "Object holding the property."}, {name: "<PROPERTY>", help: "Property to show."}}, 24, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			obj, err := gc.GetMetadefObject(ctx, argv[0], argv[1])
 			if err != nil {
@@ -296,8 +290,7 @@ func (a *app) cmdMdObjectPropertyShow() *cobra.Command {
 
 func (a *app) cmdMdObjectDelete() *cobra.Command {
 	return a.mdCommand("md-object-delete <NAMESPACE> <OBJECT>", "Delete an object definition from a namespace.",
-		"  <NAMESPACE>  Namespace of the object.\n  <OBJECT>     Object to delete.\n",
-		[]string{"<NAMESPACE>", "<OBJECT>"}, nil,
+		[]posArg{{name: "<NAMESPACE>", help: "Namespace of the object."}, {name: "<OBJECT>", help: "Object to delete."}}, 0, nil,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			return gc.DeleteMetadefObject(ctx, argv[0], argv[1])
 		})
@@ -306,7 +299,7 @@ func (a *app) cmdMdObjectDelete() *cobra.Command {
 func (a *app) cmdMdObjectList() *cobra.Command {
 	var p printOptions
 	return a.mdCommand("md-object-list <NAMESPACE>", "List the object definitions of a namespace.",
-		nsArg("Name of the namespace."), []string{"<NAMESPACE>"}, &p,
+		[]posArg{{name: "<NAMESPACE>", help: "Name of the namespace."}}, 0, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			objs, err := gc.ListMetadefObjects(ctx, argv[0])
 			if err != nil {

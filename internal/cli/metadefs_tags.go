@@ -35,7 +35,7 @@ func (a *app) cmdMdTagCreate() *cobra.Command {
 		name string
 	)
 	c := a.mdCommand("md-tag-create --name <NAME> <NAMESPACE>", "Add a tag to a namespace.",
-		"  <NAMESPACE>    Namespace to add the tag to.\n", []string{"<NAMESPACE>"}, &p,
+		[]posArg{{name: "<NAMESPACE>", help: "Namespace to add the tag to."}}, 17, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			name := strings.TrimSpace(name)
 			if name == "" {
@@ -59,7 +59,7 @@ func (a *app) cmdMdTagCreateMultiple() *cobra.Command {
 	)
 	c := a.mdCommand("md-tag-create-multiple --names <NAMES> [--delim <DELIM>] [--append] <NAMESPACE>",
 		"Add several tags to a namespace at once.",
-		"  <NAMESPACE>      Namespace to add the tags to.\n", []string{"<NAMESPACE>"}, &p,
+		[]posArg{{name: "<NAMESPACE>", help: "Namespace to add the tags to."}}, 19, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			if delim == "" {
 				delim = ","
@@ -91,8 +91,7 @@ func (a *app) cmdMdTagUpdate() *cobra.Command {
 		name string
 	)
 	c := a.mdCommand("md-tag-update --name <NAME> <NAMESPACE> <TAG>", "Rename a tag of a namespace.",
-		"  <NAMESPACE>    Namespace of the tag.\n  <TAG>          Tag to rename.\n",
-		[]string{"<NAMESPACE>", "<TAG>"}, &p,
+		[]posArg{{name: "<NAMESPACE>", help: "Namespace of the tag."}, {name: "<TAG>", help: "Tag to rename."}}, 17, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			name := strings.TrimSpace(name)
 			if name == "" {
@@ -114,8 +113,7 @@ func (a *app) cmdMdTagUpdate() *cobra.Command {
 func (a *app) cmdMdTagShow() *cobra.Command {
 	var p printOptions
 	return a.mdCommand("md-tag-show <NAMESPACE> <TAG>", "Show a tag of a namespace.",
-		"  <NAMESPACE>  Namespace of the tag.\n  <TAG>        Tag to show.\n",
-		[]string{"<NAMESPACE>", "<TAG>"}, &p,
+		[]posArg{{name: "<NAMESPACE>", help: "Namespace of the tag."}, {name: "<TAG>", help: "Tag to show."}}, 0, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			t, err := gc.GetMetadefTag(ctx, argv[0], argv[1])
 			if err != nil {
@@ -127,8 +125,7 @@ func (a *app) cmdMdTagShow() *cobra.Command {
 
 func (a *app) cmdMdTagDelete() *cobra.Command {
 	return a.mdCommand("md-tag-delete <NAMESPACE> <TAG>", "Delete a tag from a namespace.",
-		"  <NAMESPACE>  Namespace of the tag.\n  <TAG>        Tag to delete.\n",
-		[]string{"<NAMESPACE>", "<TAG>"}, nil,
+		[]posArg{{name: "<NAMESPACE>", help: "Namespace of the tag."}, {name: "<TAG>", help: "Tag to delete."}}, 0, nil,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			return gc.DeleteMetadefTag(ctx, argv[0], argv[1])
 		})
@@ -137,7 +134,7 @@ func (a *app) cmdMdTagDelete() *cobra.Command {
 func (a *app) cmdMdTagList() *cobra.Command {
 	var p printOptions
 	return a.mdCommand("md-tag-list <NAMESPACE>", "List the tags of a namespace.",
-		nsArg("Name of the namespace."), []string{"<NAMESPACE>"}, &p,
+		[]posArg{{name: "<NAMESPACE>", help: "Name of the namespace."}}, 0, &p,
 		func(ctx context.Context, gc *glance.Client, argv []string) error {
 			tags, err := gc.ListMetadefTags(ctx, argv[0])
 			if err != nil {

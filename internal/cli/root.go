@@ -10,32 +10,22 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/go-glance/glance"
+	"github.com/go-glance/glance/auth"
 	"github.com/go-glance/glance/internal/buildinfo"
 )
 
 // globalOptions are the options accepted before (and, here, also after)
-// the command: python-glanceclient's own and keystoneauth's.
+// the command: python-glanceclient's own and keystoneauth's. Those that
+// say how to log in and where the endpoint is are bound to auth.Options
+// directly; unset ones stay zero, for the OS_* variables and clouds.yaml.
 type globalOptions struct {
+	auth                             auth.Options
 	debug, verbose, force, getSchema bool
-	insecure, collectTiming          bool
-	imageURL, imageAPIVersion        string
-	profile, region, token           string
-	serviceType, endpointType        string
-	iface                            string
-	cacert, cert, key                string
+	collectTiming                    bool
+	profile                          string
+	endpointType, iface              string // both give auth's Interface; the first wins
 	timeout                          float64
-	authType, authURL, systemScope   string
-	domainID, domainName             string
-	projectID, projectName           string
-	projectDomainID                  string
-	projectDomainName                string
-	trustID                          string
-	defaultDomainID                  string
-	defaultDomainName                string
-	userID, username, password       string
-	userDomainID, userDomainName     string
-	cloud                            string
-	identityAPIVersion               string
+	systemScope, trustID             string
 	noTokenCache                     bool
 }
 
@@ -112,48 +102,49 @@ func addCommands(root *cobra.Command, group string, cmds ...*cobra.Command) {
 
 func (a *app) globalFlags(f *pflag.FlagSet) {
 	env := a.getenv
+	o := &a.g.auth
 	f.SortFlags = false
 	f.BoolVarP(&a.g.debug, "debug", "d", env("GLANCECLIENT_DEBUG") != "", "Show each request as a curl command line and the response status (secrets redacted). Defaults to env[GLANCECLIENT_DEBUG].")
 	f.BoolVarP(&a.g.verbose, "verbose", "v", false, "Show more columns in image-list and image-tasks.")
 	f.BoolVar(&a.g.getSchema, "get-schema", false, "Accepted for compatibility; schemas are not cached.")
 	f.BoolVar(&a.g.force, "force", false, "Accepted for compatibility: no command asks for confirmation. Before the command, -f means --force.")
-	f.StringVar(&a.g.imageURL, "os-image-url", "", "Image endpoint to use instead of the catalog's. Defaults to env[OS_IMAGE_URL]. A version at its end (/v2) sets the API version.")
-	f.StringVar(&a.g.imageAPIVersion, "os-image-api-version", "", "Image API major version, 1 or 2; it decides which commands there are. Defaults to env[OS_IMAGE_API_VERSION], else the version at the end of --os-image-url, else 2.")
+	f.StringVar(&o.Endpoint, "os-image-url", "", "Image endpoint to use instead of the catalog's. Defaults to env[OS_IMAGE_URL]. A version at its end (/v2) sets the API version.")
+	f.StringVar(&o.ImageAPIVersion, "os-image-api-version", "", "Image API major version, 1 or 2; it decides which commands there are. Defaults to env[OS_IMAGE_API_VERSION], else the version at the end of --os-image-url, else 2.")
 	f.StringVar(&a.g.profile, "profile", "", "Accepted for compatibility; profiling is not supported. Defaults to env[OS_PROFILE].")
-	f.StringVar(&a.g.region, "os-region-name", "", "Region whose image endpoint is taken from the catalog. Defaults to env[OS_REGION_NAME].")
-	f.StringVar(&a.g.token, "os-auth-token", "", "Keystone token to use instead of logging in. Defaults to env[OS_AUTH_TOKEN] or env[OS_TOKEN].")
-	f.StringVar(&a.g.serviceType, "os-service-type", "", "Catalog service type of the image endpoint (image if unset). Defaults to env[OS_SERVICE_TYPE].")
+	f.StringVar(&o.RegionName, "os-region-name", "", "Region whose image endpoint is taken from the catalog. Defaults to env[OS_REGION_NAME].")
+	f.StringVar(&o.Token, "os-auth-token", "", "Keystone token to use instead of logging in. Defaults to env[OS_AUTH_TOKEN] or env[OS_TOKEN].")
+	f.StringVar(&o.ServiceType, "os-service-type", "", "Catalog service type of the image endpoint (image if unset). Defaults to env[OS_SERVICE_TYPE].")
 	f.StringVar(&a.g.endpointType, "os-endpoint-type", "", "Endpoint interface (public, internal or admin); wins over --os-interface. Defaults to env[OS_ENDPOINT_TYPE].")
 	f.StringVar(&a.g.iface, "os-interface", "", "Endpoint interface: public, internal or admin. Defaults to env[OS_INTERFACE].")
-	f.StringVar(&a.g.authType, "os-auth-type", "", "How to log in, e.g. password, token, v3applicationcredential or none; guessed from the credentials when unset. Defaults to env[OS_AUTH_TYPE].")
-	f.StringVar(&a.g.authType, "os-auth-plugin", "", "Alias of --os-auth-type.")
-	f.BoolVar(&a.g.insecure, "insecure", false, "Skip checking the servers' TLS certificates (unsafe). Defaults to env[OS_INSECURE].")
-	f.StringVar(&a.g.cacert, "os-cacert", "", "CA bundle file to verify the server's certificate. Defaults to env[OS_CACERT].")
-	f.StringVar(&a.g.cert, "os-cert", "", "Client certificate (PEM). Defaults to env[OS_CERT].")
-	f.StringVar(&a.g.key, "os-key", "", "Client certificate key (PEM). Defaults to env[OS_KEY].")
+	f.StringVar(&o.AuthType, "os-auth-type", "", "How to log in, e.g. password, token, v3applicationcredential or none; guessed from the credentials when unset. Defaults to env[OS_AUTH_TYPE].")
+	f.StringVar(&o.AuthType, "os-auth-plugin", "", "Alias of --os-auth-type.")
+	f.BoolVar(&o.Insecure, "insecure", false, "Skip checking the servers' TLS certificates (unsafe). Defaults to env[OS_INSECURE].")
+	f.StringVar(&o.CACert, "os-cacert", "", "CA bundle file to verify the server's certificate. Defaults to env[OS_CACERT].")
+	f.StringVar(&o.Cert, "os-cert", "", "Client certificate (PEM). Defaults to env[OS_CERT].")
+	f.StringVar(&o.Key, "os-key", "", "Client certificate key (PEM). Defaults to env[OS_KEY].")
 	f.Float64Var(&a.g.timeout, "timeout", 600, "Seconds the server may keep a request waiting: to connect, to answer, or in any pause of a transfer. A transfer that keeps moving is never cut off, and a request that timed out is not tried again.")
 	f.BoolVar(&a.g.collectTiming, "collect-timing", false, "Accepted for compatibility; timings are not collected.")
-	f.StringVar(&a.g.cloud, "os-cloud", "", "Cloud name in clouds.yaml. Defaults to env[OS_CLOUD].")
-	f.StringVar(&a.g.authURL, "os-auth-url", "", "Keystone URL to log in at. Defaults to env[OS_AUTH_URL].")
-	f.StringVar(&a.g.identityAPIVersion, "os-identity-api-version", "", "Identity API version, 3 or 2.0. Defaults to env[OS_IDENTITY_API_VERSION].")
+	f.StringVar(&o.Cloud, "os-cloud", "", "Cloud name in clouds.yaml. Defaults to env[OS_CLOUD].")
+	f.StringVar(&o.AuthURL, "os-auth-url", "", "Keystone URL to log in at. Defaults to env[OS_AUTH_URL].")
+	f.StringVar(&o.IdentityAPIVersion, "os-identity-api-version", "", "Identity API version, 3 or 2.0. Defaults to env[OS_IDENTITY_API_VERSION].")
 	f.StringVar(&a.g.systemScope, "os-system-scope", "", "Accepted for compatibility; system scope is not supported.")
-	f.StringVar(&a.g.domainID, "os-domain-id", "", "Log in scoped to the domain with this ID. Defaults to env[OS_DOMAIN_ID].")
-	f.StringVar(&a.g.domainName, "os-domain-name", "", "Log in scoped to the domain with this name. Defaults to env[OS_DOMAIN_NAME].")
-	f.StringVar(&a.g.projectID, "os-project-id", "", "Log in scoped to the project with this ID. Defaults to env[OS_PROJECT_ID].")
-	f.StringVar(&a.g.projectID, "os-tenant-id", "", "Alias of --os-project-id.")
-	f.StringVar(&a.g.projectName, "os-project-name", "", "Log in scoped to the project with this name. Defaults to env[OS_PROJECT_NAME].")
-	f.StringVar(&a.g.projectName, "os-tenant-name", "", "Alias of --os-project-name.")
-	f.StringVar(&a.g.projectDomainID, "os-project-domain-id", "", "ID of the project's domain. Defaults to env[OS_PROJECT_DOMAIN_ID].")
-	f.StringVar(&a.g.projectDomainName, "os-project-domain-name", "", "Name of the project's domain. Defaults to env[OS_PROJECT_DOMAIN_NAME].")
+	f.StringVar(&o.DomainID, "os-domain-id", "", "Log in scoped to the domain with this ID. Defaults to env[OS_DOMAIN_ID].")
+	f.StringVar(&o.DomainName, "os-domain-name", "", "Log in scoped to the domain with this name. Defaults to env[OS_DOMAIN_NAME].")
+	f.StringVar(&o.ProjectID, "os-project-id", "", "Log in scoped to the project with this ID. Defaults to env[OS_PROJECT_ID].")
+	f.StringVar(&o.ProjectID, "os-tenant-id", "", "Alias of --os-project-id.")
+	f.StringVar(&o.ProjectName, "os-project-name", "", "Log in scoped to the project with this name. Defaults to env[OS_PROJECT_NAME].")
+	f.StringVar(&o.ProjectName, "os-tenant-name", "", "Alias of --os-project-name.")
+	f.StringVar(&o.ProjectDomainID, "os-project-domain-id", "", "ID of the project's domain. Defaults to env[OS_PROJECT_DOMAIN_ID].")
+	f.StringVar(&o.ProjectDomainName, "os-project-domain-name", "", "Name of the project's domain. Defaults to env[OS_PROJECT_DOMAIN_NAME].")
 	f.StringVar(&a.g.trustID, "os-trust-id", "", "Accepted for compatibility; trusts are not supported.")
-	f.StringVar(&a.g.defaultDomainID, "os-default-domain-id", "", "Domain ID used for the user and the project when theirs is not given. Defaults to env[OS_DEFAULT_DOMAIN_ID].")
-	f.StringVar(&a.g.defaultDomainName, "os-default-domain-name", "", "Domain name used for the user and the project when theirs is not given. Defaults to env[OS_DEFAULT_DOMAIN_NAME].")
-	f.StringVar(&a.g.userID, "os-user-id", "", "ID of the user to log in as. Defaults to env[OS_USER_ID].")
-	f.StringVar(&a.g.username, "os-username", "", "Name of the user to log in as. Defaults to env[OS_USERNAME].")
-	f.StringVar(&a.g.username, "os-user-name", "", "Alias of --os-username.")
-	f.StringVar(&a.g.userDomainID, "os-user-domain-id", "", "ID of the user's domain. Defaults to env[OS_USER_DOMAIN_ID].")
-	f.StringVar(&a.g.userDomainName, "os-user-domain-name", "", "Name of the user's domain. Defaults to env[OS_USER_DOMAIN_NAME].")
-	f.StringVar(&a.g.password, "os-password", "", "Password to log in with; asked for on a terminal when missing. Defaults to env[OS_PASSWORD].")
+	f.StringVar(&o.DefaultDomainID, "os-default-domain-id", "", "Domain ID used for the user and the project when theirs is not given. Defaults to env[OS_DEFAULT_DOMAIN_ID].")
+	f.StringVar(&o.DefaultDomainName, "os-default-domain-name", "", "Domain name used for the user and the project when theirs is not given. Defaults to env[OS_DEFAULT_DOMAIN_NAME].")
+	f.StringVar(&o.UserID, "os-user-id", "", "ID of the user to log in as. Defaults to env[OS_USER_ID].")
+	f.StringVar(&o.Username, "os-username", "", "Name of the user to log in as. Defaults to env[OS_USERNAME].")
+	f.StringVar(&o.Username, "os-user-name", "", "Alias of --os-username.")
+	f.StringVar(&o.UserDomainID, "os-user-domain-id", "", "ID of the user's domain. Defaults to env[OS_USER_DOMAIN_ID].")
+	f.StringVar(&o.UserDomainName, "os-user-domain-name", "", "Name of the user's domain. Defaults to env[OS_USER_DOMAIN_NAME].")
+	f.StringVar(&o.Password, "os-password", "", "Password to log in with; asked for on a terminal when missing. Defaults to env[OS_PASSWORD].")
 	f.BoolVar(&a.g.noTokenCache, "no-token-cache", false, "Do not reuse or keep Keystone tokens between commands. Tokens are kept in ~/.cache/glance/tokens ($XDG_CACHE_HOME/glance/tokens); OS_TOKEN_CACHE=false also turns this off, and glance token-cache-clear empties it.")
 	for _, alias := range []string{"os-auth-plugin", "os-tenant-id", "os-tenant-name", "os-user-name"} {
 		f.MarkHidden(alias)
@@ -212,7 +203,9 @@ func (a *app) help(cmd *cobra.Command, _ []string) {
 		desc = cmd.Short
 	}
 	fmt.Fprintln(w, desc)
-	if args := cmd.Annotations["args"]; args != "" {
+	if s := a.specs[cmd]; s != nil && len(s.args) > 0 {
+		fmt.Fprintf(w, "\nPositional arguments:\n%s", s.argsHelp())
+	} else if args := cmd.Annotations["args"]; args != "" {
 		fmt.Fprintf(w, "\nPositional arguments:\n%s", args)
 	}
 	if cmd.HasAvailableLocalFlags() {
@@ -286,10 +279,10 @@ func flagUsages(fs *pflag.FlagSet) string {
 				left += " [True|False]"
 			}
 		case "nargs":
-			meta := "<" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_")) + ">"
+			meta := metavar(f)
 			left += " " + meta + " [" + meta + " ...]"
 		default:
-			left += " <" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_")) + ">"
+			left += " " + metavar(f)
 		}
 		usage := f.Usage
 		if def := f.DefValue; def != "" && def != "false" && def != "0" && def != "[]" && f.Value.Type() != "pybool" {
@@ -302,4 +295,18 @@ func flagUsages(fs *pflag.FlagSet) string {
 		}
 	})
 	return b.String()
+}
+
+// metavar is how an option's value is shown in help: its name in capitals
+// unless setMetavar gave another.
+func metavar(f *pflag.Flag) string {
+	if m := f.Annotations["metavar"]; len(m) == 1 {
+		return m[0]
+	}
+	return "<" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_")) + ">"
+}
+
+// setMetavar names the value of option name in help, as argparse's metavar.
+func setMetavar(fs *pflag.FlagSet, name, meta string) {
+	fs.SetAnnotation(name, "metavar", []string{meta})
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/go-glance/glance"
 )
@@ -40,142 +41,156 @@ func (a *app) printTask(p *printOptions, t *glance.Task) error {
 	})
 }
 
+type taskShowOptions struct {
+	print printOptions
+	task  string
+}
+
 func (a *app) cmdTaskShow() *cobra.Command {
-	p := printOptions{MaxColumnWidth: 80} // print_dict's width
-	c := &cobra.Command{
-		Use:   "task-show <TASK_ID>",
-		Short: "Show the details of a task.",
-		Args:  exactArgs("<TASK_ID>"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
-				t, err := c.GetTask(ctx, args[0])
-				if err != nil {
-					return err
-				}
-				return a.printTask(&p, t)
-			})
-		},
-	}
-	c.Annotations = map[string]string{"args": "  <TASK_ID>  ID of the task to show.\n"}
-	addPrintFlags(c, &p)
-	return c
-}
-
-func (a *app) cmdImageTasks() *cobra.Command {
-	var p printOptions
-	c := &cobra.Command{
-		Use:   "image-tasks <IMAGE_ID>",
-		Short: "List the tasks run on an image, such as its imports.",
-		Args:  exactArgs("<IMAGE_ID>"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cols := []column{{"Message", "message"}, {"Status", "status"}, {"Updated at", "updated_at"}}
-			if a.g.verbose {
-				cols = []column{{"Image Id", "image_id"}, {"Task Id", "id"}, {"Message", "message"}, {"Status", "status"},
-					{"Updated at", "updated_at"}, {"User Id", "user_id"}, {"Request Id", "request_id"}, {"Result", "result"},
-					{"Owner", "owner"}, {"Input", "input"}, {"Expires at", "expires_at"}}
-			}
-			return a.runImage(cmd, args[0], func(ctx context.Context, c *glance.Client, id string) error {
-				tasks, err := c.ImageTasks(ctx, id)
-				if err != nil {
-					return err
-				}
-				recs := make([]map[string]any, len(tasks))
-				for i := range tasks {
-					recs[i], _ = taskRecord(&tasks[i])
-				}
-				return printRecords(a.io.Out, &p, cols, recs, func(_ string, v any) string {
-					if v == nil {
-						return ""
-					}
-					return pyStr(v)
-				})
-			})
-		},
-	}
-	c.Annotations = map[string]string{"args": "  <IMAGE_ID>  Image whose tasks to list, by ID or name.\n"}
-	addPrintFlags(c, &p)
-	return c
-}
-
-func (a *app) cmdTaskList() *cobra.Command {
-	var (
-		p                printOptions
-		o                glance.TaskListOptions
-		sortKey, sortDir = "status", "desc"
-	)
-	c := &cobra.Command{
-		Use:   "task-list [--sort-key {id,type,status}] [--sort-dir {asc,desc}] [--page-size <SIZE>] [--type <TYPE>] [--status <STATUS>]",
-		Short: "List the tasks visible to you.",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.PageSize < 0 {
-				return usageErrorf("argument --page-size: invalid value: %d", o.PageSize)
-			}
-			o.SortKey, o.SortDir = sortKey, sortDir
-			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
-				var recs []map[string]any
-				for t, err := range c.ListTasks(ctx, &o) {
-					if err != nil {
-						return err
-					}
-					rec, _ := taskRecord(t)
-					recs = append(recs, rec)
-				}
-				cols := []column{{"ID", "id"}, {"Type", "type"}, {"Status", "status"}, {"Owner", "owner"}}
-				return printRecords(a.io.Out, &p, cols, recs, nil)
-			})
-		},
-	}
-	f := c.Flags()
-	f.Var(&choice{v: &sortKey, choices: glance.TaskSortKeys}, "sort-key", "Field to sort the tasks by. Valid values: "+strings.Join(glance.TaskSortKeys, ", ")+".")
-	f.Var(&choice{v: &sortDir, choices: []string{"asc", "desc"}}, "sort-dir", "Sort direction. Valid values: asc, desc.")
-	f.IntVar(&o.PageSize, "page-size", 0, "How many tasks to ask the server for in each request (0: the server's default).")
-	f.StringVar(&o.Type, "type", "", "Only tasks of this type, e.g. import.")
-	f.StringVar(&o.Status, "status", "", "Only tasks in this status: pending, processing, success or failure.")
-	addPrintFlags(c, &p)
-	return c
-}
-
-func (a *app) cmdTaskCreate() *cobra.Command {
-	var (
-		p               = printOptions{MaxColumnWidth: 80} // print_dict's width
-		taskType, input string
-		wait            bool
-	)
-	c := &cobra.Command{
-		Use:   "task-create [--type <TYPE>] [--input <STRING>] [--wait]",
-		Short: "Start a task of the given type with a JSON input.",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if taskType == "" || input == "" {
-				return errors.New("Unable to create task. Specify task type and input.")
-			}
-			in, err := jsonObject(input, `Failed to parse the "input" parameter. Must be a valid JSON object.`)
+	o := &taskShowOptions{print: printOptions{MaxColumnWidth: 80}} // print_dict's width
+	return a.command(&cmdSpec{
+		use:   "task-show <TASK_ID>",
+		short: "Show the details of a task.",
+		args:  []posArg{{name: "<TASK_ID>", help: "ID of the task to show.", to: &o.task}},
+		print: &o.print,
+		run: func(ctx context.Context, c *glance.Client) error {
+			t, err := c.GetTask(ctx, o.task)
 			if err != nil {
 				return err
 			}
-			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
-				t, err := c.CreateTask(ctx, taskType, in)
-				if err != nil {
-					return err
-				}
-				if wait {
-					if t, err = a.waitTask(ctx, c, t); err != nil {
-						return err
-					}
-				}
-				if err := a.printTask(&p, t); err != nil {
-					return err
-				}
-				if wait && t.Status == "failure" {
-					return silentError{} // the message is in the record printed
-				}
-				return nil
-			})
+			return a.printTask(&o.print, t)
 		},
+	})
+}
+
+type imageTasksOptions struct {
+	print printOptions
+	image string
+}
+
+func (a *app) cmdImageTasks() *cobra.Command {
+	o := &imageTasksOptions{}
+	return a.command(&cmdSpec{
+		use:   "image-tasks <IMAGE_ID>",
+		short: "List the tasks run on an image, such as its imports.",
+		args:  []posArg{imageArg("Image whose tasks to list, by ID or name.", &o.image)},
+		print: &o.print,
+		run:   func(ctx context.Context, c *glance.Client) error { return a.imageTasks(ctx, c, o) },
+	})
+}
+
+func (a *app) imageTasks(ctx context.Context, c *glance.Client, o *imageTasksOptions) error {
+	cols := []column{{"Message", "message"}, {"Status", "status"}, {"Updated at", "updated_at"}}
+	if a.g.verbose {
+		cols = []column{{"Image Id", "image_id"}, {"Task Id", "id"}, {"Message", "message"}, {"Status", "status"},
+			{"Updated at", "updated_at"}, {"User Id", "user_id"}, {"Request Id", "request_id"}, {"Result", "result"},
+			{"Owner", "owner"}, {"Input", "input"}, {"Expires at", "expires_at"}}
 	}
-	f := c.Flags()
-	f.StringVar(&taskType, "type", "", "Task type, e.g. import; which types a cloud accepts is up to it.")
-	f.StringVar(&input, "input", "{}", "Input of the task, as a JSON object.")
-	f.BoolVar(&wait, "wait", false, "Wait until the task ends, telling its status on stderr; exit with status 1 if it failed.")
-	addPrintFlags(c, &p)
-	return c
+	return resolveID(ctx, c, o.image, func(id string) error {
+		tasks, err := c.ImageTasks(ctx, id)
+		if err != nil {
+			return err
+		}
+		recs := make([]map[string]any, len(tasks))
+		for i := range tasks {
+			recs[i], _ = taskRecord(&tasks[i])
+		}
+		return printRecords(a.io.Out, &o.print, cols, recs, func(_ string, v any) string {
+			if v == nil {
+				return ""
+			}
+			return pyStr(v)
+		})
+	})
+}
+
+type taskListOptions struct {
+	print            printOptions
+	list             glance.TaskListOptions
+	sortKey, sortDir string
+}
+
+func (a *app) cmdTaskList() *cobra.Command {
+	o := &taskListOptions{sortKey: "status", sortDir: "desc"}
+	return a.command(&cmdSpec{
+		use:   "task-list [--sort-key {id,type,status}] [--sort-dir {asc,desc}] [--page-size <SIZE>] [--type <TYPE>] [--status <STATUS>]",
+		short: "List the tasks visible to you.",
+		print: &o.print,
+		flags: func(f *pflag.FlagSet) {
+			f.Var(&choice{v: &o.sortKey, choices: glance.TaskSortKeys}, "sort-key", "Field to sort the tasks by. Valid values: "+strings.Join(glance.TaskSortKeys, ", ")+".")
+			f.Var(&choice{v: &o.sortDir, choices: []string{"asc", "desc"}}, "sort-dir", "Sort direction. Valid values: asc, desc.")
+			f.IntVar(&o.list.PageSize, "page-size", 0, "How many tasks to ask the server for in each request (0: the server's default).")
+			f.StringVar(&o.list.Type, "type", "", "Only tasks of this type, e.g. import.")
+			f.StringVar(&o.list.Status, "status", "", "Only tasks in this status: pending, processing, success or failure.")
+		},
+		check: func(*cobra.Command) error {
+			if o.list.PageSize < 0 {
+				return usageErrorf("argument --page-size: invalid value: %d", o.list.PageSize)
+			}
+			o.list.SortKey, o.list.SortDir = o.sortKey, o.sortDir
+			return nil
+		},
+		run: func(ctx context.Context, c *glance.Client) error { return a.taskList(ctx, c, o) },
+	})
+}
+
+func (a *app) taskList(ctx context.Context, c *glance.Client, o *taskListOptions) error {
+	var recs []map[string]any
+	for t, err := range c.ListTasks(ctx, &o.list) {
+		if err != nil {
+			return err
+		}
+		rec, _ := taskRecord(t)
+		recs = append(recs, rec)
+	}
+	cols := []column{{"ID", "id"}, {"Type", "type"}, {"Status", "status"}, {"Owner", "owner"}}
+	return printRecords(a.io.Out, &o.print, cols, recs, nil)
+}
+
+type taskCreateOptions struct {
+	print           printOptions
+	taskType, input string
+	wait            bool
+	in              map[string]any // input, parsed by check
+}
+
+func (a *app) cmdTaskCreate() *cobra.Command {
+	o := &taskCreateOptions{print: printOptions{MaxColumnWidth: 80}} // print_dict's width
+	return a.command(&cmdSpec{
+		use:   "task-create [--type <TYPE>] [--input <STRING>] [--wait]",
+		short: "Start a task of the given type with a JSON input.",
+		print: &o.print,
+		flags: func(f *pflag.FlagSet) {
+			f.StringVar(&o.taskType, "type", "", "Task type, e.g. import; which types a cloud accepts is up to it.")
+			f.StringVar(&o.input, "input", "{}", "Input of the task, as a JSON object.")
+			f.BoolVar(&o.wait, "wait", false, "Wait until the task ends, telling its status on stderr; exit with status 1 if it failed.")
+		},
+		check: func(*cobra.Command) (err error) {
+			if o.taskType == "" || o.input == "" {
+				return errors.New("Unable to create task. Specify task type and input.")
+			}
+			o.in, err = jsonObject(o.input, `Failed to parse the "input" parameter. Must be a valid JSON object.`)
+			return err
+		},
+		run: func(ctx context.Context, c *glance.Client) error { return a.taskCreate(ctx, c, o) },
+	})
+}
+
+func (a *app) taskCreate(ctx context.Context, c *glance.Client, o *taskCreateOptions) error {
+	t, err := c.CreateTask(ctx, o.taskType, o.in)
+	if err != nil {
+		return err
+	}
+	if o.wait {
+		if t, err = a.waitTask(ctx, c, t); err != nil {
+			return err
+		}
+	}
+	if err := a.printTask(&o.print, t); err != nil {
+		return err
+	}
+	if o.wait && t.Status == "failure" {
+		return silentError{} // the message is in the record printed
+	}
+	return nil
 }

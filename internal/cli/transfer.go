@@ -212,7 +212,7 @@ func (a *app) sendData(cmd *cobra.Command, ref, file string, size int64, store s
 
 // downloadFlags are image-download's options.
 type downloadFlags struct {
-	file                          string
+	file, prefer                  string
 	progress, md5, resume, sparse bool
 	parallel                      int
 }
@@ -259,7 +259,7 @@ const sizeHelp = "Size of the data in bytes, for input whose size cannot be know
 func (a *app) cmdImageDownload() *cobra.Command {
 	var o downloadFlags
 	c := &cobra.Command{
-		Use:   "image-download [--allow-md5-fallback] [--file <FILE>] [--progress] [--resume] [--sparse] [--parallel <N>] <IMAGE_ID>",
+		Use:   "image-download [--allow-md5-fallback] [--file <FILE>] [--progress] [--prefer <STORES>] [--resume] [--sparse] [--parallel <N>] <IMAGE_ID>",
 		Short: "Download the data of an image, checking it against the image's hash.",
 		Args:  exactArgs("<IMAGE_ID>"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -290,6 +290,8 @@ func (a *app) cmdImageDownload() *cobra.Command {
 	f.BoolVar(&o.md5, "allow-md5-fallback", a.getenv("OS_IMAGE_ALLOW_MD5_FALLBACK") != "", "If the image's os_hash_algo is not available here, verify with the legacy MD5 checksum instead of failing. Defaults to env[OS_IMAGE_ALLOW_MD5_FALLBACK] being set.")
 	f.StringVar(&o.file, "file", "", "File to write the data to; without it, the data goes to stdout, which must then not be a terminal.")
 	f.BoolVar(&o.progress, "progress", false, "Draw a progress bar on stderr, when that is a terminal, during the download.")
+	f.StringVar(&o.prefer, "prefer", "", "Comma-separated store identifiers (see stores-info), in the order the server should try them for the data.")
+	setMetavar(f, "prefer", "<STORES>")
 	f.IntVar(&o.parallel, "parallel", 1, "Fetch the image in N ranges at once, each on its own connection: faster over links that bound each connection (long distances); the whole image is still verified. Not with a partial file to resume.")
 	f.BoolVar(&o.sparse, "sparse", false, "Leave the blocks of zeros of the data as holes in --file, so that a raw image takes on disk only what it holds; the file reads the same.")
 	f.BoolVar(&o.resume, "resume", false, "Keep the partial file (.FILE.part beside --file) if the download fails, and continue such a file from where it stopped; the whole image is verified at the end.")
@@ -297,7 +299,8 @@ func (a *app) cmdImageDownload() *cobra.Command {
 }
 
 func (a *app) download(ctx context.Context, c *glance.Client, img *glance.Image, o *downloadFlags) error {
-	opts := &glance.DownloadOptions{AllowMD5Fallback: o.md5, Image: img, Resume: o.resume, Sparse: o.sparse, Parallel: o.parallel}
+	opts := &glance.DownloadOptions{AllowMD5Fallback: o.md5, Image: img, Resume: o.resume, Sparse: o.sparse, Parallel: o.parallel,
+		Prefer: strings.Split(o.prefer, ",")}
 	var bar *progressBar
 	defer func() {
 		if bar != nil {
