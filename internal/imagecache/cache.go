@@ -45,7 +45,11 @@ type Options struct {
 	// StallTime is how old a partial file must be for Clean to remove it
 	// (Glance's image_cache_stall_time); default 1 day.
 	StallTime time.Duration
-	Logger    *slog.Logger
+	// QueueDelay is how long a queued image waits before the worker reads
+	// it, so that queueing and then dropping an image (or clearing the
+	// queue) costs no read of its data; default 2s.
+	QueueDelay time.Duration
+	Logger     *slog.Logger
 }
 
 // Entry is one cached image, as GET /v2/cache lists it.
@@ -65,8 +69,9 @@ type Cache struct {
 	mu      sync.Mutex
 	entries map[string]*Entry
 	filling map[string]bool
-	queue   []string      // queued image IDs, oldest first
-	wake    chan struct{} // the worker's doorbell
+	queue   []string             // queued image IDs, oldest first
+	since   map[string]time.Time // when each was queued
+	wake    chan struct{}        // the worker's doorbell
 }
 
 // Open opens (creating) the cache in opts.Dir, removes partial files a crash
@@ -81,11 +86,14 @@ func Open(opts Options) (*Cache, error) {
 	if opts.StallTime <= 0 {
 		opts.StallTime = 24 * time.Hour
 	}
+	if opts.QueueDelay <= 0 {
+		opts.QueueDelay = 2 * time.Second
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
 	c := &Cache{opts: opts, log: opts.Logger, entries: map[string]*Entry{}, filling: map[string]bool{},
-		wake: make(chan struct{}, 1)}
+		since: map[string]time.Time{}, wake: make(chan struct{}, 1)}
 	if err := os.MkdirAll(c.queueDir(), 0o750); err != nil {
 		return nil, fmt.Errorf("imagecache: %w", err)
 	}
@@ -109,6 +117,7 @@ func Open(opts Options) (*Cache, error) {
 	for _, e := range qs {
 		if validID(e.Name()) {
 			c.queue = append(c.queue, e.Name())
+			c.since[e.Name()] = modTime(e)
 		}
 	}
 	return c, nil
@@ -251,6 +260,7 @@ func (c *Cache) Queue(id string) error {
 		}
 		f.Close()
 		c.queue = append(c.queue, id)
+		c.since[id] = time.Now()
 	}
 	select {
 	case c.wake <- struct{}{}:
@@ -274,6 +284,7 @@ func (c *Cache) Dequeue(id string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.queue = slices.DeleteFunc(c.queue, func(q string) bool { return q == id })
+	delete(c.since, id)
 	if err := os.Remove(c.queuePath(id)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("imagecache: %w", err)
 	}
@@ -364,6 +375,14 @@ func (c *Cache) Run(ctx context.Context, fetch Fetcher) {
 			}
 		}
 		id := q[0]
+		if wait := c.opts.QueueDelay - c.queuedFor(id); wait > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+			continue // the queue may have changed meanwhile
+		}
 		if !c.Cached(id) {
 			if err := c.fetchOne(ctx, id, fetch); err != nil && ctx.Err() == nil {
 				c.log.Warn("image cache: prefetch failed", "image", id, "err", err)
@@ -374,6 +393,17 @@ func (c *Cache) Run(ctx context.Context, fetch Fetcher) {
 		}
 		c.Dequeue(id)
 	}
+}
+
+// queuedFor is how long image id has been queued.
+func (c *Cache) queuedFor(id string) time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.since[id]
+	if !ok {
+		return 0
+	}
+	return time.Since(t)
 }
 
 // Fetcher opens an image's data for the worker: its reader, size and

@@ -18,7 +18,7 @@ func sum(b []byte) string { h := sha512.Sum512(b); return hex.EncodeToString(h[:
 
 func open(t *testing.T, dir string, max int64) *Cache {
 	t.Helper()
-	c, err := Open(Options{Dir: dir, MaxSize: max})
+	c, err := Open(Options{Dir: dir, MaxSize: max, QueueDelay: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,11 +172,42 @@ func TestQueueAndWorker(t *testing.T) {
 	if !c.Cached("q1") || c.Cached("q2") || len(c.Queued()) != 0 {
 		t.Fatalf("after the worker: cached %+v, queued %v", c.List(), c.Queued())
 	}
+
 	if n, err := c.ClearQueue(); n != 0 || err != nil {
 		t.Fatalf("clear queue %d %v", n, err)
 	}
 	if n, err := c.Clear(); n != 1 || err != nil || c.Cached("q1") {
 		t.Fatalf("clear %d %v", n, err)
+	}
+}
+
+// A queued image waits QueueDelay before the worker reads it, so that one
+// dropped from the queue meanwhile is never read.
+func TestQueueDelay(t *testing.T) {
+	c, err := Open(Options{Dir: t.TempDir(), QueueDelay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	reads := 0
+	go func() {
+		defer close(done)
+		c.Run(ctx, func(context.Context, string) (io.ReadCloser, int64, string, error) {
+			reads++
+			return nil, 0, "", errors.New("unexpected")
+		})
+	}()
+	c.Queue("q")
+	time.Sleep(50 * time.Millisecond)
+	if q := c.Queued(); len(q) != 1 {
+		t.Fatalf("queued %v", q)
+	}
+	c.Dequeue("q")
+	cancel()
+	<-done
+	if reads != 0 {
+		t.Fatalf("%d reads of an image dropped from the queue before its delay", reads)
 	}
 }
 

@@ -33,7 +33,7 @@ var defaultImportMethods = []string{"glance-direct", "web-download"}
 // methods, store weights and locations; cmd.go adds them to its table.
 var multistoreSettings = []struct{ name, env, help string }{
 	{"cache-dir", "GLANCED_CACHE_DIR", "folder of the image cache; the cache and its API are on when set (Glance's image_cache_dir)"},
-	{"cache-max-size", "GLANCED_CACHE_MAX_SIZE", "size the image cache prunes down to, e.g. 10G (default 10G)"},
+	{"cache-max-size", "GLANCED_CACHE_MAX_SIZE", "size the image cache prunes down to, e.g. 10GiB or 500MB (default 10GiB)"},
 	{"cache-stall-time", "GLANCED_CACHE_STALL_TIME", "age after which a partial cache file is removed by a clean (default 24h)"},
 	{"cache-all-stores", "GLANCED_CACHE_ALL_STORES", "cache images of file stores too (default false: only stores that are not local files)"},
 	{"import-methods", "GLANCED_IMPORT_METHODS", "enabled import methods, comma-separated, of glance-direct, web-download, copy-image, glance-download (default glance-direct,web-download)"},
@@ -69,7 +69,7 @@ func loadMultistore(get func(string) string, cfg *Config) error {
 	cfg.Cache.Dir = get("cache-dir")
 	if v := get("cache-max-size"); v != "" {
 		if cfg.Cache.MaxSize, err = parseSize(v); err != nil || cfg.Cache.MaxSize <= 0 {
-			return fmt.Errorf("cache-max-size: %q is not a size such as 10G", v)
+			return fmt.Errorf("cache-max-size: %q is not a size such as 10GiB", v)
 		}
 	}
 	if v := get("cache-stall-time"); v != "" {

@@ -345,3 +345,34 @@ func TestPatchLocations(t *testing.T) {
 	wantCode(t, "wrong data", patchOps(t, ts, id, map[string]any{"op": "add", "path": "/locations/-",
 		"value": map[string]any{"url": "remotefile://" + far + "/" + src}}), 400)
 }
+
+func TestLoadConfigMultistore(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "glanced.yaml")
+	os.WriteFile(file, []byte(`stores:
+  - {id: fast, url: /srv/fast}
+  - {id: slow, url: /srv/slow, weight: 5}
+cache:
+  dir: /var/cache/glanced
+  max-size: 2GiB
+import-methods: glance-direct,copy-image
+show-multiple-locations: "true"
+`), 0o600)
+	env := map[string]string{"GLANCED_CACHE_ALL_STORES": "true"}
+	cfg, err := LoadConfig([]string{"--config", file, "--store-weights", "fast=7"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cfg.Cache
+	if c.Dir != "/var/cache/glanced" || c.MaxSize != 2<<30 || !c.AllStores || !cfg.ShowMultipleLocations ||
+		strings.Join(cfg.ImportMethods, ",") != "glance-direct,copy-image" || cfg.Stores[0].Weight != 7 || cfg.Stores[1].Weight != 5 {
+		t.Fatalf("config %+v", cfg)
+	}
+	for _, bad := range [][]string{{"--store-weights", "nope=1"}, {"--store-weights", "fast"}, {"--cache-max-size", "lots"}} {
+		if _, err := LoadConfig(append([]string{"--config", file}, bad...), func(string) string { return "" }, io.Discard); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+	if _, err := New(context.Background(), Config{DataDir: t.TempDir(), ImportMethods: []string{"ftp-download"}}); err == nil {
+		t.Error("an unknown import method was accepted")
+	}
+}
