@@ -297,19 +297,24 @@ func (s *Server) runImport(ctx context.Context, t *store.Task, job *importJob) {
 	if err != nil {
 		log.Warn("import failed", "err", err)
 		t.Status, t.Message = "failure", taskMessage(err)
-		s.importFailed(done, t.ImageID, job)
-	} else {
-		t.Status, t.Message = "success", fmt.Sprintf("Copied %d MiB", size>>20)
-		res, _ := json.Marshal(map[string]string{"image_id": t.ImageID})
-		t.Result = string(res)
-		s.meta.UpdateImage(done, t.ImageID, func(im *store.Image) error {
-			delete(im.Properties, "os_glance_import_task")
-			setStoreList(im, importingKey, job.stores, false)
-			return nil
-		})
-		if job.method == "glance-direct" {
-			s.staging.Delete(done, t.ImageID)
+		// The task's verdict is written before the image leaves importing,
+		// so a client that sees the image back finds the reason.
+		if err := s.meta.UpdateTask(done, t); err != nil {
+			log.Error("task update", "err", err)
 		}
+		s.importFailed(done, t.ImageID, job)
+		return
+	}
+	t.Status, t.Message = "success", fmt.Sprintf("Copied %d MiB", size>>20)
+	res, _ := json.Marshal(map[string]string{"image_id": t.ImageID})
+	t.Result = string(res)
+	s.meta.UpdateImage(done, t.ImageID, func(im *store.Image) error {
+		delete(im.Properties, "os_glance_import_task")
+		setStoreList(im, importingKey, job.stores, false)
+		return nil
+	})
+	if job.method == "glance-direct" {
+		s.staging.Delete(done, t.ImageID)
 	}
 	if err := s.meta.UpdateTask(done, t); err != nil {
 		log.Error("task update", "err", err)
