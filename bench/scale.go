@@ -93,6 +93,11 @@ func (r *report) writeScale(p func(string, ...any)) {
 			p("| %s | %s | %d | failed: %s | | | |", row.server, row.endpoint, row.conns, oneLine(x.err.Error()))
 			continue
 		}
+		if x.requests == 0 {
+			// wrk counts only answers that arrive within the test.
+			p("| %s | %s | %d | none answered within %v | | | |", row.server, row.endpoint, row.conns, r.cfg.duration)
+			continue
+		}
 		p("| %s | %s | %d | %.0f | %s | %s | %d |", row.server, row.endpoint, row.conns, x.rps, fmtDur(x.p50), fmtDur(x.p99), x.errors)
 	}
 	p("")
