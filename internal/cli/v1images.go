@@ -32,9 +32,8 @@ const (
 )
 
 // addV1FieldFlags adds the options of image-create (create) or
-// image-update, in python-glanceclient's order, and the output options.
-func addV1FieldFlags(c *cobra.Command, o *v1Fields, p *printOptions, create bool) {
-	f := c.Flags()
+// image-update, in python-glanceclient's order.
+func addV1FieldFlags(f *pflag.FlagSet, o *v1Fields, p *printOptions, create bool) {
 	f.SortFlags = false
 	if create {
 		f.StringVar(&o.id, "id", "", "ID (a UUID) to give the new image; the server picks one when it is not given.")
@@ -61,7 +60,6 @@ func addV1FieldFlags(c *cobra.Command, o *v1Fields, p *printOptions, create bool
 	}
 	f.BoolVar(&p.HumanReadable, "human-readable", false, "Print the size in units of 1024 (e.g. 1.5GB) instead of bytes.")
 	f.BoolVar(&o.progress, "progress", false, "Draw a progress bar on stderr, when that is a terminal, during the upload.")
-	addPrintFlags(c, p)
 }
 
 // meta turns the options given into the library's request.
@@ -234,7 +232,9 @@ func (a *app) cmdV1ImageCreate() *cobra.Command {
 			})
 		},
 	}
-	addV1FieldFlags(c, &o, &p, true)
+	f := c.Flags()
+	addV1FieldFlags(f, &o, &p, true)
+	addPrintFlags(c, &p)
 	return c
 }
 
@@ -270,7 +270,9 @@ func (a *app) cmdV1ImageUpdate() *cobra.Command {
 		},
 	}
 	c.Annotations = map[string]string{"args": "  <IMAGE>               Image to change, by ID or name.\n"}
-	addV1FieldFlags(c, &o, &p, false)
+	f := c.Flags()
+	addV1FieldFlags(f, &o, &p, false)
+	addPrintFlags(c, &p)
 	return c
 }
 
