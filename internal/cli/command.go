@@ -23,6 +23,7 @@ type cmdSpec struct {
 	// one-line summary (the command list) and long the help's text when it
 	// says more.
 	use, short, long string
+	aliases          []string
 	// args are the positional arguments, in order.
 	args []posArg
 	// argsCol is the column where the arguments' help starts; 0 puts it
@@ -58,10 +59,11 @@ type posArg struct {
 // command builds the cobra command a spec declares.
 func (a *app) command(s *cmdSpec) *cobra.Command {
 	c := &cobra.Command{
-		Use:   s.use,
-		Short: s.short,
-		Long:  s.long,
-		Args:  s.validate,
+		Use:     s.use,
+		Aliases: s.aliases,
+		Short:   s.short,
+		Long:    s.long,
+		Args:    s.validate,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if s.direct != nil {
 				return s.direct(cmd)
