@@ -23,6 +23,7 @@ type cmdSpec struct {
 	// one-line summary (the command list) and long the help's text when it
 	// says more.
 	use, short, long string
+	aliases          []string
 	// args are the positional arguments, in order.
 	args []posArg
 	// argsCol is the column where the arguments' help starts; 0 puts it
@@ -38,10 +39,12 @@ type cmdSpec struct {
 	// check vets the options once the arguments are bound, before -f is
 	// checked and before any request; a usageError exits 2.
 	check func(cmd *cobra.Command) error
-	// run does the command's work with the Image API client; local, when
-	// set instead, needs no client (help, completion, the token cache).
-	run   func(ctx context.Context, c *glance.Client) error
-	local func(cmd *cobra.Command) error
+	// run does the command's work with the Image API client. direct, when
+	// set instead, is for commands that need no client (help, completion)
+	// or set up what must outlive the request first (a file or stdin to
+	// send, closed after it); they reach the client through a.run.
+	run    func(ctx context.Context, c *glance.Client) error
+	direct func(cmd *cobra.Command) error
 }
 
 // posArg is a positional argument.
@@ -56,13 +59,14 @@ type posArg struct {
 // command builds the cobra command a spec declares.
 func (a *app) command(s *cmdSpec) *cobra.Command {
 	c := &cobra.Command{
-		Use:   s.use,
-		Short: s.short,
-		Long:  s.long,
-		Args:  s.validate,
+		Use:     s.use,
+		Aliases: s.aliases,
+		Short:   s.short,
+		Long:    s.long,
+		Args:    s.validate,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if s.local != nil {
-				return s.local(cmd)
+			if s.direct != nil {
+				return s.direct(cmd)
 			}
 			return a.run(cmd, s.run)
 		},

@@ -13,11 +13,11 @@ import (
 // for python-glanceclient's bash completion script. `glance completion
 // bash|zsh|fish` gives full completion scripts.
 func (a *app) cmdBashCompletion() *cobra.Command {
-	return &cobra.Command{
-		Use:     "bash-completion",
-		Aliases: []string{"bash_completion"},
-		Short:   "Print every command and option name, for bash completion scripts.",
-		RunE: func(cmd *cobra.Command, args []string) error {
+	return a.command(&cmdSpec{
+		use:     "bash-completion",
+		aliases: []string{"bash_completion"},
+		short:   "Print every command and option name, for bash completion scripts.",
+		direct: func(cmd *cobra.Command) error {
 			words := map[string]bool{}
 			for _, c := range cmd.Root().Commands() {
 				if c.Hidden || c.Name() == "completion" {
@@ -39,5 +39,5 @@ func (a *app) cmdBashCompletion() *cobra.Command {
 			fmt.Fprintln(a.io.Out, strings.Join(list, " "))
 			return nil
 		},
-	}
+	})
 }

@@ -126,20 +126,21 @@ func (a *app) cmdImageStage() *cobra.Command {
 		progress bool
 		sf       sendFlags
 	)
-	c := &cobra.Command{
-		Use:   "image-stage [--file <FILE>] [--size <IMAGE_SIZE>] [--progress] [--decompress] [--skip-format-check] <IMAGE_ID>",
-		Short: "Upload the data of an image to the staging area, for a glance-direct import.",
-		Args:  exactArgs("<IMAGE_ID>"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.sendData(cmd, args[0], file, size, "", progress, true, &sf)
+	var image string
+	c := a.command(&cmdSpec{
+		use:   "image-stage [--file <FILE>] [--size <IMAGE_SIZE>] [--progress] [--decompress] [--skip-format-check] <IMAGE_ID>",
+		short: "Upload the data of an image to the staging area, for a glance-direct import.",
+		args:  []posArg{imageArg("Image to stage data for, by ID or name.", &image)}, argsCol: 23,
+		flags: func(f *pflag.FlagSet) {
+			f.StringVar(&file, "file", "", "File to stage; without it, data piped to stdin is staged.")
+			f.Int64Var(&size, "size", 0, sizeHelp)
+			f.BoolVar(&progress, "progress", false, "Draw a progress bar on stderr, when that is a terminal, during the upload.")
+			addSendFlags(f, &sf)
 		},
-	}
-	c.Annotations = map[string]string{"args": "  <IMAGE_ID>           Image to stage data for, by ID or name.\n"}
-	f := c.Flags()
-	f.StringVar(&file, "file", "", "File to stage; without it, data piped to stdin is staged.")
-	f.Int64Var(&size, "size", 0, sizeHelp)
-	f.BoolVar(&progress, "progress", false, "Draw a progress bar on stderr, when that is a terminal, during the upload.")
-	addSendFlags(f, &sf)
+		direct: func(cmd *cobra.Command) error {
+			return a.sendData(cmd, image, file, size, "", progress, true, &sf)
+		},
+	})
 	return c
 }
 
@@ -148,11 +149,16 @@ func (a *app) cmdImageImport() *cobra.Command {
 		o importFlags
 		p printOptions
 	)
-	c := &cobra.Command{
-		Use:   "image-import [options] <IMAGE_ID>",
-		Short: "Start importing data into an existing image.",
-		Args:  exactArgs("<IMAGE_ID>"),
-		RunE: func(cmd *cobra.Command, args []string) error {
+	var image string
+	c := a.command(&cmdSpec{
+		use:   "image-import [options] <IMAGE_ID>",
+		short: "Start importing data into an existing image.",
+		args:  []posArg{imageArg("Image to import into, by ID or name.", &image)}, argsCol: 24,
+		print: &p,
+		flags: func(f *pflag.FlagSet) {
+			a.addImportFlags(f, &o, "glance-direct")
+		},
+		direct: func(cmd *cobra.Command) error {
 			opts, err := o.options(false)
 			if err != nil {
 				return err
@@ -161,7 +167,7 @@ func (a *app) cmdImageImport() *cobra.Command {
 				if err := checkMethod(ctx, c, o.method); err != nil {
 					return err
 				}
-				img, err := findImage(ctx, c, args[0])
+				img, err := findImage(ctx, c, image)
 				if err != nil {
 					return err
 				}
@@ -182,10 +188,7 @@ func (a *app) cmdImageImport() *cobra.Command {
 				return a.printImage(&p, img)
 			})
 		},
-	}
-	c.Annotations = map[string]string{"args": "  <IMAGE_ID>            Image to import into, by ID or name.\n"}
-	a.addImportFlags(c.Flags(), &o, "glance-direct")
-	addPrintFlags(c, &p)
+	})
 	return c
 }
 
@@ -199,13 +202,23 @@ func (a *app) cmdImageCreateViaImport() *cobra.Command {
 		givenSz  int64
 		sf       sendFlags
 	)
-	c := &cobra.Command{
-		Use:   "image-create-via-import [options]",
-		Short: "EXPERIMENTAL: create an image and import its data in one step.",
-		Long: "Create an image and import its data in one step. With --import-method (or env[OS_IMAGE_IMPORT_METHOD]) the data source must suit the method " +
+	c := a.command(&cmdSpec{
+		use:   "image-create-via-import [options]",
+		short: "EXPERIMENTAL: create an image and import its data in one step.",
+		long: "Create an image and import its data in one step. With --import-method (or env[OS_IMAGE_IMPORT_METHOD]) the data source must suit the method " +
 			"(--file or stdin for glance-direct, --uri for web-download). Without a method, data given by --file or stdin is imported " +
 			"with glance-direct, and without data only the image record is created (status queued).",
-		RunE: func(cmd *cobra.Command, args []string) error {
+		print: &p,
+		flags: func(f *pflag.FlagSet) {
+			addImageFieldFlags(f, &o, true)
+			f.StringVar(&file, "file", "", "File with the data to stage and import once the image exists; without it, data piped to stdin is used.")
+			f.Int64Var(&givenSz, "size", 0, sizeHelp)
+			addSendFlags(f, &sf)
+			f.BoolVar(&progress, "progress", false, "Draw a progress bar on stderr, when that is a terminal, during the upload.")
+			a.addImportFlags(f, &io, a.getenv("OS_IMAGE_IMPORT_METHOD"))
+			f.Lookup("import-method").Usage += " Defaults to env[OS_IMAGE_IMPORT_METHOD]; without a method, data given is imported with glance-direct."
+		},
+		direct: func(cmd *cobra.Command) error {
 			vals, err := o.values(cmd.Flags())
 			if err != nil {
 				return err
@@ -263,15 +276,6 @@ func (a *app) cmdImageCreateViaImport() *cobra.Command {
 				return a.printImage(&p, img)
 			})
 		},
-	}
-	f := c.Flags()
-	addImageFieldFlags(f, &o, true)
-	f.StringVar(&file, "file", "", "File with the data to stage and import once the image exists; without it, data piped to stdin is used.")
-	f.Int64Var(&givenSz, "size", 0, sizeHelp)
-	addSendFlags(f, &sf)
-	f.BoolVar(&progress, "progress", false, "Draw a progress bar on stderr, when that is a terminal, during the upload.")
-	a.addImportFlags(f, &io, a.getenv("OS_IMAGE_IMPORT_METHOD"))
-	f.Lookup("import-method").Usage += " Defaults to env[OS_IMAGE_IMPORT_METHOD]; without a method, data given is imported with glance-direct."
-	addPrintFlags(c, &p)
+	})
 	return c
 }

@@ -159,28 +159,6 @@ func noArgs(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
-// exactArgs requires the named positional arguments.
-func exactArgs(names ...string) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if len(args) < len(names) {
-			return usageErrorf("the following arguments are required: %s", strings.Join(names[len(args):], ", "))
-		}
-		if len(args) > len(names) {
-			return usageErrorf("unrecognized arguments: %s", strings.Join(args[len(names):], " "))
-		}
-		return nil
-	}
-}
-
-func minArgs(name string) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if len(args) == 0 {
-			return usageErrorf("the following arguments are required: %s", name)
-		}
-		return nil
-	}
-}
-
 // addPrintFlags adds -f/--format and -c/--column to a printing command,
 // and checks -f once its arguments are parsed, before it makes any request.
 func addPrintFlags(c *cobra.Command, p *printOptions) {
@@ -205,8 +183,6 @@ func (a *app) help(cmd *cobra.Command, _ []string) {
 	fmt.Fprintln(w, desc)
 	if s := a.specs[cmd]; s != nil && len(s.args) > 0 {
 		fmt.Fprintf(w, "\nPositional arguments:\n%s", s.argsHelp())
-	} else if args := cmd.Annotations["args"]; args != "" {
-		fmt.Fprintf(w, "\nPositional arguments:\n%s", args)
 	}
 	if cmd.HasAvailableLocalFlags() {
 		fmt.Fprintf(w, "\nOptions:\n%s", flagUsages(cmd.LocalFlags()))
@@ -233,26 +209,26 @@ func (a *app) rootHelp(w io.Writer, root *cobra.Command) {
 }
 
 func (a *app) cmdHelp(root *cobra.Command) *cobra.Command {
-	c := &cobra.Command{
-		Use:   "help [<subcommand>]",
-		Short: "Show help for glance or for one command.",
-		Args:  cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
+	var words []string
+	c := a.command(&cmdSpec{
+		use:   "help [<subcommand>]",
+		short: "Show help for glance or for one command.",
+		args:  []posArg{{name: "<subcommand>", help: "Command to explain.", rest: &words, optional: true}},
+		direct: func(cmd *cobra.Command) error {
+			if len(words) == 0 {
 				a.rootHelp(cmd.OutOrStdout(), root)
 				a.v1HelpPointer(cmd.OutOrStdout(), "")
 				return nil
 			}
-			target, rest, err := root.Find(args)
+			target, rest, err := root.Find(words)
 			if err != nil || target == root || len(rest) > 0 {
-				return fmt.Errorf("'%s' is not a valid subcommand", strings.Join(args, " "))
+				return fmt.Errorf("'%s' is not a valid subcommand", strings.Join(words, " "))
 			}
 			a.help(target, nil)
 			a.v1HelpPointer(cmd.OutOrStdout(), target.Name())
 			return nil
 		},
-	}
-	c.Annotations = map[string]string{"args": "  <subcommand>  Command to explain.\n"}
+	})
 	root.SetHelpCommand(c)
 	return c
 }

@@ -44,14 +44,14 @@ func (a *app) warn(err error) {
 }
 
 func (a *app) cmdTokenCacheClear() *cobra.Command {
-	return &cobra.Command{
-		Use:   "token-cache-clear",
-		Short: "Remove the Keystone tokens kept between commands.",
-		Long: "Remove the Keystone tokens kept between commands, for every user and cloud.\n\n" +
+	return a.command(&cmdSpec{
+		use:   "token-cache-clear",
+		short: "Remove the Keystone tokens kept between commands.",
+		long: "Remove the Keystone tokens kept between commands, for every user and cloud.\n\n" +
 			"Tokens are kept in ~/.cache/glance/tokens ($XDG_CACHE_HOME/glance/tokens), one file\n" +
 			"per auth URL, user, project and region, readable only by you. --no-token-cache or\n" +
 			"OS_TOKEN_CACHE=false stop commands from using it.",
-		RunE: func(cmd *cobra.Command, args []string) error {
+		direct: func(cmd *cobra.Command) error {
 			cache, err := auth.NewTokenCache("")
 			if err != nil {
 				return err
@@ -82,5 +82,5 @@ func (a *app) cmdTokenCacheClear() *cobra.Command {
 			}
 			return nil
 		},
-	}
+	})
 }

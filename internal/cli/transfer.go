@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/go-glance/glance"
 )
@@ -100,10 +101,20 @@ func (a *app) cmdImageCreate() *cobra.Command {
 		givenSz  int64
 		sf       sendFlags
 	)
-	c := &cobra.Command{
-		Use:   "image-create [options]",
-		Short: "Create an image, and upload its data if some is given.",
-		RunE: func(cmd *cobra.Command, args []string) error {
+	c := a.command(&cmdSpec{
+		use:   "image-create [options]",
+		short: "Create an image, and upload its data if some is given.",
+		print: &p,
+		flags: func(f *pflag.FlagSet) {
+			addImageFieldFlags(f, &o, true)
+			f.StringVar(&file, "file", "", "File with the data to upload once the image exists; without it, data piped to stdin is uploaded.")
+			f.Int64Var(&givenSz, "size", 0, sizeHelp)
+			f.BoolVar(&progress, "progress", false, "Draw a progress bar on stderr, when that is a terminal, during the upload.")
+			f.StringVar(&store, "store", a.getenv("OS_IMAGE_STORE"), "Store (backend) to put the data in. Defaults to env[OS_IMAGE_STORE].")
+			addSendFlags(f, &sf)
+			f.BoolVar(&p.HumanReadable, "human-readable", false, "Print the size in units of 1024 (e.g. 1.5GB) instead of bytes.")
+		},
+		direct: func(cmd *cobra.Command) error {
 			vals, err := o.values(cmd.Flags())
 			if err != nil {
 				return err
@@ -139,16 +150,7 @@ func (a *app) cmdImageCreate() *cobra.Command {
 				return a.printImage(&p, img)
 			})
 		},
-	}
-	f := c.Flags()
-	addImageFieldFlags(f, &o, true)
-	f.StringVar(&file, "file", "", "File with the data to upload once the image exists; without it, data piped to stdin is uploaded.")
-	f.Int64Var(&givenSz, "size", 0, sizeHelp)
-	f.BoolVar(&progress, "progress", false, "Draw a progress bar on stderr, when that is a terminal, during the upload.")
-	f.StringVar(&store, "store", a.getenv("OS_IMAGE_STORE"), "Store (backend) to put the data in. Defaults to env[OS_IMAGE_STORE].")
-	addSendFlags(f, &sf)
-	f.BoolVar(&p.HumanReadable, "human-readable", false, "Print the size in units of 1024 (e.g. 1.5GB) instead of bytes.")
-	addPrintFlags(c, &p)
+	})
 	return c
 }
 
@@ -159,21 +161,22 @@ func (a *app) cmdImageUpload() *cobra.Command {
 		progress    bool
 		sf          sendFlags
 	)
-	c := &cobra.Command{
-		Use:   "image-upload [--file <FILE>] [--size <IMAGE_SIZE>] [--progress] [--store <STORE>] [--decompress] [--skip-format-check] <IMAGE_ID>",
-		Short: "Upload the data of an image that has none yet.",
-		Args:  exactArgs("<IMAGE_ID>"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.sendData(cmd, args[0], file, size, store, progress, false, &sf)
+	var image string
+	c := a.command(&cmdSpec{
+		use:   "image-upload [--file <FILE>] [--size <IMAGE_SIZE>] [--progress] [--store <STORE>] [--decompress] [--skip-format-check] <IMAGE_ID>",
+		short: "Upload the data of an image that has none yet.",
+		args:  []posArg{imageArg("Image to upload to, by ID or name.", &image)}, argsCol: 23,
+		flags: func(f *pflag.FlagSet) {
+			f.StringVar(&file, "file", "", "File to upload; without it, data piped to stdin is uploaded.")
+			f.Int64Var(&size, "size", 0, sizeHelp)
+			f.BoolVar(&progress, "progress", false, "Draw a progress bar on stderr, when that is a terminal, during the upload.")
+			f.StringVar(&store, "store", a.getenv("OS_IMAGE_STORE"), "Store (backend) to put the data in. Defaults to env[OS_IMAGE_STORE].")
+			addSendFlags(f, &sf)
 		},
-	}
-	c.Annotations = map[string]string{"args": "  <IMAGE_ID>           Image to upload to, by ID or name.\n"}
-	f := c.Flags()
-	f.StringVar(&file, "file", "", "File to upload; without it, data piped to stdin is uploaded.")
-	f.Int64Var(&size, "size", 0, sizeHelp)
-	f.BoolVar(&progress, "progress", false, "Draw a progress bar on stderr, when that is a terminal, during the upload.")
-	f.StringVar(&store, "store", a.getenv("OS_IMAGE_STORE"), "Store (backend) to put the data in. Defaults to env[OS_IMAGE_STORE].")
-	addSendFlags(f, &sf)
+		direct: func(cmd *cobra.Command) error {
+			return a.sendData(cmd, image, file, size, store, progress, false, &sf)
+		},
+	})
 	return c
 }
 
@@ -258,11 +261,22 @@ const sizeHelp = "Size of the data in bytes, for input whose size cannot be know
 
 func (a *app) cmdImageDownload() *cobra.Command {
 	var o downloadFlags
-	c := &cobra.Command{
-		Use:   "image-download [--allow-md5-fallback] [--file <FILE>] [--progress] [--prefer <STORES>] [--resume] [--sparse] [--parallel <N>] <IMAGE_ID>",
-		Short: "Download the data of an image, checking it against the image's hash.",
-		Args:  exactArgs("<IMAGE_ID>"),
-		RunE: func(cmd *cobra.Command, args []string) error {
+	var image string
+	c := a.command(&cmdSpec{
+		use:   "image-download [--allow-md5-fallback] [--file <FILE>] [--progress] [--prefer <STORES>] [--resume] [--sparse] [--parallel <N>] <IMAGE_ID>",
+		short: "Download the data of an image, checking it against the image's hash.",
+		args:  []posArg{imageArg("Image to download, by ID or name.", &image)}, argsCol: 24,
+		flags: func(f *pflag.FlagSet) {
+			f.BoolVar(&o.md5, "allow-md5-fallback", a.getenv("OS_IMAGE_ALLOW_MD5_FALLBACK") != "", "If the image's os_hash_algo is not available here, verify with the legacy MD5 checksum instead of failing. Defaults to env[OS_IMAGE_ALLOW_MD5_FALLBACK] being set.")
+			f.StringVar(&o.file, "file", "", "File to write the data to; without it, the data goes to stdout, which must then not be a terminal.")
+			f.BoolVar(&o.progress, "progress", false, "Draw a progress bar on stderr, when that is a terminal, during the download.")
+			f.StringVar(&o.prefer, "prefer", "", "Comma-separated store identifiers (see stores-info), in the order the server should try them for the data.")
+			setMetavar(f, "prefer", "<STORES>")
+			f.IntVar(&o.parallel, "parallel", 1, "Fetch the image in N ranges at once, each on its own connection: faster over links that bound each connection (long distances); the whole image is still verified. Not with a partial file to resume.")
+			f.BoolVar(&o.sparse, "sparse", false, "Leave the blocks of zeros of the data as holes in --file, so that a raw image takes on disk only what it holds; the file reads the same.")
+			f.BoolVar(&o.resume, "resume", false, "Keep the partial file (.FILE.part beside --file) if the download fails, and continue such a file from where it stopped; the whole image is verified at the end.")
+		},
+		direct: func(cmd *cobra.Command) error {
 			if (o.resume || o.sparse || o.parallel > 1) && o.file == "" {
 				return usageErrorf("--resume, --sparse and --parallel need --file")
 			}
@@ -273,7 +287,7 @@ func (a *app) cmdImageDownload() *cobra.Command {
 				return errors.New("No redirection or local file specified for downloaded image data. Please specify a local file with --file to save downloaded image or redirect output to another source.")
 			}
 			return a.run(cmd, func(ctx context.Context, c *glance.Client) error {
-				img, err := findImage(ctx, c, args[0])
+				img, err := findImage(ctx, c, image)
 				if err != nil {
 					return err
 				}
@@ -284,17 +298,7 @@ func (a *app) cmdImageDownload() *cobra.Command {
 				return failed(err, "Unable to download image '%s'", img.ID)
 			})
 		},
-	}
-	c.Annotations = map[string]string{"args": "  <IMAGE_ID>            Image to download, by ID or name.\n"}
-	f := c.Flags()
-	f.BoolVar(&o.md5, "allow-md5-fallback", a.getenv("OS_IMAGE_ALLOW_MD5_FALLBACK") != "", "If the image's os_hash_algo is not available here, verify with the legacy MD5 checksum instead of failing. Defaults to env[OS_IMAGE_ALLOW_MD5_FALLBACK] being set.")
-	f.StringVar(&o.file, "file", "", "File to write the data to; without it, the data goes to stdout, which must then not be a terminal.")
-	f.BoolVar(&o.progress, "progress", false, "Draw a progress bar on stderr, when that is a terminal, during the download.")
-	f.StringVar(&o.prefer, "prefer", "", "Comma-separated store identifiers (see stores-info), in the order the server should try them for the data.")
-	setMetavar(f, "prefer", "<STORES>")
-	f.IntVar(&o.parallel, "parallel", 1, "Fetch the image in N ranges at once, each on its own connection: faster over links that bound each connection (long distances); the whole image is still verified. Not with a partial file to resume.")
-	f.BoolVar(&o.sparse, "sparse", false, "Leave the blocks of zeros of the data as holes in --file, so that a raw image takes on disk only what it holds; the file reads the same.")
-	f.BoolVar(&o.resume, "resume", false, "Keep the partial file (.FILE.part beside --file) if the download fails, and continue such a file from where it stopped; the whole image is verified at the end.")
+	})
 	return c
 }
 

@@ -32,9 +32,8 @@ const (
 )
 
 // addV1FieldFlags adds the options of image-create (create) or
-// image-update, in python-glanceclient's order, and the output options.
-func addV1FieldFlags(c *cobra.Command, o *v1Fields, p *printOptions, create bool) {
-	f := c.Flags()
+// image-update, in python-glanceclient's order.
+func addV1FieldFlags(f *pflag.FlagSet, o *v1Fields, p *printOptions, create bool) {
 	f.SortFlags = false
 	if create {
 		f.StringVar(&o.id, "id", "", "ID (a UUID) to give the new image; the server picks one when it is not given.")
@@ -61,7 +60,6 @@ func addV1FieldFlags(c *cobra.Command, o *v1Fields, p *printOptions, create bool
 	}
 	f.BoolVar(&p.HumanReadable, "human-readable", false, "Print the size in units of 1024 (e.g. 1.5GB) instead of bytes.")
 	f.BoolVar(&o.progress, "progress", false, "Draw a progress bar on stderr, when that is a terminal, during the upload.")
-	addPrintFlags(c, p)
 }
 
 // meta turns the options given into the library's request.
@@ -184,13 +182,19 @@ func (a *app) printV1Image(p *printOptions, img *v1.Image) error {
 
 func (a *app) cmdV1ImageShow() *cobra.Command {
 	p := &printOptions{}
-	c := &cobra.Command{
-		Use:   "image-show [--human-readable] [--max-column-width <integer>] <IMAGE>",
-		Short: "Show the details of an image.",
-		Args:  exactArgs("<IMAGE>"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runV1Image(cmd, args[0], func(ctx context.Context, c *v1.Client, img *v1.Image) error {
-				if img.ID != args[0] { // found by name, in a list: show the full record
+	argv := make([]string, 1)
+	c := a.command(&cmdSpec{
+		use:   "image-show [--human-readable] [--max-column-width <integer>] <IMAGE>",
+		short: "Show the details of an image.",
+		args:  []posArg{{name: "<IMAGE>", help: "Image to show, by ID or name.", to: &argv[0]}}, argsCol: 24,
+		print: p,
+		flags: func(f *pflag.FlagSet) {
+			f.BoolVar(&p.HumanReadable, "human-readable", false, "Print the size in units of 1024 (e.g. 1.5GB) instead of bytes.")
+			f.IntVar(&p.MaxColumnWidth, "max-column-width", 80, "Wrap table cells wider than this many characters.")
+		},
+		direct: func(cmd *cobra.Command) error {
+			return a.runV1Image(cmd, argv[0], func(ctx context.Context, c *v1.Client, img *v1.Image) error {
+				if img.ID != argv[0] { // found by name, in a list: show the full record
 					var err error
 					if img, err = c.GetImage(ctx, img.ID); err != nil {
 						return err
@@ -199,11 +203,7 @@ func (a *app) cmdV1ImageShow() *cobra.Command {
 				return a.printV1Image(p, img)
 			})
 		},
-	}
-	c.Annotations = map[string]string{"args": "  <IMAGE>               Image to show, by ID or name.\n"}
-	c.Flags().BoolVar(&p.HumanReadable, "human-readable", false, "Print the size in units of 1024 (e.g. 1.5GB) instead of bytes.")
-	c.Flags().IntVar(&p.MaxColumnWidth, "max-column-width", 80, "Wrap table cells wider than this many characters.")
-	addPrintFlags(c, p)
+	})
 	return c
 }
 
@@ -212,10 +212,14 @@ func (a *app) cmdV1ImageCreate() *cobra.Command {
 		o v1Fields
 		p printOptions
 	)
-	c := &cobra.Command{
-		Use:   "image-create [options]",
-		Short: "Create an image, with its data if some is given.",
-		RunE: func(cmd *cobra.Command, args []string) error {
+	c := a.command(&cmdSpec{
+		use:   "image-create [options]",
+		short: "Create an image, with its data if some is given.",
+		print: &p,
+		flags: func(f *pflag.FlagSet) {
+			addV1FieldFlags(f, &o, &p, true)
+		},
+		direct: func(cmd *cobra.Command) error {
 			meta, err := o.meta(cmd.Flags())
 			if err != nil {
 				return err
@@ -233,8 +237,7 @@ func (a *app) cmdV1ImageCreate() *cobra.Command {
 				return a.printV1Image(&p, img)
 			})
 		},
-	}
-	addV1FieldFlags(c, &o, &p, true)
+	})
 	return c
 }
 
@@ -243,16 +246,21 @@ func (a *app) cmdV1ImageUpdate() *cobra.Command {
 		o v1Fields
 		p printOptions
 	)
-	c := &cobra.Command{
-		Use:   "image-update [options] <IMAGE>",
-		Short: "Change an image's metadata, or upload the data of a queued image.",
-		Args:  exactArgs("<IMAGE>"),
-		RunE: func(cmd *cobra.Command, args []string) error {
+	argv := make([]string, 1)
+	c := a.command(&cmdSpec{
+		use:   "image-update [options] <IMAGE>",
+		short: "Change an image's metadata, or upload the data of a queued image.",
+		args:  []posArg{{name: "<IMAGE>", help: "Image to change, by ID or name.", to: &argv[0]}}, argsCol: 24,
+		print: &p,
+		flags: func(f *pflag.FlagSet) {
+			addV1FieldFlags(f, &o, &p, false)
+		},
+		direct: func(cmd *cobra.Command) error {
 			meta, err := o.meta(cmd.Flags())
 			if err != nil {
 				return err
 			}
-			return a.runV1Image(cmd, args[0], func(ctx context.Context, c *v1.Client, img *v1.Image) error {
+			return a.runV1Image(cmd, argv[0], func(ctx context.Context, c *v1.Client, img *v1.Image) error {
 				data, _, done, err := a.v1Data(&o, false)
 				if err != nil {
 					return err
@@ -268,21 +276,20 @@ func (a *app) cmdV1ImageUpdate() *cobra.Command {
 				return a.printV1Image(&p, updated)
 			})
 		},
-	}
-	c.Annotations = map[string]string{"args": "  <IMAGE>               Image to change, by ID or name.\n"}
-	addV1FieldFlags(c, &o, &p, false)
+	})
 	return c
 }
 
 func (a *app) cmdV1ImageDelete() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "image-delete <IMAGE> [<IMAGE> ...]",
-		Short: "Delete one or more images.",
-		Args:  minArgs("<IMAGE>"),
-		RunE: func(cmd *cobra.Command, args []string) error {
+	var argv []string
+	c := a.command(&cmdSpec{
+		use:   "image-delete <IMAGE> [<IMAGE> ...]",
+		short: "Delete one or more images.",
+		args:  []posArg{{name: "<IMAGE>", help: "Images to delete, by ID or name.", rest: &argv}}, argsCol: 0,
+		direct: func(cmd *cobra.Command) error {
 			return a.runV1(cmd, func(ctx context.Context, c *v1.Client) error {
 				failures := 0
-				for _, ref := range args {
+				for _, ref := range argv {
 					if err := a.v1DeleteOne(ctx, c, ref); err != nil {
 						if ctx.Err() != nil {
 							return ctx.Err()
@@ -303,8 +310,7 @@ func (a *app) cmdV1ImageDelete() *cobra.Command {
 				return nil
 			})
 		},
-	}
-	c.Annotations = map[string]string{"args": "  <IMAGE>  Images to delete, by ID or name.\n"}
+	})
 	return c
 }
 
@@ -337,23 +343,24 @@ func (a *app) cmdV1ImageDownload() *cobra.Command {
 		file     string
 		progress bool
 	)
-	c := &cobra.Command{
-		Use:   "image-download [--file <FILE>] [--progress] <IMAGE>",
-		Short: "Download the data of an image, checking it against the image's MD5 checksum.",
-		Args:  exactArgs("<IMAGE>"),
-		RunE: func(cmd *cobra.Command, args []string) error {
+	argv := make([]string, 1)
+	c := a.command(&cmdSpec{
+		use:   "image-download [--file <FILE>] [--progress] <IMAGE>",
+		short: "Download the data of an image, checking it against the image's MD5 checksum.",
+		args:  []posArg{{name: "<IMAGE>", help: "Image to download, by ID or name.", to: &argv[0]}}, argsCol: 17,
+		flags: func(f *pflag.FlagSet) {
+			f.StringVar(&file, "file", "", "File to write the data to; without it, the data goes to stdout, which must then not be a terminal.")
+			f.BoolVar(&progress, "progress", false, "Draw a progress bar on stderr, when that is a terminal, during the download.")
+		},
+		direct: func(cmd *cobra.Command) error {
 			if file == "" && a.io.OutTTY {
 				return errors.New("No redirection or local file specified for downloaded image data. Please specify a local file with --file to save downloaded image or redirect output to another source.")
 			}
-			return a.runV1Image(cmd, args[0], func(ctx context.Context, c *v1.Client, img *v1.Image) error {
+			return a.runV1Image(cmd, argv[0], func(ctx context.Context, c *v1.Client, img *v1.Image) error {
 				return failed(a.v1Download(ctx, c, img.ID, file, progress), "Unable to download image '%s'", img.ID)
 			})
 		},
-	}
-	c.Annotations = map[string]string{"args": "  <IMAGE>        Image to download, by ID or name.\n"}
-	f := c.Flags()
-	f.StringVar(&file, "file", "", "File to write the data to; without it, the data goes to stdout, which must then not be a terminal.")
-	f.BoolVar(&progress, "progress", false, "Draw a progress bar on stderr, when that is a terminal, during the download.")
+	})
 	return c
 }
 

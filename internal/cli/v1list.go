@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/go-glance/glance"
 	v1 "github.com/go-glance/glance/v1"
@@ -61,10 +62,14 @@ func (l *v1ListFlags) options(cmd *cobra.Command) (*v1.ListOptions, error) {
 
 func (a *app) cmdV1ImageList() *cobra.Command {
 	l := &v1ListFlags{sortKey: "name", sortDr: "asc"}
-	c := &cobra.Command{
-		Use:   "image-list",
-		Short: "List the images you can use.",
-		RunE: func(cmd *cobra.Command, args []string) error {
+	c := a.command(&cmdSpec{
+		use:   "image-list",
+		short: "List the images you can use.",
+		print: &l.p,
+		flags: func(f *pflag.FlagSet) {
+			l.addFlags(f)
+		},
+		direct: func(cmd *cobra.Command) error {
 			opts, err := l.options(cmd)
 			if err != nil {
 				return err
@@ -86,13 +91,11 @@ func (a *app) cmdV1ImageList() *cobra.Command {
 				})
 			})
 		},
-	}
-	l.addFlags(c)
+	})
 	return c
 }
 
-func (l *v1ListFlags) addFlags(c *cobra.Command) {
-	f := c.Flags()
+func (l *v1ListFlags) addFlags(f *pflag.FlagSet) {
 	f.SortFlags = false
 	f.StringVar(&l.name, "name", "", "Only images with this name.")
 	f.StringVar(&l.status, "status", "", "Only images in this status, e.g. active or queued.")
@@ -109,7 +112,6 @@ func (l *v1ListFlags) addFlags(c *cobra.Command) {
 	f.Var(&l.isPublic, "is-public", "List only public images (True) or only the others (False).")
 	f.StringVar(&l.owner, "owner", "", "Only images owned by this project ID ('' for images without an owner). v1 has no such filter: every image is listed and filtered here, which is slow on a large cloud.")
 	f.BoolVar(&l.allTenants, "all-tenants", false, "List every project's images, whether public or not (admins).")
-	addPrintFlags(c, &l.p)
 }
 
 var v1MemberColumns = []column{{"Image ID", "image_id"}, {"Member ID", "member_id"}, {"Can Share", "can_share"}}
@@ -119,10 +121,15 @@ func (a *app) cmdV1MemberList() *cobra.Command {
 		p             printOptions
 		image, tenant string
 	)
-	c := &cobra.Command{
-		Use:   "member-list [--image-id <IMAGE_ID>] [--tenant-id <TENANT_ID>]",
-		Short: "List the projects an image is shared with, or the images shared with a project.",
-		RunE: func(cmd *cobra.Command, args []string) error {
+	c := a.command(&cmdSpec{
+		use:   "member-list [--image-id <IMAGE_ID>] [--tenant-id <TENANT_ID>]",
+		short: "List the projects an image is shared with, or the images shared with a project.",
+		print: &p,
+		flags: func(f *pflag.FlagSet) {
+			f.StringVar(&image, "image-id", "", "List the projects this image (ID or name) is shared with.")
+			f.StringVar(&tenant, "tenant-id", "", "List the images shared with this project.")
+		},
+		direct: func(cmd *cobra.Command) error {
 			switch {
 			case image != "" && tenant != "":
 				return errors.New("Unable to filter members by both --image-id and --tenant-id.")
@@ -141,10 +148,7 @@ func (a *app) cmdV1MemberList() *cobra.Command {
 				return printRecords(a.io.Out, &p, v1MemberColumns, recs, nil)
 			})
 		},
-	}
-	c.Flags().StringVar(&image, "image-id", "", "List the projects this image (ID or name) is shared with.")
-	c.Flags().StringVar(&tenant, "tenant-id", "", "List the images shared with this project.")
-	addPrintFlags(c, &p)
+	})
 	return c
 }
 
@@ -161,32 +165,34 @@ func v1Members(ctx context.Context, c *v1.Client, image, tenant string) ([]v1.Me
 
 func (a *app) cmdV1MemberCreate() *cobra.Command {
 	var canShare bool
-	c := &cobra.Command{
-		Use:   "member-create [--can-share] <IMAGE> <TENANT_ID>",
-		Short: "Share an image with a project.",
-		Args:  exactArgs("<IMAGE>", "<TENANT_ID>"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runV1Image(cmd, args[0], func(ctx context.Context, c *v1.Client, img *v1.Image) error {
-				return c.AddMember(ctx, img.ID, args[1], canShare)
+	argv := make([]string, 2)
+	c := a.command(&cmdSpec{
+		use:   "member-create [--can-share] <IMAGE> <TENANT_ID>",
+		short: "Share an image with a project.",
+		args:  []posArg{{name: "<IMAGE>", help: "Image to share, by ID or name.", to: &argv[0]}, {name: "<TENANT_ID>", help: "Project to share it with.", to: &argv[1]}}, argsCol: 0,
+		flags: func(f *pflag.FlagSet) {
+			f.BoolVar(&canShare, "can-share", false, "Let the project share the image further.")
+		},
+		direct: func(cmd *cobra.Command) error {
+			return a.runV1Image(cmd, argv[0], func(ctx context.Context, c *v1.Client, img *v1.Image) error {
+				return c.AddMember(ctx, img.ID, argv[1], canShare)
 			})
 		},
-	}
-	c.Annotations = map[string]string{"args": "  <IMAGE>      Image to share, by ID or name.\n  <TENANT_ID>  Project to share it with.\n"}
-	c.Flags().BoolVar(&canShare, "can-share", false, "Let the project share the image further.")
+	})
 	return c
 }
 
 func (a *app) cmdV1MemberDelete() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "member-delete <IMAGE> <TENANT_ID>",
-		Short: "Stop sharing an image with a project.",
-		Args:  exactArgs("<IMAGE>", "<TENANT_ID>"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runV1Image(cmd, args[0], func(ctx context.Context, c *v1.Client, img *v1.Image) error {
-				return c.DeleteMember(ctx, img.ID, args[1])
+	argv := make([]string, 2)
+	c := a.command(&cmdSpec{
+		use:   "member-delete <IMAGE> <TENANT_ID>",
+		short: "Stop sharing an image with a project.",
+		args:  []posArg{{name: "<IMAGE>", help: "Shared image, by ID or name.", to: &argv[0]}, {name: "<TENANT_ID>", help: "Project to stop sharing with.", to: &argv[1]}}, argsCol: 0,
+		direct: func(cmd *cobra.Command) error {
+			return a.runV1Image(cmd, argv[0], func(ctx context.Context, c *v1.Client, img *v1.Image) error {
+				return c.DeleteMember(ctx, img.ID, argv[1])
 			})
 		},
-	}
-	c.Annotations = map[string]string{"args": "  <IMAGE>      Shared image, by ID or name.\n  <TENANT_ID>  Project to stop sharing with.\n"}
+	})
 	return c
 }
