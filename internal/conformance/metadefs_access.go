@@ -121,9 +121,16 @@ func testMetadefErrors(t *testing.T, s *suite) {
 		s.do(t, AlphaReader, http.MethodGet, mdNS+"?"+q, nil).expect(t, http.StatusBadRequest)
 	}
 	for _, body := range []map[string]any{{}, {"namespace": s.name("bad"), "visibility": "shared"},
-		{"namespace": s.name("bad"), "protected": "yes"}} {
+		{"namespace": s.name("bad"), "protected": "yes"}, {"namespace": s.name("bad"), "color": "red"}} {
 		s.do(t, Admin, http.MethodPost, mdNS, body).expect(t, http.StatusBadRequest)
 	}
+	name := str(s.createNamespace(t, Admin, map[string]any{"tags": []map[string]string{{"name": "t"}}}), "namespace")
+	s.do(t, Admin, http.MethodPost, nsPath(name, "objects"), map[string]any{"name": "o", "color": "red"}).expect(t, http.StatusBadRequest)
+	s.do(t, Admin, http.MethodPost, nsPath(name, "properties"), map[string]any{"name": "p", "title": "P", "type": "string",
+		"color": "red"}).expect(t, http.StatusBadRequest)
+	s.do(t, Admin, http.MethodPut, nsPath(name, "tags", "t"), map[string]any{"name": "u", "color": "red"}).expect(t, http.StatusBadRequest)
+	s.do(t, Admin, http.MethodPost, nsPath(name, "resource_types"), map[string]any{"name": "r", "color": "red"}).
+		expect(t, http.StatusBadRequest)
 	s.do(t, Admin, http.MethodPost, mdNS, map[string]any{"namespace": s.name("ro"), "created_at": "x"}).
 		expect(t, http.StatusForbidden)
 	s.do(t, Admin, http.MethodPost, mdNS, raw("{")).expect(t, http.StatusBadRequest)
