@@ -49,6 +49,11 @@ func testMetadefList(t *testing.T, s *suite) {
 	if got := nsNames(page("resource_types=" + url.QueryEscape(rt))); !jsonEqual(got, []string{names[2], names[1], names[0]}) {
 		t.Errorf("default order %v", got)
 	}
+	empty := page("resource_types=" + url.QueryEscape(rt) + "&limit=0")
+	if got := nsNames(empty); len(got) != 0 {
+		t.Errorf("limit=0 lists %v", got)
+	}
+	noField(t, empty, "next")
 	if got := nsNames(page("resource_types=" + url.QueryEscape(rt) + "&visibility=private")); len(got) != 0 {
 		t.Errorf("visibility=private lists %v", got)
 	}

@@ -512,6 +512,9 @@ func (s *Server) listNamespaces(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return err
 	}
+	if q.Limit == 0 {
+		list = nil // limit=0 asks for an empty page; the store reads 0 as no limit
+	}
 	out := struct {
 		Namespaces []namespaceDoc `json:"namespaces"`
 		Next       string         `json:"next,omitempty"`
