@@ -49,6 +49,11 @@ func testMetadefList(t *testing.T, s *suite) {
 	if got := nsNames(page("resource_types=" + url.QueryEscape(rt))); !jsonEqual(got, []string{names[2], names[1], names[0]}) {
 		t.Errorf("default order %v", got)
 	}
+	empty := page("resource_types=" + url.QueryEscape(rt) + "&limit=0")
+	if got := nsNames(empty); len(got) != 0 {
+		t.Errorf("limit=0 lists %v", got)
+	}
+	noField(t, empty, "next")
 	if got := nsNames(page("resource_types=" + url.QueryEscape(rt) + "&visibility=private")); len(got) != 0 {
 		t.Errorf("visibility=private lists %v", got)
 	}
@@ -121,9 +126,16 @@ func testMetadefErrors(t *testing.T, s *suite) {
 		s.do(t, AlphaReader, http.MethodGet, mdNS+"?"+q, nil).expect(t, http.StatusBadRequest)
 	}
 	for _, body := range []map[string]any{{}, {"namespace": s.name("bad"), "visibility": "shared"},
-		{"namespace": s.name("bad"), "protected": "yes"}} {
+		{"namespace": s.name("bad"), "protected": "yes"}, {"namespace": s.name("bad"), "color": "red"}} {
 		s.do(t, Admin, http.MethodPost, mdNS, body).expect(t, http.StatusBadRequest)
 	}
+	name := str(s.createNamespace(t, Admin, map[string]any{"tags": []map[string]string{{"name": "t"}}}), "namespace")
+	s.do(t, Admin, http.MethodPost, nsPath(name, "objects"), map[string]any{"name": "o", "color": "red"}).expect(t, http.StatusBadRequest)
+	s.do(t, Admin, http.MethodPost, nsPath(name, "properties"), map[string]any{"name": "p", "title": "P", "type": "string",
+		"color": "red"}).expect(t, http.StatusBadRequest)
+	s.do(t, Admin, http.MethodPut, nsPath(name, "tags", "t"), map[string]any{"name": "u", "color": "red"}).expect(t, http.StatusBadRequest)
+	s.do(t, Admin, http.MethodPost, nsPath(name, "resource_types"), map[string]any{"name": "r", "color": "red"}).
+		expect(t, http.StatusBadRequest)
 	s.do(t, Admin, http.MethodPost, mdNS, map[string]any{"namespace": s.name("ro"), "created_at": "x"}).
 		expect(t, http.StatusForbidden)
 	s.do(t, Admin, http.MethodPost, mdNS, raw("{")).expect(t, http.StatusBadRequest)

@@ -84,7 +84,7 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fs := flag.NewFlagSet("glanced", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: glanced [flags]\n\nA Glance-compatible image service.\nEach flag can also be set with the environment variable shown, or in the --config YAML file.\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: glanced [flags]\n       glanced metadefs load DIR [flags]\n\nA Glance-compatible image service.\nEach flag can also be set with the environment variable shown, or in the --config YAML file.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	vals, stores, cfgFile := defineFlags(fs)

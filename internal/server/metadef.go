@@ -89,8 +89,9 @@ func (s *Server) namespace(r *http.Request, rule string, missing func(string) *a
 }
 
 // readDoc decodes a JSON request body into v, refusing the read-only
-// fields Glance refuses with a 403.
-func readDoc(r *http.Request, v any, readOnly ...string) error {
+// fields Glance refuses with a 403 and, when schema names one of the
+// metadefs schemas, fields it does not define (400).
+func readDoc(r *http.Request, v any, schema string, readOnly ...string) error {
 	body, err := readBody(r, 1<<20)
 	if err != nil {
 		return err
@@ -104,6 +105,14 @@ func readDoc(r *http.Request, v any, readOnly ...string) error {
 			return errorf(http.StatusForbidden, "Attribute '%s' is read-only.", k)
 		}
 	}
+	if schema != "" {
+		name, fields := schemaFields(schema)
+		for k := range m {
+			if !fields[k] {
+				return mdSchemaError(name, "Additional properties are not allowed ('%s' was unexpected)", k)
+			}
+		}
+	}
 	raw, _ := json.Marshal(m)
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if err := dec.Decode(v); err != nil {
@@ -114,6 +123,31 @@ func readDoc(r *http.Request, v any, readOnly ...string) error {
 		return errorf(http.StatusBadRequest, "Invalid input for the request body: %v", err)
 	}
 	return nil
+}
+
+// schemaFields are the name of a metadefs schema document and the fields
+// it defines.
+func schemaFields(name string) (string, map[string]bool) {
+	var doc struct {
+		Name       string                     `json:"name"`
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	b, err := schemaFS.ReadFile("schemas/metadefs-" + name + ".json")
+	if err != nil || json.Unmarshal(b, &doc) != nil {
+		panic("embedded schema " + name) // embedded at build time
+	}
+	out := map[string]bool{}
+	for k := range doc.Properties {
+		out[k] = true
+	}
+	return doc.Name, out
+}
+
+// mdSchemaError is Glance's 400 for a body its schema refuses.
+func mdSchemaError(schema, format string, args ...any) *apiError {
+	e := errorf(http.StatusBadRequest, format, args...)
+	e.msg = "Provided object does not match schema '" + schema + "': " + e.msg
+	return e
 }
 
 // storeError maps the store's typed errors to Glance's answers.
@@ -146,17 +180,17 @@ func duplicateMessage(d *store.DuplicateError) string {
 func checkNamespaceDoc(d *namespaceDoc) error {
 	switch {
 	case d.Namespace == "":
-		return errorf(http.StatusBadRequest, "'namespace' is a required property")
+		return mdSchemaError("namespace", "'namespace' is a required property")
 	case len([]rune(d.Namespace)) > 80:
-		return errorf(http.StatusBadRequest, "'%s' is too long", d.Namespace)
+		return mdSchemaError("namespace", "'%s' is too long", d.Namespace)
 	case d.DisplayName != nil && len([]rune(*d.DisplayName)) > 80:
-		return errorf(http.StatusBadRequest, "'%s' is too long", *d.DisplayName)
+		return mdSchemaError("namespace", "'%s' is too long", *d.DisplayName)
 	case d.Description != nil && len([]rune(*d.Description)) > 500:
-		return errorf(http.StatusBadRequest, "'%s' is too long", *d.Description)
+		return mdSchemaError("namespace", "'%s' is too long", *d.Description)
 	case d.Owner != nil && len([]rune(*d.Owner)) > 255:
-		return errorf(http.StatusBadRequest, "'%s' is too long", *d.Owner)
+		return mdSchemaError("namespace", "'%s' is too long", *d.Owner)
 	case d.Visibility != nil && *d.Visibility != "public" && *d.Visibility != "private":
-		return errorf(http.StatusBadRequest, "'%s' is not one of ['public', 'private']", *d.Visibility)
+		return mdSchemaError("namespace", "'%s' is not one of ['public', 'private']", *d.Visibility)
 	}
 	return nil
 }
@@ -184,7 +218,7 @@ var nsReadOnly = []string{"self", "schema", "created_at", "updated_at"}
 // readNamespaceDoc reads and checks a namespace create or update body.
 func readNamespaceDoc(r *http.Request) (*namespaceDoc, error) {
 	var d namespaceDoc
-	if err := readDoc(r, &d, nsReadOnly...); err != nil {
+	if err := readDoc(r, &d, "namespace", nsReadOnly...); err != nil {
 		return nil, err
 	}
 	return &d, checkNamespaceDoc(&d)
@@ -477,6 +511,9 @@ func (s *Server) listNamespaces(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusBadRequest, "Sort key supplied is invalid: %s", q.SortKey)
 	} else if err != nil {
 		return err
+	}
+	if q.Limit == 0 {
+		list = nil // limit=0 asks for an empty page; the store reads 0 as no limit
 	}
 	out := struct {
 		Namespaces []namespaceDoc `json:"namespaces"`

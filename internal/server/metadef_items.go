@@ -15,11 +15,11 @@ import (
 func mdNow() time.Time { return time.Now().UTC().Truncate(time.Second) }
 
 // itemNotFound is Glance's 404 for an item missing from a namespace.
-func itemNotFound(kind store.ItemKind, name, ns string) string {
-	if kind == store.MetadefTag {
-		return "The metadata definition tag with name=" + name + " was not found in namespace=" + ns + "."
+func itemNotFound(kind store.ItemKind, name, _ string) string {
+	if kind == store.MetadefProperty {
+		return "Could not find property " + name
 	}
-	return "The metadata definition " + string(kind) + " with name=" + name + " was not found in namespace=" + ns + "."
+	return "Could not find metadata " + string(kind) + " " + name
 }
 
 // deleteRules are the rules of deleting one item of each kind.
@@ -127,11 +127,11 @@ func (s *Server) unprefixed(r *http.Request, md store.Metadefs, ns, rt, name str
 // readProperty reads a property body, which must name it.
 func readProperty(r *http.Request) (string, propertyType, error) {
 	var in propertyIn
-	if err := readDoc(r, &in, "created_at", "updated_at"); err != nil {
+	if err := readDoc(r, &in, "property", "created_at", "updated_at"); err != nil {
 		return "", propertyType{}, err
 	}
 	if in.Name == nil {
-		return "", propertyType{}, errorf(http.StatusBadRequest, "'name' is a required property")
+		return "", propertyType{}, mdSchemaError("property", "'name' is a required property")
 	}
 	p, err := in.normalize("")
 	if err != nil {
@@ -255,14 +255,14 @@ func (s *Server) showObject(w http.ResponseWriter, r *http.Request) error {
 // readObject reads an object body, which must name it.
 func readObject(r *http.Request) (*objectDoc, error) {
 	var o objectDoc
-	if err := readDoc(r, &o, nsReadOnly...); err != nil {
+	if err := readDoc(r, &o, "object", nsReadOnly...); err != nil {
 		return nil, err
 	}
 	switch {
 	case o.Name == "":
-		return nil, errorf(http.StatusBadRequest, "'name' is a required property")
+		return nil, mdSchemaError("object", "'name' is a required property")
 	case len([]rune(o.Name)) > 80:
-		return nil, errorf(http.StatusBadRequest, "'%s' is too long", o.Name)
+		return nil, mdSchemaError("object", "'%s' is too long", o.Name)
 	}
 	return &o, nil
 }
@@ -359,7 +359,7 @@ func (s *Server) showTag(w http.ResponseWriter, r *http.Request) error {
 
 func checkTagName(name string) error {
 	if len([]rune(name)) > 80 {
-		return errorf(http.StatusBadRequest, "Provided object does not match schema 'tag': '%s' is too long", name)
+		return mdSchemaError("tag", "'%s' is too long", name)
 	}
 	return nil
 }
@@ -391,7 +391,7 @@ func (s *Server) createTags(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
 		Tags []tagDoc `json:"tags"`
 	}
-	if err := readDoc(r, &body, "created_at", "updated_at"); err != nil {
+	if err := readDoc(r, &body, "", "created_at", "updated_at"); err != nil {
 		return err
 	}
 	t := mdNow()
@@ -420,11 +420,11 @@ func (s *Server) updateTag(w http.ResponseWriter, r *http.Request) error {
 	}
 	old := r.PathValue("name")
 	var d tagDoc
-	if err := readDoc(r, &d, "created_at", "updated_at"); err != nil {
+	if err := readDoc(r, &d, "tag", "created_at", "updated_at"); err != nil {
 		return err
 	}
 	if d.Name == "" {
-		return errorf(http.StatusBadRequest, "'name' is a required property")
+		return mdSchemaError("tag", "'name' is a required property")
 	}
 	if err := checkTagName(d.Name); err != nil {
 		return err
@@ -488,14 +488,14 @@ func (s *Server) createAssociation(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	var d associationDoc
-	if err := readDoc(r, &d, "created_at", "updated_at"); err != nil {
+	if err := readDoc(r, &d, "resource_type", "created_at", "updated_at"); err != nil {
 		return err
 	}
 	if d.Name == "" {
-		return errorf(http.StatusBadRequest, "'name' is a required property")
+		return mdSchemaError("resource_type_association", "'name' is a required property")
 	}
 	if len([]rune(d.Name)) > 80 {
-		return errorf(http.StatusBadRequest, "'%s' is too long", d.Name)
+		return mdSchemaError("resource_type_association", "'%s' is too long", d.Name)
 	}
 	t := mdNow()
 	a := store.Association{Name: d.Name, Prefix: d.Prefix, PropertiesTarget: d.PropertiesTarget, CreatedAt: t, UpdatedAt: &t}
