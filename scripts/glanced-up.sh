@@ -55,10 +55,12 @@ start glanced "$DIR/log/glanced.log" "$DIR/bin/glanced" --listen "127.0.0.1:$por
   --import-allowed-hosts 127.0.0.1 --import-allowed-ports '*' \
   --store "fast=$DIR/glanced/images/fast,Fast file store" --store "slow=$DIR/glanced/images/slow,Slow file store" \
   --default-store fast --cache-dir "$DIR/glanced/cache" --cache-all-stores true \
-  --import-methods glance-direct,web-download,copy-image,glance-download
+  --import-methods glance-direct,web-download,copy-image,glance-download \
+  --metadefs-dir "${GLANCED_METADEFS_DIR:-/etc/glance/metadefs}"
 # As the peer's Glance: web-download from 127.0.0.1 on any port, two file stores, the image
-# cache (of file stores too, as Glance caches every store) and copy-image; glanced also
-# offers glance-download (from the Glance of a region of the catalog).
+# cache (of file stores too, as Glance caches every store), copy-image and the standard
+# metadata definitions; glanced also offers glance-download (from the Glance of a region of
+# the catalog).
 wait_http glanced "$PEER_EXTRA_URL/versions" "$DIR/log/glanced.log" || {
   "$here/openstack-down.sh" "$DIR" glanced
   exit 1
