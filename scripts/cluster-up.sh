@@ -93,6 +93,9 @@ export GLANCED_KEYSTONE_PASSWORD='$kpassword' GLANCED_KEYSTONE_PROJECT_NAME='$kp
 export GLANCED_KEYSTONE_USER_DOMAIN_NAME='$kdomain' GLANCED_KEYSTONE_PROJECT_DOMAIN_NAME='$kdomain'
 export GLANCED_STAGING='swift://glance-staging?auth_url=$(enc "$SWIFT_AUTH_URL")'
 EOF
+# The standard metadata definitions, where Debian's Glance package put them: node1 loads
+# them at its start, and every later start finds them there.
+[[ -d /etc/glance/metadefs ]] && echo "export GLANCED_METADEFS_DIR=/etc/glance/metadefs" >>"$DIR/secrets.env"
 umask 022
 
 port=${CLUSTER_PORT:-19500}
