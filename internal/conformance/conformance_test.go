@@ -89,6 +89,7 @@ func TestGlancedPostgres(t *testing.T) {
 	cloud := testenv.Peer(t)
 	tg := peerTarget(t, cloud, startGlanced(t, cloud, server.Config{Database: testenv.Postgres(t)}))
 	tg.Stores = []string{"local"}
+	tg.Newest = true
 	Run(t, tg)
 }
 
