@@ -69,8 +69,11 @@ elif [[ -n $given ]]; then
 elif ((EUID == 0)) || [[ -x /usr/bin/keystone-manage && -x /usr/bin/uwsgi && -x /usr/sbin/nginx &&
   -r /etc/glance/glance-api-paste.ini ]]; then
   peer_dir=$(mktemp -d "${TMPDIR:-/tmp}/glance-peer.XXXXXX")
+  chmod 755 "$peer_dir" # Keystone's PostgreSQL runs as user postgres when we are root
   say "starting Keystone and Glance in $peer_dir"
-  scripts/openstack-up.sh "$peer_dir" || { say "the peer did not start"; exit 1; }
+  # Keystone on PostgreSQL, as sites run it: it takes writes from several processes at
+  # once (tempest's dynamic credentials, the quota tests' second Keystone server).
+  KEYSTONE_DB=${KEYSTONE_DB:-postgresql} scripts/openstack-up.sh "$peer_dir" || { say "the peer did not start"; exit 1; }
   export GLANCE_PEER_ENV=$peer_dir GLANCE_PEER_DIR=$peer_dir GLANCE_REQUIRE_PEER=1
   say "peer ready after $((SECONDS - start_time))s"
 else

@@ -128,7 +128,7 @@ func TestIntegrationUpdates(t *testing.T) {
 	c, _ := v1Client(t)
 	ctx := testContext(t)
 	img, err := c.CreateImage(ctx, &v1.ImageMeta{
-		Name: "v1-update-" + uniq(), DiskFormat: "qcow2", ContainerFormat: "bare", MinRAM: ptr(64),
+		Name: "v1-update-" + uniq(), DiskFormat: "raw", ContainerFormat: "bare", MinRAM: ptr(64),
 		Properties: map[string]string{"a": "1", "b": "2"},
 	}, strings.NewReader("some data"))
 	if err != nil {
