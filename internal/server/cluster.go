@@ -172,7 +172,7 @@ func (s *Server) cleanPartial(ctx context.Context, id string, prev *store.Lease,
 		all[sid] = bs
 	}
 	for sid, bs := range all {
-		if ab, ok := bs.(blob.Aborter); ok {
+		if ab, ok := blobAs[blob.Aborter](bs); ok {
 			if err := ab.AbortPartial(ctx, id); err != nil {
 				s.log.Warn("abort partial write", "store", sid, "image", id, "err", err)
 			}
