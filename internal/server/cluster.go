@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"sync"
@@ -143,7 +144,32 @@ func (s *Server) janitor(ctx context.Context, startup bool) error {
 			return err
 		}
 	}
-	return s.sweepOrphans(ctx, now)
+	if err := s.sweepOrphans(ctx, now); err != nil {
+		return err
+	}
+	return s.sweepParts(ctx, now)
+}
+
+// sweepParts has each store that keeps pieces of its own (Swift's
+// segments, S3's multipart uploads) remove those a crash left, once older
+// than the grace period: the per-key cleanup after a dead node's lease
+// misses pieces whose image record is gone or whose lease was never taken.
+func (s *Server) sweepParts(ctx context.Context, now time.Time) error {
+	var errs []error
+	for sid, bs := range s.allStores() {
+		sw, ok := blobAs[blob.Sweeper](bs)
+		if !ok {
+			continue
+		}
+		n, err := sw.Sweep(ctx, now.Add(-s.cl.cfg.OrphanGrace))
+		if n > 0 {
+			s.log.Warn("removed the leftovers of interrupted uploads", "store", sid, "count", n)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("sweep store %s: %w", sid, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // takeOver takes the lease of kind/id when its node is dead (or it is this
@@ -154,6 +180,15 @@ func (s *Server) takeOver(ctx context.Context, kind, id string, now time.Time) (
 		return nil, false, nil
 	}
 	return prev, err == nil, err
+}
+
+// allStores maps every store of image data, staging included, by its ID.
+func (s *Server) allStores() map[string]blob.Store {
+	all := map[string]blob.Store{stagingID: s.staging}
+	for sid, bs := range s.stores.byID {
+		all[sid] = bs
+	}
+	return all
 }
 
 // cleanPartial removes what an interrupted write to image id may have
@@ -167,11 +202,7 @@ func (s *Server) cleanPartial(ctx context.Context, id string, prev *store.Lease,
 	if prev != nil {
 		node = prev.Node
 	}
-	all := map[string]blob.Store{stagingID: s.staging}
-	for sid, bs := range s.stores.byID {
-		all[sid] = bs
-	}
-	for sid, bs := range all {
+	for sid, bs := range s.allStores() {
 		if ab, ok := blobAs[blob.Aborter](bs); ok {
 			if err := ab.AbortPartial(ctx, id); err != nil {
 				s.log.Warn("abort partial write", "store", sid, "image", id, "err", err)
