@@ -83,13 +83,16 @@ if [[ -n ${CLUSTER_PEER:-} ]]; then
   read -r kuser kpassword kproject kdomain _ <<<"$(source "$CLUSTER_PEER/users.env" && echo "$PEER_USER_GLANCE")"
   auth=keystone
 fi
+# Images beyond this size are segmented (glance_store's default is 5 GiB): small here, so that
+# the fault tests' uploads leave segments when cut.
+swift_chunk=${CLUSTER_SWIFT_CHUNK:-4MiB}
 enc() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
 umask 077
 cat >"$DIR/secrets.env" <<EOF
 export ST_USER='$SWIFT_USER' ST_KEY='$SWIFT_KEY'
 export AWS_ACCESS_KEY_ID='$S3_ACCESS_KEY' AWS_SECRET_ACCESS_KEY='$S3_SECRET_KEY'
 export GLANCED_DATABASE='$database'
-export GLANCED_STORES='swift=swift://glance-images?auth_url=$(enc "$SWIFT_AUTH_URL"),Swift;s3=s3://glance-s3/images?endpoint=$(enc "$S3_ENDPOINT"),S3 (Swift s3api)'
+export GLANCED_STORES='swift=swift://glance-images?auth_url=$(enc "$SWIFT_AUTH_URL")&chunk_size=$swift_chunk,Swift;s3=s3://glance-s3/images?endpoint=$(enc "$S3_ENDPOINT"),S3 (Swift s3api)'
 export GLANCED_AUTH=$auth GLANCED_KEYSTONE_AUTH_URL='${PEER_KEYSTONE_URL:-}' GLANCED_KEYSTONE_USERNAME='$kuser'
 export GLANCED_KEYSTONE_PASSWORD='$kpassword' GLANCED_KEYSTONE_PROJECT_NAME='$kproject'
 export GLANCED_KEYSTONE_USER_DOMAIN_NAME='$kdomain' GLANCED_KEYSTONE_PROJECT_DOMAIN_NAME='$kdomain'

@@ -23,6 +23,9 @@ type Cluster struct {
 	Auth     string // noauth or keystone (on the peer in PeerDir)
 	PeerDir  string
 	Swift    *ObjectStore // the cluster's Swift, with its s3api
+	// LeaseTTL and JanitorInterval are the nodes' settings (zero when
+	// cluster-up.sh did not note them).
+	LeaseTTL, JanitorInterval time.Duration
 
 	mu    sync.Mutex
 	Nodes []*Node
@@ -67,6 +70,13 @@ func loadCluster(dir string) (*Cluster, error) {
 		return nil, err
 	}
 	c := &Cluster{Dir: dir, URL: m["OS_IMAGE_URL"], Database: m["CLUSTER_DB"], Auth: m["CLUSTER_AUTH"], PeerDir: m["CLUSTER_PEER"]}
+	for key, d := range map[string]*time.Duration{"CLUSTER_LEASE_TTL": &c.LeaseTTL, "CLUSTER_JANITOR_INTERVAL": &c.JanitorInterval} {
+		if v := m[key]; v != "" {
+			if *d, err = time.ParseDuration(v); err != nil {
+				return nil, fmt.Errorf("%s/env: %s: %w", dir, key, err)
+			}
+		}
+	}
 	if c.Swift, err = loadSwift(filepath.Join(dir, "swift")); err != nil {
 		return nil, err
 	}
