@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/url"
 	"path/filepath"
 	"sync"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-glance/glance/internal/blob"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // sweepStore is a file store that notes its Sweep calls, as the janitor
@@ -71,5 +74,30 @@ func TestJanitorSweepsParts(t *testing.T) {
 			t.Fatalf("the janitor swept the store %d times in 5s", len(calls))
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestNoTakeOverAfterOutage: while the database cannot be reached, and for
+// a renewal period after, expired leases are not taken over: their nodes
+// could not renew them.
+func TestNoTakeOverAfterOutage(t *testing.T) {
+	c := &cluster{cfg: ClusterConfig{LeaseTTL: 30 * time.Second}}
+	t0 := time.Now()
+	if !c.mayTakeOver(t0) {
+		t.Fatal("no take-over before any outage")
+	}
+	c.dbResult(fmt.Errorf("renew leases: %w", &pgconn.PgError{Code: "57P01"}), t0)
+	c.dbResult(errors.New("some other failure"), t0) // not an outage: changes nothing
+	if c.mayTakeOver(t0.Add(time.Hour)) {
+		t.Fatal("take-over during an outage")
+	}
+	back := t0.Add(time.Minute)
+	c.dbResult(nil, back)
+	c.dbResult(nil, back.Add(time.Second)) // later successes do not move the mark
+	if c.mayTakeOver(back.Add(10 * time.Second)) {
+		t.Fatal("take-over a third of a lease after the database came back")
+	}
+	if !c.mayTakeOver(back.Add(13 * time.Second)) {
+		t.Fatal("no take-over a renewal period and a retry after the database came back")
 	}
 }
