@@ -100,6 +100,14 @@ export GLANCED_STAGING='swift://glance-staging?auth_url=$(enc "$SWIFT_AUTH_URL")
 EOF
 umask 022
 
+# The metadata definitions Debian's Glance ships, as glance-manage db_load_metadefs loads them
+# (namespaces already there are kept).
+if [[ -d /etc/glance/metadefs ]]; then
+  mkdir -p "$DIR/node1"
+  (source "$DIR/secrets.env" && "$DIR/bin/glanced" metadefs load /etc/glance/metadefs --data-dir "$DIR/node1") \
+    >>"$DIR/log/metadefs.log" 2>&1 || die "glanced metadefs load; see $DIR/log/metadefs.log"
+fi
+
 port=${CLUSTER_PORT:-19500}
 # Short leases, so that a fault test sees a killed node's work reset within seconds.
 lease_ttl=${CLUSTER_LEASE_TTL:-10s} janitor_interval=${CLUSTER_JANITOR_INTERVAL:-3s}

@@ -154,3 +154,38 @@ func TestPostgresRestart(t *testing.T) {
 }
 
 func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
+
+// TestUploadAcrossPostgresOutage stops PostgreSQL for longer than a lease
+// while an upload streams to one node: no node can renew meanwhile, and
+// once the database is back the other node must not take the upload for
+// a dead node's; it finishes with its data.
+func TestUploadAcrossPostgresOutage(t *testing.T) {
+	cl := testenv.GetCluster(t)
+	if cl.Database != "postgres" {
+		t.Skipf("CHECK SKIPPED: the cluster runs on %s, not PostgreSQL", cl.Database)
+	}
+	if cl.LeaseTTL == 0 {
+		t.Fatal("the cluster's env does not give CLUSTER_LEASE_TTL: start it with this tree's scripts/cluster-up.sh")
+	}
+	cl.Hold(t, true)
+	c := newClient(t, cl)
+	outage := cl.LeaseTTL + 3*time.Second
+	const rate = 1 << 20
+	size := int64(3*outage/time.Second) * rate // the outage falls in the middle third
+	up := false
+	t.Cleanup(func() {
+		if !up {
+			cl.Postgres(t, "start")
+		}
+	})
+	ups := uploadAll(c, cl.Nodes[1].URL, 1, size, rate, 4000, func() {
+		cl.Postgres(t, "stop")
+		time.Sleep(outage)
+		cl.Postgres(t, "start")
+		up = true
+	})
+	if ups[0].status != http.StatusNoContent {
+		t.Fatalf("an upload across a database outage of %v (lease %v): %d %v", outage, cl.LeaseTTL, ups[0].status, ups[0].err)
+	}
+	checkImages(t, c, cl.URL, ups, size)
+}
