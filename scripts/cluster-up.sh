@@ -12,7 +12,8 @@
 # CLUSTER_PEER) and DIR/nodes, one
 # line per node: its URL, its PID and the command line that starts it again (the node's
 # secrets are in DIR/secrets.env, mode 0600, not on the command line). cluster-down.sh DIR
-# stops it all. CLUSTER_DB=postgres|sqlite picks the database: postgres when this glanced
+# stops it all. Each node has its own --node-id (node1, node2) and short leases:
+# CLUSTER_LEASE_TTL (default 10s), CLUSTER_JANITOR_INTERVAL (3s), CLUSTER_ORPHAN_GRACE (2m). CLUSTER_DB=postgres|sqlite picks the database: postgres when this glanced
 # takes postgres:// URLs, else one SQLite file that both nodes share (which works on one
 # machine only, and has no leases: a node that starts resets the other's uploads).
 # CLUSTER_PEER=PEERDIR (a folder of openstack-up.sh) runs the nodes in keystone mode on that
@@ -67,7 +68,8 @@ mv -f "$DIR/bin/glanced.new" "$DIR/bin/glanced"
 db=${CLUSTER_DB:-}
 if [[ -z $db ]]; then
   db=sqlite
-  "$DIR/bin/glanced" --help 2>&1 | grep -q 'postgres://' && db=postgres
+  # Not a pipe into grep -q: under pipefail, glanced's SIGPIPE would fail the test.
+  [[ $("$DIR/bin/glanced" --help 2>&1) == *'postgres://'* ]] && db=postgres
 fi
 case $db in
 postgres) database="postgres://glance:glance-secret@/glance?host=$DIR/pg" ;;
@@ -81,24 +83,35 @@ if [[ -n ${CLUSTER_PEER:-} ]]; then
   read -r kuser kpassword kproject kdomain _ <<<"$(source "$CLUSTER_PEER/users.env" && echo "$PEER_USER_GLANCE")"
   auth=keystone
 fi
+# Images beyond this size are segmented (glance_store's default is 5 GiB): small here, so that
+# the fault tests' uploads leave segments when cut.
+swift_chunk=${CLUSTER_SWIFT_CHUNK:-4MiB}
 enc() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
 umask 077
 cat >"$DIR/secrets.env" <<EOF
 export ST_USER='$SWIFT_USER' ST_KEY='$SWIFT_KEY'
 export AWS_ACCESS_KEY_ID='$S3_ACCESS_KEY' AWS_SECRET_ACCESS_KEY='$S3_SECRET_KEY'
 export GLANCED_DATABASE='$database'
-export GLANCED_STORES='swift=swift://glance-images?auth_url=$(enc "$SWIFT_AUTH_URL"),Swift;s3=s3://glance-s3/images?endpoint=$(enc "$S3_ENDPOINT"),S3 (Swift s3api)'
+export GLANCED_STORES='swift=swift://glance-images?auth_url=$(enc "$SWIFT_AUTH_URL")&chunk_size=$swift_chunk,Swift;s3=s3://glance-s3/images?endpoint=$(enc "$S3_ENDPOINT"),S3 (Swift s3api)'
 export GLANCED_AUTH=$auth GLANCED_KEYSTONE_AUTH_URL='${PEER_KEYSTONE_URL:-}' GLANCED_KEYSTONE_USERNAME='$kuser'
 export GLANCED_KEYSTONE_PASSWORD='$kpassword' GLANCED_KEYSTONE_PROJECT_NAME='$kproject'
 export GLANCED_KEYSTONE_USER_DOMAIN_NAME='$kdomain' GLANCED_KEYSTONE_PROJECT_DOMAIN_NAME='$kdomain'
 export GLANCED_STAGING='swift://glance-staging?auth_url=$(enc "$SWIFT_AUTH_URL")'
 EOF
-# The standard metadata definitions, where Debian's Glance package put them: node1 loads
-# them at its start, and every later start finds them there.
-[[ -d /etc/glance/metadefs ]] && echo "export GLANCED_METADEFS_DIR=/etc/glance/metadefs" >>"$DIR/secrets.env"
 umask 022
 
+# The metadata definitions Debian's Glance ships, as glance-manage db_load_metadefs loads them
+# (namespaces already there are kept).
+if [[ -d /etc/glance/metadefs ]]; then
+  mkdir -p "$DIR/node1"
+  (source "$DIR/secrets.env" && "$DIR/bin/glanced" metadefs load /etc/glance/metadefs --data-dir "$DIR/node1") \
+    >>"$DIR/log/metadefs.log" 2>&1 || die "glanced metadefs load; see $DIR/log/metadefs.log"
+fi
+
 port=${CLUSTER_PORT:-19500}
+# Short leases, so that a fault test sees a killed node's work reset within seconds.
+lease_ttl=${CLUSTER_LEASE_TTL:-10s} janitor_interval=${CLUSTER_JANITOR_INTERVAL:-3s}
+orphan_grace=${CLUSTER_ORPHAN_GRACE:-2m}
 while busy "$port" || busy $((port + 1)) || busy $((port + 2)); do port=$((port + 10)); done
 : >"$DIR/nodes"
 for n in 1 2; do
@@ -109,7 +122,8 @@ for n in 1 2; do
   cat >"$DIR/node$n/run" <<EOF
 #!/usr/bin/env bash
 source '$DIR/secrets.env'
-exec '$DIR/bin/glanced' --listen 127.0.0.1:$nport --data-dir '$DIR/node$n' \\
+exec '$DIR/bin/glanced' --listen 127.0.0.1:$nport --data-dir '$DIR/node$n' --node-id node$n \\
+  --lease-ttl $lease_ttl --janitor-interval $janitor_interval --orphan-grace $orphan_grace \\
   --default-store swift --public-url http://127.0.0.1:$port \\
   --import-allowed-hosts 127.0.0.1 --import-allowed-ports '*' >>'$DIR/log/node$n.log' 2>&1
 EOF
@@ -162,6 +176,9 @@ wait_http nginx "http://127.0.0.1:$port/versions" "$DIR/log/nginx-error.log"
   [[ $auth == noauth ]] && echo "OS_AUTH_TOKEN=noauth"
   cat <<EOF
 CLUSTER_DB=$db
+CLUSTER_LEASE_TTL=$lease_ttl
+CLUSTER_JANITOR_INTERVAL=$janitor_interval
+CLUSTER_ORPHAN_GRACE=$orphan_grace
 CLUSTER_AUTH=$auth
 CLUSTER_PEER=${CLUSTER_PEER:-}
 EOF

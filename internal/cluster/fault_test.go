@@ -208,14 +208,17 @@ func checkImages(t *testing.T, c *client, base string, ups []*upload, size int64
 // TestKillNodeDuringUploads kills one node (kill -9) while six uploads run
 // through nginx: the uploads the other node serves finish, no image whose
 // upload failed is active, every active image has its data and no object
-// of a failed upload is left in Swift. The node is then started again
-// while an upload runs on the other node, which must not be disturbed.
+// of a failed upload is left in Swift. Once the killed node's leases
+// expire (it stays down meanwhile), the other node resets its uploads and
+// removes what they left; then the node is started again while an upload
+// runs on the other node, which must not be disturbed.
 func TestKillNodeDuringUploads(t *testing.T) {
 	cl := testenv.GetCluster(t)
 	cl.Hold(t, true)
 	c := newClient(t, cl)
 	const size, rate = 24 << 20, 6 << 20 // 4 s an upload
-	ups := uploadAll(c, cl.URL, 6, size, rate, 1000, func() { cl.Kill(t, 0) })
+	var killed time.Time
+	ups := uploadAll(c, cl.URL, 6, size, rate, 1000, func() { cl.Kill(t, 0); killed = time.Now() })
 	restarted := false
 	t.Cleanup(func() {
 		if !restarted { // leave the cluster as it was for the tests after this one
@@ -232,6 +235,7 @@ func TestKillNodeDuringUploads(t *testing.T) {
 	t.Logf("%d uploads cut by the kill, %d finished", len(failed), len(ups)-len(failed))
 	checkNoObjects(t, cl, failed)
 
+	t.Run("LeaseExpiry", func(t *testing.T) { checkLeaseExpiry(t, cl, c, failed, killed) })
 	t.Run("RestartDoesNotDisturb", func(t *testing.T) {
 		if cl.Database != "postgres" {
 			t.Skipf("CHECK SKIPPED: the cluster runs on %s, which has no upload leases: a node that starts resets the other's uploads; this check needs the PostgreSQL backend", cl.Database)
@@ -244,11 +248,10 @@ func TestKillNodeDuringUploads(t *testing.T) {
 		}
 		checkImages(t, c, cl.URL, more, size)
 	})
-	t.Run("LeaseExpiry", func(t *testing.T) { checkLeaseExpiry(t, cl, c, failed) })
 }
 
 // checkNoObjects checks that the images of failed uploads have no object
-// (nor segments: they are not listed as keys) in the cluster's Swift store.
+// in the cluster's Swift store.
 func checkNoObjects(t *testing.T, cl *testenv.Cluster, ids []string) {
 	t.Helper()
 	keys := swiftKeys(t, cl)
@@ -259,19 +262,86 @@ func checkNoObjects(t *testing.T, cl *testenv.Cluster, ids []string) {
 	}
 }
 
-// checkLeaseExpiry: once the lease of the killed node's uploads expires,
-// their images leave saving. It needs the PostgreSQL backend's leases.
-func checkLeaseExpiry(t *testing.T, cl *testenv.Cluster, c *client, failed []string) {
+// checkLeaseExpiry: the killed node's uploads stay saving while their
+// lease may be alive; once it has expired, the surviving node's janitor
+// puts them back to queued and removes every object and segment they
+// left in Swift, and the images take a new upload. It needs the PostgreSQL
+// backend's leases.
+func checkLeaseExpiry(t *testing.T, cl *testenv.Cluster, c *client, failed []string, killed time.Time) {
 	if cl.Database != "postgres" {
 		t.Skipf("CHECK SKIPPED: the cluster runs on %s, which has no upload leases; this check needs the PostgreSQL backend", cl.Database)
 	}
-	deadline := time.Now().Add(3 * time.Minute)
+	if cl.LeaseTTL == 0 || cl.JanitorInterval == 0 {
+		t.Fatal("the cluster's env does not give CLUSTER_LEASE_TTL and CLUSTER_JANITOR_INTERVAL: start it with this tree's scripts/cluster-up.sh")
+	}
+	// A lease is renewed every third of its time: it outlives its node by
+	// two thirds of it at least, and the janitor finds it expired within
+	// an interval after; the rest is room for a loaded machine.
+	left := len(leftovers(t, cl, failed)) // before the reset, for the log
+	earliest := killed.Add(cl.LeaseTTL * 2 / 3)
+	latest := killed.Add(cl.LeaseTTL + cl.JanitorInterval + 30*time.Second)
 	for _, id := range failed {
-		for c.show(cl.URL, id).Status == "saving" {
-			if time.Now().After(deadline) {
-				t.Fatalf("image %s is still saving 3 minutes after its node was killed", id)
+		for {
+			st := c.show(cl.URL, id).Status
+			now := time.Now()
+			if st != "saving" {
+				if now.Before(earliest) {
+					t.Fatalf("image %s is %s %v after its node was killed, before its lease could expire", id, st, now.Sub(killed))
+				}
+				if st != "queued" {
+					t.Errorf("image %s is %s after its node's lease expired; want queued", id, st)
+				}
+				break
 			}
-			time.Sleep(2 * time.Second)
+			if now.After(latest) {
+				t.Fatalf("image %s is still saving %v after its node was killed (lease %v, janitor every %v)",
+					id, now.Sub(killed), cl.LeaseTTL, cl.JanitorInterval)
+			}
+			time.Sleep(250 * time.Millisecond)
 		}
 	}
+	t.Logf("the killed node's %d uploads were reset %v after the kill (lease %v, janitor every %v); they had left %d segments",
+		len(failed), time.Since(killed).Round(100*time.Millisecond), cl.LeaseTTL, cl.JanitorInterval, left)
+	// The node removes what the uploads left just after it moves their
+	// images, and Swift updates its container listings a moment after a
+	// delete: allow a janitor interval and a few seconds.
+	for wait := time.Now().Add(cl.JanitorInterval + 5*time.Second); ; time.Sleep(500 * time.Millisecond) {
+		left := leftovers(t, cl, failed)
+		if len(left) == 0 {
+			break
+		}
+		if time.Now().After(wait) {
+			t.Errorf("Swift still holds what the cut uploads left, %v after the kill: %v", time.Since(killed), left)
+			break
+		}
+	}
+	// Nothing is stuck: a reset image takes its data again.
+	again := []*upload{{id: failed[0], seed: 3000}}
+	resp, err := c.do(context.Background(), http.MethodPut, cl.URL+"/v2/images/"+failed[0]+"/file",
+		newSlowData(3000, 1<<20, 64<<20), 1<<20, "application/octet-stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	again[0].status = resp.StatusCode
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("upload again to the reset image %s: %s", failed[0], resp.Status)
+	}
+	checkImages(t, c, cl.URL, again, 1<<20)
+}
+
+// leftovers lists the objects and segments in the cluster's Swift
+// containers that belong to the images ids.
+func leftovers(t *testing.T, cl *testenv.Cluster, ids []string) []string {
+	var out []string
+	for _, container := range []string{"glance-images", "glance-staging"} {
+		for _, name := range swiftObjects(t, cl, container) {
+			for _, id := range ids {
+				if strings.Contains(name, id) {
+					out = append(out, container+"/"+name)
+				}
+			}
+		}
+	}
+	return out
 }

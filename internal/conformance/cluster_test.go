@@ -21,6 +21,6 @@ func TestCluster(t *testing.T) {
 	cl.Hold(t, false)
 	tg := peerTarget(t, cloud, cl.URL)
 	tg.Stores = []string{"swift", "s3"}
-	tg.Newest = true
+	tg.Newest = true // glanced serves the newest Glance's API versions
 	Run(t, tg)
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"sync"
@@ -43,6 +44,32 @@ type cluster struct {
 
 	mu   sync.Mutex
 	seen map[string]time.Time // store/key -> when a sweep first found it orphaned
+	// A database outage stops every node's renewals: once it is back, the
+	// leases it let lapse are not taken over until their nodes have had
+	// the time to renew them.
+	outage bool
+	backAt time.Time
+}
+
+// dbResult notes what an access to the database said of its reach.
+func (c *cluster) dbResult(err error, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case err != nil && store.Unavailable(err):
+		c.outage = true
+	case err == nil && c.outage:
+		c.outage, c.backAt = false, now
+	}
+}
+
+// mayTakeOver reports whether expired leases may be taken over: not
+// during a database outage, nor until a renewal period (and a retry)
+// after it.
+func (c *cluster) mayTakeOver(now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.outage && now.Sub(c.backAt) >= c.cfg.LeaseTTL/3+2*time.Second
 }
 
 func newCluster(cfg Config) *cluster {
@@ -82,16 +109,39 @@ func (s *Server) startCluster() {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cl.stop = cancel
 	s.cl.done.Add(2)
-	go s.every(ctx, s.cl.cfg.LeaseTTL/3, func(ctx context.Context) {
-		if err := s.meta.RenewLeases(ctx, s.cl.cfg.NodeID, time.Now().Add(s.cl.cfg.LeaseTTL)); err != nil {
-			s.log.Error("renew leases", "node", s.cl.cfg.NodeID, "err", err)
-		}
-	})
+	go s.every(ctx, s.cl.cfg.LeaseTTL/3, s.renew)
 	go s.every(ctx, s.cl.cfg.JanitorInterval, func(ctx context.Context) {
-		if err := s.janitor(ctx, false); err != nil && ctx.Err() == nil {
+		err := s.janitor(ctx, false)
+		s.cl.dbResult(err, time.Now())
+		if err != nil && ctx.Err() == nil {
 			s.log.Error("janitor", "err", err)
 		}
 	})
+}
+
+// renew renews this node's leases; while the database cannot be reached
+// it tries again every second (up to the next renewal), so that the
+// leases are renewed as soon as it is back.
+func (s *Server) renew(ctx context.Context) {
+	start := time.Now()
+	for try := 0; ; try++ {
+		err := s.meta.RenewLeases(ctx, s.cl.cfg.NodeID, time.Now().Add(s.cl.cfg.LeaseTTL))
+		s.cl.dbResult(err, time.Now())
+		if err == nil {
+			return
+		}
+		if try == 0 {
+			s.log.Error("renew leases", "node", s.cl.cfg.NodeID, "err", err)
+		}
+		if !store.Unavailable(err) || time.Since(start) > s.cl.cfg.LeaseTTL/3 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // stopCluster stops renewing leases: the node's work in progress is
@@ -122,11 +172,13 @@ func (s *Server) every(ctx context.Context, d time.Duration, fn func(context.Con
 // also checks the data of live images.
 func (s *Server) janitor(ctx context.Context, startup bool) error {
 	now := time.Now().UTC()
-	if err := s.resetExpiredWrites(ctx, now); err != nil {
-		return err
-	}
-	if err := s.failExpiredTasks(ctx, now); err != nil {
-		return err
+	if s.cl.mayTakeOver(now) {
+		if err := s.resetExpiredWrites(ctx, now); err != nil {
+			return err
+		}
+		if err := s.failExpiredTasks(ctx, now); err != nil {
+			return err
+		}
 	}
 	if n, err := s.meta.PurgeTasks(ctx, now); err != nil {
 		return err
@@ -143,7 +195,32 @@ func (s *Server) janitor(ctx context.Context, startup bool) error {
 			return err
 		}
 	}
-	return s.sweepOrphans(ctx, now)
+	if err := s.sweepOrphans(ctx, now); err != nil {
+		return err
+	}
+	return s.sweepParts(ctx, now)
+}
+
+// sweepParts has each store that keeps pieces of its own (Swift's
+// segments, S3's multipart uploads) remove those a crash left, once older
+// than the grace period: the per-key cleanup after a dead node's lease
+// misses pieces whose image record is gone or whose lease was never taken.
+func (s *Server) sweepParts(ctx context.Context, now time.Time) error {
+	var errs []error
+	for sid, bs := range s.allStores() {
+		sw, ok := blobAs[blob.Sweeper](bs)
+		if !ok {
+			continue
+		}
+		n, err := sw.Sweep(ctx, now.Add(-s.cl.cfg.OrphanGrace))
+		if n > 0 {
+			s.log.Warn("removed the leftovers of interrupted uploads", "store", sid, "count", n)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("sweep store %s: %w", sid, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // takeOver takes the lease of kind/id when its node is dead (or it is this
@@ -154,6 +231,15 @@ func (s *Server) takeOver(ctx context.Context, kind, id string, now time.Time) (
 		return nil, false, nil
 	}
 	return prev, err == nil, err
+}
+
+// allStores maps every store of image data, staging included, by its ID.
+func (s *Server) allStores() map[string]blob.Store {
+	all := map[string]blob.Store{stagingID: s.staging}
+	for sid, bs := range s.stores.byID {
+		all[sid] = bs
+	}
+	return all
 }
 
 // cleanPartial removes what an interrupted write to image id may have
@@ -167,12 +253,8 @@ func (s *Server) cleanPartial(ctx context.Context, id string, prev *store.Lease,
 	if prev != nil {
 		node = prev.Node
 	}
-	all := map[string]blob.Store{stagingID: s.staging}
-	for sid, bs := range s.stores.byID {
-		all[sid] = bs
-	}
-	for sid, bs := range all {
-		if ab, ok := bs.(blob.Aborter); ok {
+	for sid, bs := range s.allStores() {
+		if ab, ok := blobAs[blob.Aborter](bs); ok {
 			if err := ab.AbortPartial(ctx, id); err != nil {
 				s.log.Warn("abort partial write", "store", sid, "image", id, "err", err)
 			}

@@ -222,3 +222,38 @@ func TestOrphanSweepAndPurge(t *testing.T) {
 		}
 	})
 }
+
+// TestOrphanGraceByModTime: the sweep judges an orphan's age by its write
+// time, through the metrics layer around every store: an orphan written
+// long before goes at the first sweep, a fresh one stays for the grace
+// period (a sweep that could not see the write time would keep both).
+func TestOrphanGraceByModTime(t *testing.T) {
+	cc := ClusterConfig{LeaseTTL: 5 * time.Second, JanitorInterval: 50 * time.Millisecond, OrphanGrace: time.Hour}
+	a := nodes(t, "sqlite", cc, "a")[0]
+	if _, ok := a.stores.byID[defaultStoreID].(*countingBlob); !ok {
+		t.Fatal("the store is not wrapped for metrics: this test would not test the unwrapping")
+	}
+	dir := filepath.Join(filepath.Dir(a.cfg.DataDir), "images")
+	for _, name := range []string{"old-orphan", "new-orphan"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("nobody's"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	past := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(filepath.Join(dir, "old-orphan"), past, past); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "old-orphan")); os.IsNotExist(err) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("an orphan older than the grace period stayed: its write time was not seen")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "new-orphan")); err != nil {
+		t.Fatalf("an orphan younger than the grace period went: %v", err)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/go-glance/glance/internal/store"
 )
 
 // apiError is an error answered with a Glance-style body.
@@ -52,7 +54,14 @@ func notFoundImage(id string) *apiError {
 // JSON, HTML or plain text.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
-	if !errors.As(err, &ae) {
+	if !errors.As(err, &ae) && store.Unavailable(err) {
+		// A database restart or failover: the request may be retried.
+		s.log.Error("metadata database unavailable", "method", r.Method, "path", r.URL.Path, "err", err,
+			"request_id", w.Header().Get("X-Openstack-Request-Id"))
+		ae = errorf(http.StatusServiceUnavailable, "The image service's database is unavailable; try again later.")
+		ae.header = http.Header{"Retry-After": {"5"}}
+	}
+	if ae == nil {
 		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err,
 			"request_id", w.Header().Get("X-Openstack-Request-Id"))
 		ae = errorf(http.StatusInternalServerError,

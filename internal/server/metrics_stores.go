@@ -124,12 +124,23 @@ type countingBlob struct {
 // Unwrap returns the store countingBlob counts for.
 func (c *countingBlob) Unwrap() blob.Store { return c.Store }
 
-// unwrapBlob returns the store under any counting layer.
+// unwrapBlob returns the store under any wrapping layer.
 func unwrapBlob(st blob.Store) blob.Store {
-	if c, ok := st.(*countingBlob); ok {
-		return c.Store
+	for {
+		u, ok := st.(interface{ Unwrap() blob.Store })
+		if !ok {
+			return st
+		}
+		st = u.Unwrap()
 	}
-	return st
+}
+
+// blobAs finds what else than Store a store offers (blob.ModTimer,
+// blob.Aborter, blob.Sweeper) through the wrappers around it: a wrapper
+// such as countingBlob hides them from a plain type assertion.
+func blobAs[T any](st blob.Store) (T, bool) {
+	t, ok := unwrapBlob(st).(T)
+	return t, ok
 }
 
 func (c *countingBlob) count(op string, err error) error {

@@ -274,7 +274,7 @@ func (s *Server) removeOrphans(ctx context.Context, storeID string, bs blob.Stor
 // first found it orphaned.
 func (s *Server) orphanOld(ctx context.Context, bs blob.Store, ref, key string, seen map[string]time.Time, now time.Time) bool {
 	grace := s.cl.cfg.OrphanGrace
-	if mt, ok := bs.(blob.ModTimer); ok {
+	if mt, ok := blobAs[blob.ModTimer](bs); ok {
 		t, err := mt.ModTime(ctx, key)
 		return err == nil && now.Sub(t) >= grace
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,6 +24,9 @@ type Cluster struct {
 	Auth     string // noauth or keystone (on the peer in PeerDir)
 	PeerDir  string
 	Swift    *ObjectStore // the cluster's Swift, with its s3api
+	// LeaseTTL and JanitorInterval are the nodes' settings (zero when
+	// cluster-up.sh did not note them).
+	LeaseTTL, JanitorInterval time.Duration
 
 	mu    sync.Mutex
 	Nodes []*Node
@@ -67,6 +71,13 @@ func loadCluster(dir string) (*Cluster, error) {
 		return nil, err
 	}
 	c := &Cluster{Dir: dir, URL: m["OS_IMAGE_URL"], Database: m["CLUSTER_DB"], Auth: m["CLUSTER_AUTH"], PeerDir: m["CLUSTER_PEER"]}
+	for key, d := range map[string]*time.Duration{"CLUSTER_LEASE_TTL": &c.LeaseTTL, "CLUSTER_JANITOR_INTERVAL": &c.JanitorInterval} {
+		if v := m[key]; v != "" {
+			if *d, err = time.ParseDuration(v); err != nil {
+				return nil, fmt.Errorf("%s/env: %s: %w", dir, key, err)
+			}
+		}
+	}
 	if c.Swift, err = loadSwift(filepath.Join(dir, "swift")); err != nil {
 		return nil, err
 	}
@@ -174,4 +185,33 @@ func (c *Cluster) Hold(t testing.TB, exclusive bool) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.Close() })
+}
+
+// Postgres runs pg_ctl action (stop, start) on the cluster's PostgreSQL in
+// DIR/pg, as cluster-up.sh runs it (as user postgres when root), and waits
+// for it to finish.
+func (c *Cluster) Postgres(t testing.TB, action string) {
+	t.Helper()
+	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pg_ctl")
+	if len(bins) == 0 {
+		t.Fatal("no pg_ctl under /usr/lib/postgresql")
+	}
+	slices.Sort(bins) // one version in practice; the newest otherwise
+	args := []string{"-D", filepath.Join(c.Dir, "pg"), "-w", "-t", "60"}
+	switch action {
+	case "stop":
+		args = append(args, "-m", "fast", "stop")
+	case "start":
+		args = append(args, "-l", filepath.Join(c.Dir, "log", "postgresql.log"), "start")
+	default:
+		t.Fatalf("pg_ctl %s: want stop or start", action)
+	}
+	cmd := exec.Command(bins[len(bins)-1], args...)
+	if os.Geteuid() == 0 {
+		cmd = exec.Command("runuser", append([]string{"-u", "postgres", "--", bins[len(bins)-1]}, args...)...)
+	}
+	cmd.Dir = "/"
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("pg_ctl %s: %v\n%s", action, err, out)
+	}
 }

@@ -42,6 +42,8 @@ func Run(t *testing.T, open func(t *testing.T) blob.Store) {
 		{"ConcurrentKeys", testConcurrentKeys},
 		{"ConcurrentSameKey", testConcurrentSameKey},
 		{"Large", testLarge},
+		{"ModTime", testModTime},
+		{"AbortPartial", testAbortPartial},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}

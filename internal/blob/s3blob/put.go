@@ -222,18 +222,27 @@ func md5Of(b []byte) string {
 // Sweep implements blob.Sweeper: it aborts the multipart uploads under the
 // prefix begun before the given time.
 func (s *Store) Sweep(ctx context.Context, before time.Time) (int, error) {
+	return s.abortUploads(ctx, s.prefix, func(up minio.ObjectMultipartInfo) bool {
+		// Not another store's, under a longer prefix.
+		return up.Initiated.Before(before) && blob.CheckKey(strings.TrimPrefix(up.Key, s.prefix)) == nil
+	})
+}
+
+// abortUploads aborts the multipart uploads of names under prefix that
+// pick chooses, and says how many.
+func (s *Store) abortUploads(ctx context.Context, prefix string, pick func(minio.ObjectMultipartInfo) bool) (int, error) {
 	n := 0
 	var key, id string
 	for {
 		// With "/": the keys right under the prefix only. (Swift's s3api
 		// takes an empty delimiter for one that matches everything.)
-		page, err := s.core.ListMultipartUploads(ctx, s.bucket, s.prefix, key, id, "/", 1000)
+		page, err := s.core.ListMultipartUploads(ctx, s.bucket, prefix, key, id, "/", 1000)
 		if err != nil {
 			return n, fmt.Errorf("s3 store: list multipart uploads: %w", err)
 		}
 		for _, up := range page.Uploads {
-			if !up.Initiated.Before(before) || blob.CheckKey(strings.TrimPrefix(up.Key, s.prefix)) != nil {
-				continue // recent, or another store's (under a longer prefix)
+			if !pick(up) {
+				continue
 			}
 			if err := s.core.AbortMultipartUpload(ctx, s.bucket, up.Key, up.UploadID); err != nil && !notFound(err) {
 				return n, fmt.Errorf("s3 store: abort a multipart upload of %s: %w", up.Key, err)
@@ -245,4 +254,15 @@ func (s *Store) Sweep(ctx context.Context, before time.Time) (int, error) {
 		}
 		key, id = page.NextKeyMarker, page.NextUploadIDMarker
 	}
+}
+
+// AbortPartial implements blob.Aborter: it aborts every multipart upload
+// of key, whatever its age (the Put that began it is known to be dead).
+func (s *Store) AbortPartial(ctx context.Context, key string) error {
+	name, err := s.name(key)
+	if err != nil {
+		return err
+	}
+	_, err = s.abortUploads(ctx, name, func(up minio.ObjectMultipartInfo) bool { return up.Key == name })
+	return err
 }

@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -222,18 +223,29 @@ func (s *Store) Open(ctx context.Context, key string, off, n int64) (io.ReadClos
 
 // Size implements blob.Store.
 func (s *Store) Size(ctx context.Context, key string) (int64, error) {
+	info, err := s.stat(ctx, key)
+	return info.Size, err
+}
+
+// ModTime implements blob.ModTimer: the object's Last-Modified.
+func (s *Store) ModTime(ctx context.Context, key string) (time.Time, error) {
+	info, err := s.stat(ctx, key)
+	return info.LastModified, err
+}
+
+func (s *Store) stat(ctx context.Context, key string) (minio.ObjectInfo, error) {
 	name, err := s.name(key)
 	if err != nil {
-		return 0, err
+		return minio.ObjectInfo{}, err
 	}
 	info, err := s.core.StatObject(ctx, s.bucket, name, minio.StatObjectOptions{})
 	if err != nil {
 		if notFound(err) {
-			return 0, fmt.Errorf("%w: %s", blob.ErrNotFound, key)
+			return info, fmt.Errorf("%w: %s", blob.ErrNotFound, key)
 		}
-		return 0, fmt.Errorf("s3 store: stat %s: %w", key, err)
+		return info, fmt.Errorf("s3 store: stat %s: %w", key, err)
 	}
-	return info.Size, nil
+	return info, nil
 }
 
 // Delete implements blob.Store.

@@ -215,3 +215,25 @@ func TestSweep(t *testing.T) {
 		t.Fatalf("after Sweep: %+v, %v", left.Uploads, err)
 	}
 }
+
+// TestAbortPartial leaves multipart uploads as a crash would: AbortPartial
+// aborts those of its key, however recent, and not another key's.
+func TestAbortPartial(t *testing.T) {
+	s := openTest(t, randomName(t))
+	ctx := context.Background()
+	for _, name := range []string{"k", "k", "kk"} {
+		if _, err := s.core.NewMultipartUpload(ctx, s.bucket, s.prefix+name, putOptions); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.AbortPartial(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	left, err := s.core.ListMultipartUploads(ctx, s.bucket, s.prefix, "", "", "/", 100)
+	if err != nil || len(left.Uploads) != 1 || left.Uploads[0].Key != s.prefix+"kk" {
+		t.Fatalf("after AbortPartial of k: %+v, %v", left.Uploads, err)
+	}
+	if _, err := s.Sweep(ctx, time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -234,3 +234,36 @@ func TestSweep(t *testing.T) {
 		t.Fatalf("the large object after Sweep: %d, %v", n, err)
 	}
 }
+
+// TestAbortPartial leaves segments as a crash would beside a large object
+// and beside a key with no object: AbortPartial removes those of its key
+// only, whatever their age, and never the ones a blob uses.
+func TestAbortPartial(t *testing.T) {
+	s := openTest(t, randomName())
+	ctx := context.Background()
+	if _, err := s.Put(ctx, "big", io.LimitReader(zeros{}, 3<<20), -1); err != nil {
+		t.Fatal(err)
+	}
+	cut := []string{s.prefix + segDir + "big/cut-upload/00000001", s.prefix + segDir + "gone/cut-upload/00000001"}
+	other := s.prefix + segDir + "bigger/cut-upload/00000001"
+	for _, name := range append(cut, other) {
+		resp, err := s.do(ctx, http.MethodPut, name, nil, nil, strings.NewReader("partial"), 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	for _, key := range []string{"big", "gone"} {
+		if err := s.AbortPartial(ctx, key); err != nil {
+			t.Fatalf("AbortPartial %s: %v", key, err)
+		}
+	}
+	segs := segments(t, s)
+	if len(segs) != 4 || slices.Contains(segs, cut[0]) || slices.Contains(segs, cut[1]) || !slices.Contains(segs, other) {
+		t.Fatalf("after AbortPartial: segments %v", segs)
+	}
+	if n, err := s.Size(ctx, "big"); err != nil || n != 3<<20 {
+		t.Fatalf("the large object after AbortPartial: %d, %v", n, err)
+	}
+	s.deleteSegments(ctx, other, 1)
+}
