@@ -14,7 +14,9 @@ import (
 	"hash"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/go-glance/glance/internal/blob"
 	"github.com/go-glance/glance/internal/store"
@@ -41,32 +43,35 @@ type Report struct {
 var ErrVerify = errors.New("data does not match the image's record")
 
 // Copy copies the data of every active and deactivated image from one side
-// to the other (the same store IDs on both), verifying it there, and then,
-// if all of it is in place, every table of the metadata. Data already at
-// the destination and verified is not copied again, and rows already there
-// are kept, so Copy can be run again after a failure. The metadata moves
-// only once all the data has: the destination never shows an active image
-// without its data.
-func Copy(ctx context.Context, from, to Side, log *slog.Logger) (*Report, error) {
+// to the other (the same store IDs on both), jobs images at a time,
+// verifying it there, and then, if all of it is in place, every table of
+// the metadata. Data already at the destination and verified is not copied
+// again, and rows already there are kept, so Copy can be run again after a
+// failure. The metadata moves only once all the data has: the destination
+// never shows an active image without its data.
+func Copy(ctx context.Context, from, to Side, jobs int, log *slog.Logger) (*Report, error) {
 	rep := &Report{}
 	ims, err := from.Meta.ImagesByStatus(ctx, store.StatusActive, store.StatusDeactivated)
 	if err != nil {
 		return rep, fmt.Errorf("list images: %w", err)
 	}
-	for _, im := range ims {
-		ids := im.Stores
-		if len(ids) == 0 {
-			ids = []string{from.Default}
-		}
-		for _, sid := range ids {
-			err := copyData(ctx, from.Stores[sid], to.Stores[sid], im, rep)
-			if err != nil {
-				log.Error("image data not copied", "image", im.ID, "store", sid, "err", err)
-				rep.Failed = append(rep.Failed, fmt.Sprintf("%s/%s: %v", im.ID, sid, err))
+	var mu sync.Mutex // guards rep
+	work := make(chan *store.Image)
+	var wg sync.WaitGroup
+	for range max(jobs, 1) {
+		wg.Go(func() {
+			for im := range work {
+				copyImage(ctx, from, to, im, rep, &mu, log)
 			}
-		}
+		})
 	}
+	for _, im := range ims {
+		work <- im
+	}
+	close(work)
+	wg.Wait()
 	if len(rep.Failed) > 0 {
+		slices.Sort(rep.Failed)
 		return rep, fmt.Errorf("%d images' data not copied (the metadata was not copied; run again once fixed): %s",
 			len(rep.Failed), strings.Join(rep.Failed, "; "))
 	}
@@ -74,6 +79,26 @@ func Copy(ctx context.Context, from, to Side, log *slog.Logger) (*Report, error)
 		return rep, err
 	}
 	return rep, nil
+}
+
+// copyImage copies the data of im in each of its stores, and records the
+// outcome in rep.
+func copyImage(ctx context.Context, from, to Side, im *store.Image, rep *Report, mu *sync.Mutex, log *slog.Logger) {
+	ids := im.Stores
+	if len(ids) == 0 {
+		ids = []string{from.Default}
+	}
+	for _, sid := range ids {
+		var one Report
+		err := copyData(ctx, from.Stores[sid], to.Stores[sid], im, &one)
+		mu.Lock()
+		rep.Copied, rep.Skipped, rep.Bytes = rep.Copied+one.Copied, rep.Skipped+one.Skipped, rep.Bytes+one.Bytes
+		if err != nil {
+			log.Error("image data not copied", "image", im.ID, "store", sid, "err", err)
+			rep.Failed = append(rep.Failed, fmt.Sprintf("%s/%s: %v", im.ID, sid, err))
+		}
+		mu.Unlock()
+	}
 }
 
 // copyData copies one image's data from src to dst unless dst holds it

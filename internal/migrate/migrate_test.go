@@ -61,7 +61,7 @@ func TestCopyVerifies(t *testing.T) {
 	for i := range 5 {
 		addImage(t, from, fmt.Sprintf("img-%d", i), strings.Repeat("data", i+1), i == 4)
 	}
-	rep, err := Copy(ctx, from, to, log)
+	rep, err := Copy(ctx, from, to, 4, log)
 	if err != nil || rep.Copied != 5 || rep.Tables["images"] != 5 {
 		t.Fatalf("copy: %+v, %v", rep, err)
 	}
@@ -82,7 +82,7 @@ func TestCopyVerifies(t *testing.T) {
 			t.Fatalf("%s damaged: %v", id, err)
 		}
 	}
-	rep, err = Copy(ctx, from, to, log)
+	rep, err = Copy(ctx, from, to, 4, log)
 	if err != nil || rep.Copied != 2 || rep.Skipped != 3 || rep.Tables["images"] != 0 {
 		t.Fatalf("second copy: %+v, %v", rep, err)
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/http"
@@ -49,6 +50,8 @@ type cluster struct {
 	// the time to renew them.
 	outage bool
 	backAt time.Time
+
+	writes writes // this node's image writes in progress
 }
 
 // dbResult notes what an access to the database said of its reach.
@@ -92,13 +95,14 @@ func newCluster(cfg Config) *cluster {
 
 // lease is a new lease of this node on kind/id, the blobs it may write.
 func (s *Server) lease(kind, id string, blobs ...store.BlobRef) *store.Lease {
-	return &store.Lease{Kind: kind, ID: id, Node: s.cl.cfg.NodeID, Expires: time.Now().Add(s.cl.cfg.LeaseTTL), Blobs: blobs}
+	return &store.Lease{Kind: kind, ID: id, Node: s.cl.cfg.NodeID, Token: rand.Text(),
+		Expires: time.Now().Add(s.cl.cfg.LeaseTTL), Blobs: blobs}
 }
 
 // release drops this node's lease once its work is done; a lease left by
 // a failure here expires and the janitor finds nothing to reset.
 func (s *Server) release(kind, id string) {
-	if err := s.meta.ReleaseLease(context.Background(), kind, id, s.cl.cfg.NodeID); err != nil {
+	if err := s.meta.ReleaseLease(context.Background(), kind, id, s.cl.cfg.NodeID, ""); err != nil {
 		s.log.Warn("release lease", "kind", kind, "id", id, "err", err)
 	}
 }
@@ -125,9 +129,13 @@ func (s *Server) startCluster() {
 func (s *Server) renew(ctx context.Context) {
 	start := time.Now()
 	for try := 0; ; try++ {
-		err := s.meta.RenewLeases(ctx, s.cl.cfg.NodeID, time.Now().Add(s.cl.cfg.LeaseTTL))
+		began := time.Now()
+		tokens, err := s.meta.RenewLeases(ctx, s.cl.cfg.NodeID, began.Add(s.cl.cfg.LeaseTTL))
 		s.cl.dbResult(err, time.Now())
 		if err == nil {
+			for _, id := range s.cl.writes.renewed(tokens, began) {
+				s.log.Error("lost the lease of a write in progress to a recovery: stopping it", "image", id)
+			}
 			return
 		}
 		if try == 0 {
@@ -224,13 +232,19 @@ func (s *Server) sweepParts(ctx context.Context, now time.Time) error {
 }
 
 // takeOver takes the lease of kind/id when its node is dead (or it is this
-// node's own, from before a restart); ok is false while a live node holds it.
-func (s *Server) takeOver(ctx context.Context, kind, id string, now time.Time) (prev *store.Lease, ok bool, err error) {
-	prev, err = s.meta.TakeLease(ctx, s.lease(kind, id), now)
-	if errors.Is(err, store.ErrLeased) {
-		return nil, false, nil
+// node's own, from before a restart), returning the lease replaced (prev)
+// and the one taken; taken is nil while a live node holds it. The caller
+// ends it with endWrite(taken).
+func (s *Server) takeOver(ctx context.Context, kind, id string, now time.Time) (prev, taken *store.Lease, err error) {
+	l := s.lease(kind, id)
+	prev, err = s.meta.TakeLease(ctx, l, now)
+	switch {
+	case errors.Is(err, store.ErrLeased):
+		return nil, nil, nil
+	case err != nil:
+		return nil, nil, err
 	}
-	return prev, err == nil, err
+	return prev, l, nil
 }
 
 // allStores maps every store of image data, staging included, by its ID.
@@ -283,9 +297,13 @@ func (s *Server) writeLease(ev store.Event, id string) *store.Lease {
 }
 
 // changeImageLeased is changeImage for the status move that starts a
-// write: the move and the write's lease are one transaction.
+// write: the move and the write's lease are one transaction. The caller
+// runs the write with withWrite(ctx, l) and ends it with endWrite(l).
 func (s *Server) changeImageLeased(ctx context.Context, id string, l *store.Lease, fn func(*store.Image) error) (*store.Image, error) {
 	im, err := s.meta.UpdateImageLeased(ctx, id, l, fn)
+	if err == nil {
+		s.cl.writes.hold(l)
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil, notFoundImage(id)

@@ -25,7 +25,8 @@ const migrateUsage = `Usage:
       copies image data (verifying each image's hash where it lands) and then
       every table of the metadata, from a stopped glanced's database and stores
       to new ones; a store without ID= is "local". Run it again after a failure:
-      what is already there and verified is skipped.
+      what is already there and verified is skipped. --jobs images are copied at
+      a time.
 
 Flags:
 `
@@ -40,6 +41,7 @@ func migrateMain(args []string, stdout, stderr io.Writer) int {
 	db := fs.String("database", os.Getenv("GLANCED_DATABASE"), "database whose schema to migrate [GLANCED_DATABASE]")
 	from := fs.String("from", "", "database to copy from")
 	to := fs.String("to", "", "database to copy to")
+	jobs := fs.Int("jobs", 4, "images to copy at a time")
 	var fromStores, toStores []string
 	fs.Func("from-store", "a store to copy from, [ID=]URL, repeatable", func(v string) error { fromStores = append(fromStores, v); return nil })
 	fs.Func("to-store", "the store of the same ID to copy to, [ID=]URL, repeatable", func(v string) error { toStores = append(toStores, v); return nil })
@@ -60,7 +62,7 @@ func migrateMain(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "glanced migrate: --from, --from-store, --to and --to-store go together")
 			return 2
 		}
-		err = copyDeployment(ctx, *from, *to, fromStores, toStores, stdout, stderr)
+		err = copyDeployment(ctx, *from, *to, fromStores, toStores, *jobs, stdout, stderr)
 	case *db != "":
 		return schemaMain(ctx, *db, *check, stdout, stderr)
 	default:
@@ -102,7 +104,8 @@ func schemaMain(ctx context.Context, url string, check bool, stdout, stderr io.W
 }
 
 // copyDeployment opens both sides and copies one onto the other.
-func copyDeployment(ctx context.Context, fromDB, toDB string, fromStores, toStores []string, stdout, stderr io.Writer) error {
+func copyDeployment(ctx context.Context, fromDB, toDB string, fromStores, toStores []string, jobs int,
+	stdout, stderr io.Writer) error {
 	from, err := openSide(ctx, fromDB, fromStores)
 	if err != nil {
 		return fmt.Errorf("from: %w", err)
@@ -114,7 +117,7 @@ func copyDeployment(ctx context.Context, fromDB, toDB string, fromStores, toStor
 	}
 	defer to.Meta.Close()
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	rep, err := migrate.Copy(ctx, from, to, log)
+	rep, err := migrate.Copy(ctx, from, to, jobs, log)
 	fmt.Fprintf(stdout, "image data: %d copied (%d bytes), %d already there; %d failed\n", rep.Copied, rep.Bytes, rep.Skipped,
 		len(rep.Failed))
 	for t, n := range rep.Tables {

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/go-glance/glance/internal/blob"
+	"github.com/go-glance/glance/internal/blob/blobtest"
 	"github.com/go-glance/glance/internal/store"
 	"github.com/go-glance/glance/internal/testenv"
 )
@@ -44,106 +47,147 @@ func TestMigrateSchemaCommand(t *testing.T) {
 }
 
 // TestMigrateDeployment moves 300 images, with members and tasks, from a
-// glanced on SQLite and files to PostgreSQL and a new file store, then
-// serves them from there; a second run copies nothing; a run after the
-// destination's copy of one image was damaged copies that one again; a
-// source image with bad data stops the metadata from moving.
+// glanced on SQLite and files to PostgreSQL and a new store (files, and
+// Swift with a few images in segments), then serves them from there; a second run copies nothing; a run
+// after the destination's copy of one image was damaged copies that one
+// again; a source image with bad data stops the metadata from moving.
 func TestMigrateDeployment(t *testing.T) {
+	testenv.Postgres(t)
+	src, want := migrationSource(t, 300)
+	t.Run("files", func(t *testing.T) {
+		dir := t.TempDir()
+		checkMigration(t, src, want, "file://"+dir)
+	})
+	t.Run("swift", func(t *testing.T) {
+		env := testenv.Swift(t)
+		u := url.URL{Scheme: "swift", User: url.UserPassword(env.SwiftUser, env.SwiftKey), Host: "glance-migrate",
+			Path: "/" + newUUID(), RawQuery: url.Values{"auth_url": {env.SwiftAuthURL}, "chunk_size": {"1MiB"}}.Encode()}
+		checkMigration(t, src, want, u.String())
+	})
+
+	// Bad data at the source: nothing of the metadata moves.
+	var damaged string
+	for damaged = range want {
+		break
+	}
+	os.WriteFile(filepath.Join(src.cfg.DataDir, "images", damaged), bytes.Repeat([]byte("Y"), len(want[damaged])), 0o600)
 	pg := testenv.Postgres(t)
-	ctx := context.Background()
+	if code, out := runMigrate(src, pg, "file://"+t.TempDir()); code != 1 || !strings.Contains(out, damaged) ||
+		!strings.Contains(out, "metadata was not copied") {
+		t.Fatalf("run with bad source data: %d\n%s", code, out)
+	}
+	m, err := store.Open(context.Background(), pg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if imgs, err := m.ListImages(context.Background(), store.ListQuery{Admin: true, Visibility: "all"}); err != nil || len(imgs) != 0 {
+		t.Fatalf("images at the destination after a failed run: %d, %v", len(imgs), err)
+	}
+}
+
+// migrationSource fills a glanced on SQLite and files with n images with
+// data (some shared), one without, and one imported through a task, stops
+// it, and returns it and the data of each image.
+func migrationSource(t *testing.T, n int) (*testServer, map[string][]byte) {
 	src := startServer(t, Config{DataDir: t.TempDir()})
-	const n = 300
 	want := map[string][]byte{}
-	var shared []string // images with a member
 	for i := range n {
 		id := src.create(t, map[string]any{"name": fmt.Sprintf("img-%03d", i), "disk_format": "raw", "container_format": "bare",
 			"visibility": "shared", "tags": []string{"t" + fmt.Sprint(i%7)}})
-		data := bytes.Repeat([]byte(fmt.Sprintf("image %d ", i)), 1+i%50)
+		data := bytes.Repeat([]byte(fmt.Sprintf("image %d ", i)), 1+i%50*10)
+		if i%100 == 7 { // larger than a Swift segment (1 MiB here)
+			data = bytes.Repeat(data, 1<<20/len(data)+100)
+		}
 		wantCode(t, "upload", do(t, "PUT", src.URL+"/v2/images/"+id+"/file", data), 204)
 		want[id] = data
 		if i%50 == 0 {
 			wantCode(t, "member", do(t, "POST", src.URL+"/v2/images/"+id+"/members", map[string]any{"member": "other"}), 200)
-			shared = append(shared, id)
 		}
 	}
-	queued := src.create(t, map[string]any{"name": "no data"})
+	src.create(t, map[string]any{"name": "no data"})
 	gd := src.create(t, map[string]any{"name": "imported", "disk_format": "raw", "container_format": "bare"})
 	wantCode(t, "stage", do(t, "PUT", src.URL+"/v2/images/"+gd+"/stage", []byte("staged")), 204)
 	wantCode(t, "import", do(t, "POST", src.URL+"/v2/images/"+gd+"/import",
 		map[string]any{"method": map[string]any{"name": "glance-direct"}}), 202)
 	waitStatus(t, src, gd, "active")
 	want[gd] = []byte("staged")
-	srcTasks, err := src.meta.ListTasks(ctx, "")
-	if err != nil || len(srcTasks) != 1 {
-		t.Fatalf("source tasks: %d, %v", len(srcTasks), err)
-	}
 	src.cancel()
 	src.done <- <-src.done // left for startServer's cleanup, which waits for it too
 	src.Close()
+	return src, want
+}
 
-	dst := t.TempDir()
-	args := []string{"--from", "sqlite://" + filepath.Join(src.cfg.DataDir, "glance.db"),
-		"--from-store", filepath.Join(src.cfg.DataDir, "images"), "--to", pg, "--to-store", "local=file://" + dst}
-	run := func() (int, string) {
-		var out, errb bytes.Buffer
-		code := migrateMain(args, &out, &errb)
-		return code, out.String() + errb.String()
-	}
-	if code, out := run(); code != 0 || !strings.Contains(out, fmt.Sprintf("%d copied", n+1)) ||
+// runMigrate runs glanced migrate from src to database db and store URL to.
+func runMigrate(src *testServer, db, to string) (int, string) {
+	var out, errb bytes.Buffer
+	code := migrateMain([]string{"--from", "sqlite://" + filepath.Join(src.cfg.DataDir, "glance.db"),
+		"--from-store", filepath.Join(src.cfg.DataDir, "images"), "--to", db, "--to-store", "local=" + to}, &out, &errb)
+	return code, out.String() + errb.String()
+}
+
+// checkMigration migrates src to a new PostgreSQL database and the store
+// at storeURL three times (all, nothing, one damaged image again), then
+// serves every image from there.
+func checkMigration(t *testing.T, src *testServer, want map[string][]byte, storeURL string) {
+	ctx := context.Background()
+	pg := testenv.Postgres(t)
+	n := len(want) - 1 // the images uploaded, besides the imported one
+	if code, out := runMigrate(src, pg, storeURL); code != 0 || !strings.Contains(out, fmt.Sprintf("%d copied", n+1)) ||
 		!strings.Contains(out, fmt.Sprintf("table images: %d rows added", n+2)) {
 		t.Fatalf("first run: %d\n%s", code, out)
 	}
-	if code, out := run(); code != 0 || !strings.Contains(out, fmt.Sprintf("0 copied (0 bytes), %d already there", n+1)) ||
+	if code, out := runMigrate(src, pg, storeURL); code != 0 || !strings.Contains(out, fmt.Sprintf("0 copied (0 bytes), %d already there", n+1)) ||
 		!strings.Contains(out, "table images: 0 rows added") {
 		t.Fatalf("second run: %d\n%s", code, out)
 	}
-	var damaged string
-	for id := range want {
-		damaged = id
-		break
-	}
-	os.WriteFile(filepath.Join(dst, damaged), bytes.Repeat([]byte("X"), len(want[damaged])), 0o600)
-	if code, out := run(); code != 0 || !strings.Contains(out, "1 copied") {
-		t.Fatalf("run after damage: %d\n%s", code, out)
-	}
-
-	ts := startServer(t, Config{Database: pg, Stores: []StoreConfig{{ID: defaultStoreID, URL: dst, Default: true}}})
-	for id, data := range want {
-		if got := do(t, "GET", ts.URL+"/v2/images/"+id+"/file", nil); got.code != 200 || !bytes.Equal(got.body, data) {
-			t.Fatalf("image %s on PostgreSQL: %d, %d bytes, want %d", id, got.code, len(got.body), len(data))
-		}
-	}
-	if im := ts.image(t, queued); im["status"] != "queued" {
-		t.Fatalf("queued image: %v", im)
-	}
-	imgs, err := ts.meta.ListImages(ctx, store.ListQuery{Admin: true, Visibility: "all", Tags: []string{"t3"}})
-	if err != nil || len(imgs) != (n+3)/7 {
-		t.Fatalf("images tagged t3: %d, %v", len(imgs), err)
-	}
-	for _, id := range shared {
-		if m, err := ts.meta.GetMember(ctx, id, "other"); err != nil || m.Status != "pending" {
-			t.Fatalf("member of %s: %+v, %v", id, m, err)
-		}
-	}
-	if ts2, _ := ts.meta.ListTasks(ctx, ""); len(ts2) != len(srcTasks) {
-		t.Fatalf("tasks: %d, want %d", len(ts2), len(srcTasks))
-	}
-
-	// Bad data at the source: nothing of the metadata moves.
-	bad := filepath.Join(src.cfg.DataDir, "images", damaged)
-	os.WriteFile(bad, bytes.Repeat([]byte("Y"), len(want[damaged])), 0o600)
-	pg2 := testenv.Postgres(t)
-	args[5] = pg2
-	args[7] = "local=" + t.TempDir()
-	if code, out := run(); code != 1 || !strings.Contains(out, damaged) || !strings.Contains(out, "metadata was not copied") {
-		t.Fatalf("run with bad source data: %d\n%s", code, out)
-	}
-	m, err := store.Open(ctx, pg2)
+	dst, err := blob.Open(ctx, storeURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close()
-	if imgs, err := m.ListImages(ctx, store.ListQuery{Admin: true, Visibility: "all"}); err != nil || len(imgs) != 0 {
-		t.Fatalf("images at the destination after a failed run: %d, %v", len(imgs), err)
+	blobtest.EmptyOnCleanup(t, dst)
+	var damaged string
+	for damaged = range want {
+		break
+	}
+	bad := bytes.Repeat([]byte("X"), len(want[damaged]))
+	if _, err := dst.Put(ctx, damaged, bytes.NewReader(bad), int64(len(bad))); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := runMigrate(src, pg, storeURL); code != 0 || !strings.Contains(out, "1 copied") {
+		t.Fatalf("run after damage: %d\n%s", code, out)
+	}
+	ts := startServer(t, Config{Database: pg, Stores: []StoreConfig{{ID: defaultStoreID, URL: storeURL, Default: true}}})
+	checkMigrated(t, ts, want, n)
+}
+
+// checkMigrated checks what a migration brought to ts: every image's data,
+// tags, members and tasks.
+func checkMigrated(t *testing.T, ts *testServer, want map[string][]byte, n int) {
+	ctx := context.Background()
+	for id, data := range want {
+		if got := do(t, "GET", ts.URL+"/v2/images/"+id+"/file", nil); got.code != 200 || !bytes.Equal(got.body, data) {
+			t.Fatalf("image %s after migration: %d, %d bytes, want %d", id, got.code, len(got.body), len(data))
+		}
+	}
+	all, err := ts.meta.ListImages(ctx, store.ListQuery{Admin: true, Visibility: "all", Limit: 1000})
+	if err != nil || len(all) != n+2 {
+		t.Fatalf("images: %d, %v", len(all), err)
+	}
+	imgs, err := ts.meta.ListImages(ctx, store.ListQuery{Admin: true, Visibility: "all", Tags: []string{"t3"}, Limit: 1000})
+	if err != nil || len(imgs) != (n+3)/7 {
+		t.Fatalf("images tagged t3: %d, %v", len(imgs), err)
+	}
+	shared := 0
+	for _, im := range all {
+		if m, err := ts.meta.GetMember(ctx, im.ID, "other"); err == nil && m.Status == "pending" {
+			shared++
+		}
+	}
+	if shared != (n+49)/50 {
+		t.Fatalf("images shared with other: %d", shared)
+	}
+	if tasks, _ := ts.meta.ListTasks(ctx, ""); len(tasks) != 1 {
+		t.Fatalf("tasks: %d, want 1", len(tasks))
 	}
 }

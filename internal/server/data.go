@@ -57,17 +57,19 @@ func (c *capReader) Read(p []byte) (int, error) {
 // startWrite begins a data upload to the image in the request path: the
 // caller may do action to it, the body is octet-stream, and the image moves
 // from queued to status to if check (when given) passes. It returns the
-// image id; a write that then fails must revert the status. The write's
-// lease is taken with the move; the caller releases it when done.
-func (s *Server) startWrite(r *http.Request, action string, ev store.Event, check func(*store.Image) error) (string, error) {
+// write's lease, taken with the move (its ID is the image's): the caller
+// writes under withWrite(ctx, l) and ends with endWrite(l); a write that
+// fails must revert the status.
+func (s *Server) startWrite(r *http.Request, action string, ev store.Event, check func(*store.Image) error) (*store.Lease, error) {
 	im, err := s.modifiableImage(r, action)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if err := checkOctetStream(r); err != nil {
-		return "", err
+		return nil, err
 	}
-	_, err = s.changeImageLeased(r.Context(), im.ID, s.writeLease(ev, im.ID), func(im *store.Image) error {
+	l := s.writeLease(ev, im.ID)
+	_, err = s.changeImageLeased(r.Context(), im.ID, l, func(im *store.Image) error {
 		to, _ := store.Target(ev, store.StatusQueued)
 		if !store.CanMove(ev, im.Status, to) {
 			return errorf(http.StatusConflict, "Image status transition from %s to %s is not allowed", im.Status, to)
@@ -80,7 +82,10 @@ func (s *Server) startWrite(r *http.Request, action string, ev store.Event, chec
 		im.Status, im.UpdatedAt = to, time.Now().UTC()
 		return nil
 	})
-	return im.ID, err
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
 }
 
 func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request) error {
@@ -94,7 +99,7 @@ func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := s.startWrite(r, "upload_image", store.EvUpload, func(im *store.Image) error {
+	l, err := s.startWrite(r, "upload_image", store.EvUpload, func(im *store.Image) error {
 		if im.DiskFormat == nil || im.ContainerFormat == nil {
 			return errorf(http.StatusBadRequest, "Properties disk_format, container_format must be set prior to saving data.")
 		}
@@ -103,14 +108,18 @@ func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	defer s.release(store.LeaseImage, id)
+	defer s.endWrite(l)
+	ctx, id := withWrite(ctx, l), l.ID
 	err = s.enforceUploading(ctx)
 	var info stored
 	if err == nil {
 		info, err = s.putChecked(ctx, sid, id, s.uploadBody(r, declared))
 	}
+	if errors.Is(err, errLeaseLost) {
+		return err // the image may be a new write's by now: leave it
+	}
 	if err != nil {
-		s.revert(id, store.EvUploadFail, store.StatusQueued)
+		s.revert(ctx, id, store.EvUploadFail, store.StatusQueued)
 		if errors.Is(err, errTooLarge) {
 			return tooLarge
 		}
@@ -140,7 +149,7 @@ func (s *Server) activate(ctx context.Context, id, from string, info stored) err
 	if vsize == nil {
 		vsize = s.virtualSize(ctx, s.stores.byID[info.store], id, info.Size)
 	}
-	_, err := s.meta.UpdateImage(context.WithoutCancel(ctx), id, func(im *store.Image) error {
+	_, err := s.updateWrite(context.WithoutCancel(ctx), id, func(im *store.Image) error {
 		if im.Status != from || !store.CanMove(store.EvActivate, from, store.StatusActive) {
 			return errorf(http.StatusConflict, "Image status transition from %s to active is not allowed", im.Status)
 		}
@@ -152,6 +161,9 @@ func (s *Server) activate(ctx context.Context, id, from string, info stored) err
 		im.UpdatedAt = time.Now().UTC()
 		return nil
 	})
+	if errors.Is(err, errLeaseLost) {
+		return err // the data under the key may be the new write's by now
+	}
 	if err != nil {
 		for _, sid := range append([]string{info.store}, info.more...) {
 			if derr := s.stores.byID[sid].Delete(context.WithoutCancel(ctx), id); derr != nil {
@@ -192,10 +204,10 @@ func (s *Server) virtualSize(ctx context.Context, st blob.Store, id string, size
 	return nil
 }
 
-// revert undoes a status move after a failed write; it runs even when the
-// request was cancelled.
-func (s *Server) revert(id string, ev store.Event, to string) {
-	_, err := s.meta.UpdateImage(context.Background(), id, func(im *store.Image) error {
+// revert undoes a status move after a failed write (that ctx is for); it
+// runs even when the request was cancelled.
+func (s *Server) revert(ctx context.Context, id string, ev store.Event, to string) {
+	_, err := s.updateWrite(context.WithoutCancel(ctx), id, func(im *store.Image) error {
 		if !store.CanMove(ev, im.Status, to) {
 			return nil // the image moved on meanwhile (deleted, say)
 		}
@@ -203,7 +215,7 @@ func (s *Server) revert(id string, ev store.Event, to string) {
 		im.UpdatedAt = time.Now().UTC()
 		return nil
 	})
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, errLeaseLost) {
 		s.log.Error("revert image status", "image", id, "err", err)
 	}
 }

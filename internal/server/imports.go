@@ -21,18 +21,22 @@ func (s *Server) stageImage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := s.startWrite(r, "modify_image", store.EvStage, nil)
+	l, err := s.startWrite(r, "modify_image", store.EvStage, nil)
 	if err != nil {
 		return err
 	}
-	defer s.release(store.LeaseImage, id)
+	defer s.endWrite(l)
+	ctx, id := withWrite(ctx, l), l.ID
 	err = s.enforceUploading(ctx)
 	var size int64
 	if err == nil {
-		size, err = s.staging.Put(ctx, id, s.uploadBody(r, declared), -1)
+		size, err = s.stage(ctx, id, s.uploadBody(r, declared))
+	}
+	if errors.Is(err, errLeaseLost) {
+		return err // the image and its staged data may be a new write's by now
 	}
 	if err != nil {
-		s.revert(id, store.EvStageFail, store.StatusQueued)
+		s.revert(ctx, id, store.EvStageFail, store.StatusQueued)
 		s.staging.Delete(context.WithoutCancel(ctx), id)
 		if errors.Is(err, errTooLarge) {
 			return tooLarge
@@ -48,7 +52,7 @@ func (s *Server) stageImage(w http.ResponseWriter, r *http.Request) error {
 		}
 		return fmt.Errorf("stage image data: %w", err)
 	}
-	_, err = s.meta.UpdateImage(context.WithoutCancel(ctx), id, func(im *store.Image) error {
+	_, err = s.updateWrite(context.WithoutCancel(ctx), id, func(im *store.Image) error {
 		if im.Status != store.StatusUploading {
 			return errorf(http.StatusConflict, "Image status changed to %s during staging", im.Status)
 		}
@@ -133,6 +137,7 @@ type importJob struct {
 	remote      *remoteSource // glance-download
 	stores      []string      // in the order they are filled
 	mustSucceed bool
+	lease       *store.Lease // the write's, once lockForImport took it
 }
 
 func (s *Server) importImage(w http.ResponseWriter, r *http.Request) error {
@@ -178,7 +183,7 @@ func (s *Server) importImage(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := s.meta.CreateTask(ctx, task); err != nil {
 		s.unlockImport(im.ID, job)
-		s.release(store.LeaseImage, im.ID)
+		s.endWrite(job.lease)
 		return err
 	}
 	if err := s.claimTask(ctx, task.ID); err != nil {
@@ -235,6 +240,17 @@ func (s *Server) acceptImport(r *http.Request, c *caller, im *store.Image, req *
 	return job, nil
 }
 
+// stage writes the staged data of image id, until its write's lease is lost.
+func (s *Server) stage(ctx context.Context, id string, r io.Reader) (int64, error) {
+	ctx, stop := s.guardWrite(ctx, id)
+	defer stop()
+	n, err := s.staging.Put(ctx, id, r, -1)
+	if err != nil {
+		return n, lostOr(ctx, err)
+	}
+	return n, nil
+}
+
 // lockForImport takes the image's import lock for task and marks the
 // stores it fills; an import other than copy-image moves it to importing.
 func (s *Server) lockForImport(ctx context.Context, id, task string, job *importJob, now time.Time) error {
@@ -243,7 +259,8 @@ func (s *Server) lockForImport(ctx context.Context, id, task string, job *import
 	for _, st := range job.stores {
 		refs = append(refs, store.BlobRef{Store: st, Key: id})
 	}
-	_, err := s.changeImageLeased(ctx, id, s.lease(store.LeaseImage, id, refs...), func(im *store.Image) error {
+	l := s.lease(store.LeaseImage, id, refs...)
+	_, err := s.changeImageLeased(ctx, id, l, func(im *store.Image) error {
 		if err := importConflict(im, job.method); err != nil {
 			return err
 		}
@@ -261,6 +278,9 @@ func (s *Server) lockForImport(ctx context.Context, id, task string, job *import
 		im.UpdatedAt = now
 		return nil
 	})
+	if err == nil {
+		job.lease = l
+	}
 	return err
 }
 
@@ -279,7 +299,8 @@ func (s *Server) unlockImport(id string, job *importJob) {
 // runImport does the work of an import task in the background.
 func (s *Server) runImport(ctx context.Context, t *store.Task, job *importJob) {
 	defer s.release(store.LeaseTask, t.ID)
-	defer s.release(store.LeaseImage, t.ImageID)
+	defer s.endWrite(job.lease)
+	ctx = withWrite(ctx, job.lease)
 	log := s.log.With("task", t.ID, "image", t.ImageID, "method", job.method)
 	t.Status, t.UpdatedAt = "processing", time.Now().UTC()
 	if err := s.meta.UpdateTask(ctx, t); err != nil {
@@ -331,7 +352,7 @@ func (s *Server) importFailed(ctx context.Context, id string, job *importJob) {
 			back = store.StatusUploading
 		}
 	}
-	s.meta.UpdateImage(ctx, id, func(im *store.Image) error {
+	s.updateWrite(ctx, id, func(im *store.Image) error {
 		if job.method != "copy-image" && store.CanMove(store.EvImportFail, im.Status, back) {
 			im.Status = back
 			if back == store.StatusQueued {

@@ -214,9 +214,11 @@ func (s *Server) copyKey(ctx context.Context, from, fromKey, to, toKey string, s
 	}
 	defer rc.Close()
 	dr := digest.NewSHA512Reader(rc)
-	if _, err := s.stores.byID[to].Put(ctx, toKey, dr, size); err != nil {
+	pctx, stop := s.guardWrite(ctx, toKey)
+	defer stop()
+	if _, err := s.stores.byID[to].Put(pctx, toKey, dr, size); err != nil {
 		dr.Close()
-		return fmt.Errorf("copy %s to store %s: %w", fromKey, to, err)
+		return fmt.Errorf("copy %s to store %s: %w", fromKey, to, lostOr(pctx, err))
 	}
 	if got := dr.Sums().SHA512; sum != "" && got != sum {
 		s.dropCopies(toKey, []string{to})

@@ -156,23 +156,30 @@ func (s *Server) addLocation(w http.ResponseWriter, r *http.Request) error {
 	in, _ := json.Marshal(map[string]any{"image_id": im.ID, "loc_url": *req.URL, "validation_data": vd})
 	task := &store.Task{ID: newUUID(), Type: "location_import", Status: "pending", Owner: c.ProjectID, Input: string(in),
 		ImageID: im.ID, RequestID: c.RequestID, UserID: c.UserID, CreatedAt: now, UpdatedAt: now, ExpiresAt: &exp}
-	if err := s.lockForLocation(ctx, im.ID, task.ID, now); err != nil {
+	l, err := s.lockForLocation(ctx, im.ID, task.ID, sid, now)
+	if err != nil {
 		return err
 	}
 	if err := s.meta.CreateTask(ctx, task); err != nil {
 		s.unlockImport(im.ID, job)
+		s.endWrite(l)
 		return err
 	}
-	if err := s.background(func(ctx context.Context) { s.runLocation(ctx, task, sid, key, vd) }); err != nil {
+	if err := s.claimTask(ctx, task.ID); err != nil {
+		s.log.Warn("claim task", "task", task.ID, "err", err) // the janitor fails it if it stays unclaimed
+	}
+	if err := s.background(func(ctx context.Context) { s.runLocation(withWrite(ctx, l), l, task, sid, key, vd) }); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusAccepted)
 	return nil
 }
 
-// lockForLocation moves a queued image to importing under the task's lock.
-func (s *Server) lockForLocation(ctx context.Context, id, task string, now time.Time) error {
-	_, err := s.changeImage(ctx, id, func(im *store.Image) error {
+// lockForLocation moves a queued image to importing under the task's lock,
+// and returns this node's lease on the write to store sid.
+func (s *Server) lockForLocation(ctx context.Context, id, task, sid string, now time.Time) (*store.Lease, error) {
+	l := s.lease(store.LeaseImage, id, store.BlobRef{Store: sid, Key: id})
+	_, err := s.changeImageLeased(ctx, id, l, func(im *store.Image) error {
 		if _, busy := im.Properties["os_glance_import_task"]; busy {
 			return errorf(http.StatusConflict, "New operation on image '%s' is not permitted as prior operation is still in progress", id)
 		}
@@ -183,12 +190,17 @@ func (s *Server) lockForLocation(ctx context.Context, id, task string, now time.
 		im.UpdatedAt = now
 		return nil
 	})
-	return err
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
 }
 
 // runLocation copies and hashes the data a location names, then makes the
 // image active, or puts it back to queued.
-func (s *Server) runLocation(ctx context.Context, t *store.Task, sid, key string, vd *validationData) {
+func (s *Server) runLocation(ctx context.Context, l *store.Lease, t *store.Task, sid, key string, vd *validationData) {
+	defer s.release(store.LeaseTask, t.ID)
+	defer s.endWrite(l)
 	t.Status, t.UpdatedAt = "processing", time.Now().UTC()
 	s.meta.UpdateTask(ctx, t)
 	info, err := s.copyLocation(ctx, t.ImageID, sid, key, vd)

@@ -146,7 +146,8 @@ func (s *Server) addPatchLocation(ctx context.Context, c *caller, im *store.Imag
 
 // locateQueued gives a queued image the data at key in store sid, now.
 func (s *Server) locateQueued(ctx context.Context, id, sid, key string) error {
-	_, err := s.changeImage(ctx, id, func(im *store.Image) error {
+	l := s.lease(store.LeaseImage, id, store.BlobRef{Store: sid, Key: id})
+	_, err := s.changeImageLeased(ctx, id, l, func(im *store.Image) error {
 		if err := store.Move(im, store.EvImport, store.StatusImporting); err != nil {
 			return errorf(http.StatusConflict, "It's not allowed to add locations if image status is %s.", im.Status)
 		}
@@ -156,6 +157,8 @@ func (s *Server) locateQueued(ctx context.Context, id, sid, key string) error {
 	if err != nil {
 		return err
 	}
+	defer s.endWrite(l)
+	ctx = withWrite(ctx, l)
 	info, err := s.copyLocation(ctx, id, sid, key, nil)
 	if err == nil {
 		err = s.activate(ctx, id, store.StatusImporting, info)

@@ -25,7 +25,7 @@ import (
 //     the grace period, and staged data of images that are not uploading.
 func (s *Server) recover(ctx context.Context) error {
 	// Whatever this node was doing before it started is over.
-	if err := s.meta.RenewLeases(ctx, s.cl.cfg.NodeID, time.Now()); err != nil {
+	if _, err := s.meta.RenewLeases(ctx, s.cl.cfg.NodeID, time.Now()); err != nil {
 		return err
 	}
 	return s.janitor(ctx, true)
@@ -51,11 +51,11 @@ var errUntouched = errors.New("nothing to reset")
 // resetWrite resets one image whose write lease it can take over: an
 // interrupted upload or import, or a staged image whose data vanished.
 func (s *Server) resetWrite(ctx context.Context, id string, now time.Time) error {
-	prev, ok, err := s.takeOver(ctx, store.LeaseImage, id, now)
-	if err != nil || !ok {
+	prev, taken, err := s.takeOver(ctx, store.LeaseImage, id, now)
+	if err != nil || taken == nil {
 		return err
 	}
-	defer s.release(store.LeaseImage, id)
+	defer s.endWrite(taken)
 	staged := func() bool { _, err := s.staging.Size(ctx, id); return err == nil }
 	keepStaged := true
 	_, err = s.meta.UpdateImage(ctx, id, func(im *store.Image) error {
@@ -115,11 +115,11 @@ func (s *Server) failExpiredTasks(ctx context.Context, now time.Time) error {
 }
 
 func (s *Server) failTask(ctx context.Context, id string, now time.Time) error {
-	prev, ok, err := s.takeOver(ctx, store.LeaseTask, id, now)
-	if err != nil || !ok {
+	prev, taken, err := s.takeOver(ctx, store.LeaseTask, id, now)
+	if err != nil || taken == nil {
 		return err
 	}
-	defer s.release(store.LeaseTask, id)
+	defer s.endWrite(taken)
 	t, err := s.meta.GetTask(ctx, id) // read again: it may have ended meanwhile
 	if err != nil || (t.Status != "pending" && t.Status != "processing") {
 		return ignoreNotFound(err)

@@ -124,10 +124,12 @@ func (s *Server) putData(ctx context.Context, id string, r io.Reader) (stored, e
 // putDataTo stores r as the data of image id in one store. It is the one
 // place new image data is hashed: the stores only keep bytes.
 func (s *Server) putDataTo(ctx context.Context, storeID, id string, r io.Reader) (stored, error) {
+	ctx, stop := s.guardWrite(ctx, id)
+	defer stop()
 	dr := digest.NewReader(r)
 	if _, err := s.stores.byID[storeID].Put(ctx, id, dr, -1); err != nil {
 		dr.Close()
-		return stored{}, err
+		return stored{}, lostOr(ctx, err)
 	}
 	return stored{Sums: dr.Sums(), store: storeID}, nil
 }

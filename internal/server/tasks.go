@@ -264,13 +264,15 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request) error {
 // data is in, and a failed task leaves no image behind.
 func (s *Server) runTaskImport(ctx context.Context, t *store.Task, im *store.Image, src *url.URL) {
 	defer s.release(store.LeaseTask, t.ID)
-	defer s.release(store.LeaseImage, im.ID)
 	done := context.WithoutCancel(ctx)
 	t.Status, t.UpdatedAt = "processing", time.Now().UTC()
 	s.meta.UpdateTask(done, t)
 	err := s.meta.CreateImage(ctx, im)
 	if err == nil {
-		if _, err = s.meta.UpdateImageLeased(ctx, im.ID, s.writeLease(store.EvImport, im.ID), func(im *store.Image) error {
+		l := s.writeLease(store.EvImport, im.ID)
+		defer s.endWrite(l)
+		ctx = withWrite(ctx, l)
+		if _, err = s.changeImageLeased(ctx, im.ID, l, func(im *store.Image) error {
 			if im.DiskFormat == nil || im.ContainerFormat == nil {
 				return errorf(http.StatusBadRequest, "image_properties must set disk_format and container_format")
 			}

@@ -51,38 +51,45 @@ func (s *Server) v1Data(r *http.Request, im *store.Image, m *v1Meta, src *url.UR
 	return im, nil
 }
 
-// v1Saving moves a queued image to saving under this node's write lease
-// (the caller releases it when the write ends), or answers 409.
-func (s *Server) v1Saving(ctx context.Context, id string) (*store.Image, error) {
-	return s.changeImageLeased(ctx, id, s.writeLease(store.EvUpload, id), func(im *store.Image) error {
+// v1Saving moves a queued image to saving under this node's write lease,
+// which it returns (the caller writes under withWrite and ends with
+// endWrite), or answers 409.
+func (s *Server) v1Saving(ctx context.Context, id string) (*store.Image, *store.Lease, error) {
+	l := s.writeLease(store.EvUpload, id)
+	im, err := s.changeImageLeased(ctx, id, l, func(im *store.Image) error {
 		if !store.CanMove(store.EvUpload, im.Status, store.StatusSaving) {
 			return errorf(http.StatusConflict, "Cannot upload to an unqueued image")
 		}
 		im.Status, im.UpdatedAt = store.StatusSaving, time.Now().UTC()
 		return nil
 	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return im, l, nil
 }
 
 // v1Copy starts copying src into image id and returns the image, saving.
 func (s *Server) v1Copy(ctx context.Context, id string, src *url.URL) (*store.Image, error) {
-	im, err := s.v1Saving(ctx, id)
+	im, l, err := s.v1Saving(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	err = s.background(func(ctx context.Context) {
-		defer s.release(store.LeaseImage, id)
+		defer s.endWrite(l)
+		ctx = withWrite(ctx, l)
 		info, err := s.importData(ctx, id, "web-download", src)
 		if err == nil {
 			err = s.activate(ctx, id, store.StatusSaving, info)
 		}
 		if err != nil {
 			s.log.Warn("v1 copy-from failed", "image", id, "err", err)
-			s.revert(id, store.EvUploadFail, store.StatusQueued)
+			s.revert(ctx, id, store.EvUploadFail, store.StatusQueued)
 		}
 	})
 	if err != nil {
-		s.revert(id, store.EvUploadFail, store.StatusQueued)
-		s.release(store.LeaseImage, id)
+		s.revert(withWrite(ctx, l), id, store.EvUploadFail, store.StatusQueued)
+		s.endWrite(l)
 		return nil, err
 	}
 	return im, nil

@@ -118,11 +118,13 @@ func (s *Server) v1CheckUpload(c *caller, im *store.Image, r *http.Request, copi
 // failed upload.
 func (s *Server) v1Upload(r *http.Request, id string, m *v1Meta) (*store.Image, error) {
 	ctx := r.Context()
-	if _, err := s.v1Saving(ctx, id); err != nil {
+	_, l, err := s.v1Saving(ctx, id)
+	if err != nil {
 		return nil, err
 	}
-	defer s.release(store.LeaseImage, id)
-	err := s.enforceUploading(ctx)
+	defer s.endWrite(l)
+	ctx = withWrite(ctx, l)
+	err = s.enforceUploading(ctx)
 	var info stored
 	if err == nil {
 		info, err = s.putChecked(ctx, s.stores.def, id, &capReader{r: r.Body, left: s.cfg.MaxImageSize})
@@ -134,7 +136,7 @@ func (s *Server) v1Upload(r *http.Request, id string, m *v1Meta) (*store.Image, 
 		}
 	}
 	if err != nil {
-		s.revert(id, store.EvUploadFail, store.StatusQueued)
+		s.revert(ctx, id, store.EvUploadFail, store.StatusQueued)
 		var ae *apiError
 		switch {
 		case errors.As(err, &ae):

@@ -12,6 +12,10 @@ import (
 // ErrLeased is a lease another node holds and keeps renewing.
 var ErrLeased = errors.New("leased by another node")
 
+// ErrLeaseLost is a write whose lease expired and was taken over: its
+// writer must leave the image (and the data under its key) alone.
+var ErrLeaseLost = errors.New("lease lost")
+
 // Kinds of leases.
 const (
 	LeaseImage = "image" // a write to an image's data: upload, stage or import
@@ -31,8 +35,12 @@ type BlobRef struct {
 type Lease struct {
 	Kind, ID string
 	Node     string
-	Expires  time.Time
-	Blobs    []BlobRef
+	// Token tells this lease from a later one of the same node on the
+	// same work (a node's write whose lease lapsed, reset, then started
+	// again): a fencing token, unique per lease.
+	Token   string
+	Expires time.Time
+	Blobs   []BlobRef
 }
 
 // Cluster is what several glanced nodes on one database coordinate with.
@@ -42,15 +50,21 @@ type Cluster interface {
 	// image's write) in the same transaction, so that no write starts
 	// without its lease; ErrLeased when another node holds it.
 	UpdateImageLeased(ctx context.Context, id string, l *Lease, fn func(*Image) error) (*Image, error)
+	// UpdateImageFenced is UpdateImage for the end of a write under l: it
+	// changes the image only while l (its node and token) still holds the
+	// lease, else ErrLeaseLost.
+	UpdateImageFenced(ctx context.Context, id string, l *Lease, fn func(*Image) error) (*Image, error)
 	// TakeLease gives l to its node when the lease is free: missing or
 	// expired at now (a live lease of the node itself is not free). It
 	// returns the lease it replaced (nil when there was none), or ErrLeased.
 	TakeLease(ctx context.Context, l *Lease, now time.Time) (*Lease, error)
 	// RenewLeases moves the expiry of every lease of node to until (now, at
-	// a node's start: the work it had is interrupted and free to reset).
-	RenewLeases(ctx context.Context, node string, until time.Time) error
-	// ReleaseLease drops a lease if node holds it.
-	ReleaseLease(ctx context.Context, kind, id, node string) error
+	// a node's start: the work it had is interrupted and free to reset),
+	// and returns the tokens of the leases it renewed.
+	RenewLeases(ctx context.Context, node string, until time.Time) ([]string, error)
+	// ReleaseLease drops a lease if node holds it with token (any token
+	// when empty).
+	ReleaseLease(ctx context.Context, kind, id, node, token string) error
 	// PurgeTasks deletes the tasks that expired before t, and returns how many.
 	PurgeTasks(ctx context.Context, before time.Time) (int, error)
 	// TryLock takes a lock shared by every node on the database (an
@@ -59,13 +73,13 @@ type Cluster interface {
 	TryLock(ctx context.Context, name string) (release func(), ok bool, err error)
 }
 
-const leaseCols = `kind, id, node, expires_at, blobs`
+const leaseCols = `kind, id, node, token, expires_at, blobs`
 
 func scanLease(sc scanner) (*Lease, error) {
 	var l Lease
 	var exp int64
 	var blobs string
-	if err := sc.Scan(&l.Kind, &l.ID, &l.Node, &exp, &blobs); err != nil {
+	if err := sc.Scan(&l.Kind, &l.ID, &l.Node, &l.Token, &exp, &blobs); err != nil {
 		return nil, err
 	}
 	l.Expires = fromMicros(exp)
@@ -81,9 +95,10 @@ func putLease(ctx context.Context, tx *sqlTx, l *Lease) error {
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO leases (`+leaseCols+`) VALUES (?,?,?,?,?)
-		ON CONFLICT (kind, id) DO UPDATE SET node = excluded.node, expires_at = excluded.expires_at, blobs = excluded.blobs`,
-		l.Kind, l.ID, l.Node, micros(l.Expires), string(blobs))
+	_, err = tx.ExecContext(ctx, `INSERT INTO leases (`+leaseCols+`) VALUES (?,?,?,?,?,?)
+		ON CONFLICT (kind, id) DO UPDATE SET node = excluded.node, token = excluded.token, expires_at = excluded.expires_at,
+		blobs = excluded.blobs`,
+		l.Kind, l.ID, l.Node, l.Token, micros(l.Expires), string(blobs))
 	return err
 }
 
@@ -97,6 +112,25 @@ func (s *DB) UpdateImageLeased(ctx context.Context, id string, l *Lease, fn func
 		}
 		out = im
 		_, err = s.takeLeaseTx(ctx, tx, l, time.Now(), true)
+		return err
+	})
+	return out, err
+}
+
+// UpdateImageFenced implements Cluster.
+func (s *DB) UpdateImageFenced(ctx context.Context, id string, l *Lease, fn func(*Image) error) (*Image, error) {
+	var out *Image
+	err := s.inTx(ctx, func(tx *sqlTx) error {
+		var token string
+		err := tx.QueryRowContext(ctx, `SELECT token FROM leases WHERE kind = ? AND id = ? AND node = ?`+s.d.forUpdate,
+			l.Kind, l.ID, l.Node).Scan(&token)
+		if errors.Is(err, sql.ErrNoRows) || err == nil && token != l.Token {
+			return fmt.Errorf("%s %s: %w", l.Kind, l.ID, ErrLeaseLost)
+		}
+		if err != nil {
+			return err
+		}
+		out, err = s.updateImageTx(ctx, tx, id, fn)
 		return err
 	})
 	return out, err
@@ -130,16 +164,30 @@ func (s *DB) takeLeaseTx(ctx context.Context, tx *sqlTx, l *Lease, now time.Time
 }
 
 // RenewLeases implements Cluster.
-func (s *DB) RenewLeases(ctx context.Context, node string, until time.Time) error {
-	if _, err := s.w.ExecContext(ctx, `UPDATE leases SET expires_at = ? WHERE node = ?`, micros(until), node); err != nil {
-		return fmt.Errorf("renew leases: %w", err)
+func (s *DB) RenewLeases(ctx context.Context, node string, until time.Time) ([]string, error) {
+	rows, err := s.w.QueryContext(ctx, `UPDATE leases SET expires_at = ? WHERE node = ? RETURNING token`, micros(until), node)
+	if err != nil {
+		return nil, fmt.Errorf("renew leases: %w", err)
 	}
-	return nil
+	defer rows.Close()
+	var tokens []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, fmt.Errorf("renew leases: %w", err)
+		}
+		tokens = append(tokens, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("renew leases: %w", err)
+	}
+	return tokens, nil
 }
 
 // ReleaseLease implements Cluster.
-func (s *DB) ReleaseLease(ctx context.Context, kind, id, node string) error {
-	if _, err := s.w.ExecContext(ctx, `DELETE FROM leases WHERE kind = ? AND id = ? AND node = ?`, kind, id, node); err != nil {
+func (s *DB) ReleaseLease(ctx context.Context, kind, id, node, token string) error {
+	if _, err := s.w.ExecContext(ctx, `DELETE FROM leases WHERE kind = ? AND id = ? AND node = ? AND (? = '' OR token = ?)`,
+		kind, id, node, token, token); err != nil {
 		return fmt.Errorf("release lease: %w", err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -17,25 +18,26 @@ func TestLeases(t *testing.T) {
 		if err := db.CreateImage(ctx, &Image{ID: id, Status: StatusQueued, Visibility: "shared", CreatedAt: now, UpdatedAt: now}); err != nil {
 			t.Fatal(err)
 		}
-		a := &Lease{Kind: LeaseImage, ID: id, Node: "a", Expires: now.Add(time.Minute), Blobs: []BlobRef{{Store: "local", Key: id}}}
+		a := &Lease{Kind: LeaseImage, ID: id, Node: "a", Token: "a1", Expires: now.Add(time.Minute), Blobs: []BlobRef{{Store: "local", Key: id}}}
 		if _, err := db.UpdateImageLeased(ctx, id, a, func(im *Image) error { return Move(im, EvUpload, StatusSaving) }); err != nil {
 			t.Fatal(err)
 		}
 		// A failed status move records no lease.
-		other := &Lease{Kind: LeaseImage, ID: "nope", Node: "a", Expires: now.Add(time.Minute)}
+		other := &Lease{Kind: LeaseImage, ID: "nope", Node: "a", Token: "a2", Expires: now.Add(time.Minute)}
 		if _, err := db.UpdateImageLeased(ctx, "nope", other, func(*Image) error { return nil }); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("lease on a missing image: %v", err)
 		}
 		if prev, err := db.TakeLease(ctx, other, now); err != nil || prev != nil {
 			t.Fatalf("a lease no one held: %+v, %v", prev, err)
 		}
-		b := &Lease{Kind: LeaseImage, ID: id, Node: "b", Expires: now.Add(2 * time.Minute)}
+		b := &Lease{Kind: LeaseImage, ID: id, Node: "b", Token: "b1", Expires: now.Add(2 * time.Minute)}
 		if _, err := db.TakeLease(ctx, b, now); !errors.Is(err, ErrLeased) {
 			t.Fatalf("b took a's live lease: %v", err)
 		}
 		// a renews past the moment b tries again: still a's.
-		if err := db.RenewLeases(ctx, "a", now.Add(3*time.Minute)); err != nil {
-			t.Fatal(err)
+		tokens, err := db.RenewLeases(ctx, "a", now.Add(3*time.Minute))
+		if slices.Sort(tokens); err != nil || !slices.Equal(tokens, []string{"a1", "a2"}) {
+			t.Fatalf("renewed %q, %v", tokens, err)
 		}
 		if _, err := db.TakeLease(ctx, b, now.Add(2*time.Minute)); !errors.Is(err, ErrLeased) {
 			t.Fatalf("b took a's renewed lease: %v", err)
@@ -48,13 +50,38 @@ func TestLeases(t *testing.T) {
 		if _, err := db.TakeLease(ctx, b, now.Add(time.Minute)); !errors.Is(err, ErrLeased) {
 			t.Fatalf("b took its own live lease again: %v", err)
 		}
-		if err := db.ReleaseLease(ctx, LeaseImage, id, "a"); err != nil {
+		// a's write, still running, can no longer change the image; b can.
+		if _, err := db.UpdateImageFenced(ctx, id, a, func(im *Image) error { return Move(im, EvActivate, StatusActive) }); !errors.Is(err, ErrLeaseLost) {
+			t.Fatalf("a's fenced update after b took over: %v", err)
+		}
+		if tokens, err := db.RenewLeases(ctx, "a", now.Add(5*time.Minute)); err != nil || !slices.Equal(tokens, []string{"a2"}) {
+			t.Fatalf("a renewed %q, %v", tokens, err)
+		}
+		stale := *b
+		stale.Token = "b0" // b's own earlier write on the same image
+		if _, err := db.UpdateImageFenced(ctx, id, &stale, func(*Image) error { return nil }); !errors.Is(err, ErrLeaseLost) {
+			t.Fatalf("a stale token of b: %v", err)
+		}
+		if im, err := db.UpdateImageFenced(ctx, id, b, func(im *Image) error { im.Name = ptr("b's"); return nil }); err != nil || *im.Name != "b's" {
+			t.Fatalf("b's fenced update: %+v, %v", im, err)
+		}
+		if im, _ := db.GetImage(ctx, id); im.Status != StatusSaving {
+			t.Fatalf("status after a's refused activation: %s", im.Status)
+		}
+		if err := db.ReleaseLease(ctx, LeaseImage, id, "a", ""); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := db.TakeLease(ctx, &Lease{Kind: LeaseImage, ID: id, Node: "c", Expires: now}, now); !errors.Is(err, ErrLeased) {
 			t.Fatalf("a released b's lease: %v", err)
 		}
-		if err := db.ReleaseLease(ctx, LeaseImage, id, "b"); err != nil {
+		// A release under an older token of b's leaves b's lease alone.
+		if err := db.ReleaseLease(ctx, LeaseImage, id, "b", "b0"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.TakeLease(ctx, &Lease{Kind: LeaseImage, ID: id, Node: "c", Expires: now}, now); !errors.Is(err, ErrLeased) {
+			t.Fatalf("a stale release dropped b's lease: %v", err)
+		}
+		if err := db.ReleaseLease(ctx, LeaseImage, id, "b", "b1"); err != nil {
 			t.Fatal(err)
 		}
 		if prev, err := db.TakeLease(ctx, &Lease{Kind: LeaseImage, ID: id, Node: "c", Expires: now}, now); err != nil || prev != nil {

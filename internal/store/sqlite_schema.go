@@ -83,6 +83,8 @@ var migrations = []string{
 );
 CREATE INDEX leases_node ON leases (node);
 CREATE INDEX tasks_expires ON tasks (expires_at)`,
+	// A lease's fencing token (see Lease.Token).
+	`ALTER TABLE leases ADD COLUMN token TEXT NOT NULL DEFAULT ''`,
 }
 
 // migrate brings the schema up to date in one transaction, so that a
