@@ -56,9 +56,7 @@ func (s *DB) listQuery(ctx context.Context, q ListQuery) (string, []any, error) 
 	if err := w.filters(q.Filters, s.d.propValue); err != nil {
 		return "", nil, err
 	}
-	for _, t := range q.Tags {
-		w.add(s.d.hasTag, t)
-	}
+	w.tagConds(q.Tags)
 	if !q.Admin {
 		w.membership(q)
 	}
