@@ -23,6 +23,10 @@ type dialect struct {
 	// jsonTags is a FROM item of alias t whose column value holds, row by
 	// row, the tags in the JSON list of alias i's tags column.
 	jsonTags string
+	// imageRows, where the planner has no statistics of tags, is a query
+	// of about how many rows images has, cheap however many: list queries
+	// then choose how to find a tag's images themselves (tagConds).
+	imageRows string
 	// propValue is the value of the custom property whose key is bound to
 	// its ?, from the properties column (a JSON object) of alias i.
 	propValue string

@@ -353,8 +353,11 @@ func scanAll[T any](rows *sql.Rows, scan func(scanner) (*T, error)) ([]*T, error
 // PRAGMA user_version, no row locks (one writer connection serialises the
 // writes of a process, SQLite's file lock those of several).
 var sqliteDialect = &dialect{
-	name:      "sqlite",
-	jsonTags:  "json_each(i.tags) AS t",
+	name:     "sqlite",
+	jsonTags: "json_each(i.tags) AS t",
+	// Rows are never removed from images (deleted images stay), so the
+	// largest rowid counts them.
+	imageRows: "SELECT coalesce(max(rowid), 0) FROM images",
 	propValue: "(SELECT value FROM json_each(i.properties) WHERE key = ?)",
 	ddl:       func(s string) string { return s },
 	isUnique: func(err error) bool {

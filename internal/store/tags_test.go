@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -75,6 +76,72 @@ func checkTagIndex(t *testing.T, db *DB) {
 
 func tagID(n string) string { return "00000000-0000-0000-0000-" + n }
 
+// addUntagged adds n images without tags, older than the test's others,
+// in one transaction.
+func addUntagged(t *testing.T, db *DB, n int) {
+	t.Helper()
+	ctx := context.Background()
+	err := db.inTx(ctx, func(tx *sqlTx) error {
+		for i := range n {
+			_, err := tx.ExecContext(ctx, `INSERT INTO images (id, status, visibility, owner, created_at, updated_at)
+				VALUES (?, 'active', 'public', 'filler', ?, ?)`, fmt.Sprintf("filler-%06d", i), i, i)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRareTag checks when SQLite fetches a tag's images by the index: for
+// the rarest tag, when it is rare enough for the page and the database.
+func TestRareTag(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	addUntagged(t, db, 4000)
+	now := time.Now()
+	for i := range 200 {
+		tags := []string{"common"}
+		if i < 20 {
+			tags = append(tags, "rare")
+		}
+		if i < 2 {
+			tags = append(tags, "rarest")
+		}
+		err := db.CreateImage(ctx, &Image{ID: fmt.Sprintf("tagged-%03d", i), Status: StatusActive, Visibility: "public",
+			CreatedAt: now, UpdatedAt: now, Tags: tags})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 4200 images: pages of 25 fetch tags on fewer than 51 images (the
+	// square root of 25×4200/40), pages of 1 on fewer than 10, lists
+	// without a limit on fewer than 105 (4200/40).
+	for _, c := range []struct {
+		tags  []string
+		limit int
+		want  int
+	}{
+		{[]string{"common"}, 25, -1},
+		{[]string{"common"}, 0, -1},
+		{[]string{"rare"}, 25, 0},
+		{[]string{"common", "rare"}, 25, 1},
+		{[]string{"rare", "rarest", "common"}, 25, 1},
+		{[]string{"common", "none"}, 25, 1},
+		{[]string{"rare"}, 1, -1}, // fewer than 10: a walk finds one soon
+		{[]string{"rarest"}, 1, 0},
+		{[]string{"rare"}, 0, 0},
+	} {
+		got, err := db.rareTag(ctx, c.tags, c.limit)
+		if err != nil || got != c.want {
+			t.Errorf("rareTag(%q, limit %d) = %d, %v; want %d", c.tags, c.limit, got, err, c.want)
+		}
+	}
+}
+
 func TestTagFilters(t *testing.T) { forEachDB(t, testTagFilters) }
 
 func testTagFilters(t *testing.T, db *DB) {
@@ -108,39 +175,47 @@ func testTagFilters(t *testing.T, db *DB) {
 		}
 	}
 	admin := func(tags ...string) ListQuery { return ListQuery{Admin: true, Tags: tags} }
-	expect("x", admin("x"), "a", "b", "e", "f")
-	expect("x and y: all must match", admin("x", "y"), "a", "f")
-	expect("y and x", admin("y", "x"), "a", "f")
-	expect("x twice", admin("x", "x"), "a", "b", "e", "f")
-	expect("x, y, x", admin("x", "y", "x"), "a", "f")
-	expect("X: case-sensitive", admin("X"))
-	expect("Y", admin("Y"), "a")
-	expect("x and an unknown tag", admin("x", "nope"))
-	expect("an unknown tag and x", admin("nope", "x"))
-	expect("with space", admin("with space"), "c")
-	expect("non-ASCII", admin("ünï"), "c")
-	expect("no tag", admin(), "a", "b", "c", "d", "e", "f")
-	// With the visibility rules of a project and other filters.
-	expect("p2 sees its own and public", ListQuery{Project: "p2", Tags: []string{"x"}}, "e", "f")
-	expect("with a filter", ListQuery{Admin: true, Tags: []string{"x"},
-		Filters: []Filter{{Field: "owner", Op: "eq", Values: []any{"p1"}}}}, "a", "b", "f")
+	// SQLite walks the list for every tag of a small database, and
+	// fetches rare tags' images by the index once there are many images
+	// (rareTag): both ways find the same images.
+	for _, fill := range []int{0, 2000} {
+		addUntagged(t, db, fill)
+		expect("x", admin("x"), "a", "b", "e", "f")
+		expect("x and y: all must match", admin("x", "y"), "a", "f")
+		expect("y and x", admin("y", "x"), "a", "f")
+		expect("x twice", admin("x", "x"), "a", "b", "e", "f")
+		expect("x, y, x", admin("x", "y", "x"), "a", "f")
+		expect("X: case-sensitive", admin("X"))
+		expect("Y", admin("Y"), "a")
+		expect("x and an unknown tag", admin("x", "nope"))
+		expect("an unknown tag and x", admin("nope", "x"))
+		expect("with space", admin("with space"), "c")
+		expect("non-ASCII", admin("ünï"), "c")
+		expect("no tag", ListQuery{Admin: true, Filters: []Filter{{Field: "owner", Op: "in", Values: []any{"p1", "p2"}}}},
+			"a", "b", "c", "d", "e", "f")
+		// With the visibility rules of a project and other filters.
+		expect("p2 sees its own and public", ListQuery{Project: "p2", Tags: []string{"x"}}, "e", "f")
+		expect("with a filter", ListQuery{Admin: true, Tags: []string{"x"},
+			Filters: []Filter{{Field: "owner", Op: "eq", Values: []any{"p1"}}}}, "a", "b", "f")
+		expect("without a limit", ListQuery{Admin: true, Tags: []string{"y"}, Limit: 0}, "a", "c", "f")
 
-	// Pages by marker, newest first, one image a page.
-	var pages []string
-	q := ListQuery{Admin: true, Tags: []string{"x"}, Limit: 1, Sort: []SortKey{{Key: "created_at", Desc: true}}}
-	for range 6 {
-		imgs, err := db.ListImages(ctx, q)
-		if err != nil {
-			t.Fatal(err)
+		// Pages by marker, newest first, one image a page.
+		var pages []string
+		q := ListQuery{Admin: true, Tags: []string{"x"}, Limit: 1, Sort: []SortKey{{Key: "created_at", Desc: true}}}
+		for range 6 {
+			imgs, err := db.ListImages(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(imgs) == 0 {
+				break
+			}
+			pages = append(pages, imgs[0].ID[len(imgs[0].ID)-1:])
+			q.Marker = imgs[0].ID
 		}
-		if len(imgs) == 0 {
-			break
+		if !slices.Equal(pages, []string{"f", "e", "b", "a"}) {
+			t.Errorf("pages of x: %q", pages)
 		}
-		pages = append(pages, imgs[0].ID[len(imgs[0].ID)-1:])
-		q.Marker = imgs[0].ID
-	}
-	if !slices.Equal(pages, []string{"f", "e", "b", "a"}) {
-		t.Errorf("pages of x: %q", pages)
 	}
 
 	// Changes to the tags move the index with them; an aborted one does not.
