@@ -76,6 +76,8 @@ func testList(t *testing.T, s *suite) {
 		{"Tag", tag, []string{a, b, c}},
 		{"TagRepeated", tag + "&tag=" + url.QueryEscape(f.tag2), []string{a}},
 		{"TagUnknown", tag + "&tag=" + s.name("nope"), nil},
+		{"TagTwice", tag + "&" + tag, []string{a, b, c}},
+		{"TagCase", "tag=" + url.QueryEscape(strings.ToUpper(f.tag)), nil},
 		{"Hidden", tag + "&os_hidden=true", []string{d}},
 		{"NotHidden", tag + "&os_hidden=false", []string{a, b, c}},
 		{"Name", "name=" + url.QueryEscape(str(f.a, "name")), []string{a}},

@@ -7,9 +7,11 @@ import (
 	"strings"
 )
 
-// notCopied are the tables CopyTables leaves: schema bookkeeping, and the
-// leases of nodes that do not run on the destination.
-var notCopied = map[string]bool{"glanced_schema": true, "leases": true}
+// notCopied are the tables CopyTables leaves: schema bookkeeping, the
+// leases of nodes that do not run on the destination, and the tag index,
+// which is rebuilt from the destination's own images (an image the
+// destination had already keeps its tags there, and the index follows them).
+var notCopied = map[string]bool{"glanced_schema": true, "leases": true, "image_tags": true}
 
 // CopyTables copies every row of every table of src (images, members,
 // tasks, and whatever tables later migrations add) into dst, whose schema
@@ -32,6 +34,9 @@ func CopyTables(ctx context.Context, src, dst Metadata) (map[string]int, error) 
 			return added, fmt.Errorf("copy table %s: %w", t, err)
 		}
 		added[t] = n
+	}
+	if _, err := d.w.ExecContext(ctx, indexTagsSQL(d.d)); err != nil {
+		return added, fmt.Errorf("index tags: %w", err)
 	}
 	if err := d.d.afterCopy(ctx, d.w); err != nil {
 		return added, err

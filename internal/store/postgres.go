@@ -83,7 +83,7 @@ var pgDialect = &dialect{
 	name:      "postgres",
 	rebind:    true,
 	forUpdate: " FOR UPDATE",
-	hasTag:    "(i.tags::jsonb @> jsonb_build_array(?::text))",
+	jsonTags:  "jsonb_array_elements_text(i.tags::jsonb) AS t(value)",
 	propValue: "(i.properties::jsonb ->> ?::text)",
 	ddl:       pgDDL,
 	isUnique: func(err error) bool {

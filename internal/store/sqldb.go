@@ -20,9 +20,13 @@ type dialect struct {
 	// where rows are locked, "" where writers are serialised anyway (SQLite
 	// has one writer connection).
 	forUpdate string
-	// hasTag is a condition true when the JSON list in the tags column of
-	// alias i holds the tag bound to its ?.
-	hasTag string
+	// jsonTags is a FROM item of alias t whose column value holds, row by
+	// row, the tags in the JSON list of alias i's tags column.
+	jsonTags string
+	// imageRows, where the planner has no statistics of tags, is a query
+	// of about how many rows images has, cheap however many: list queries
+	// then choose how to find a tag's images themselves (tagConds).
+	imageRows string
 	// propValue is the value of the custom property whose key is bound to
 	// its ?, from the properties column (a JSON object) of alias i.
 	propValue string

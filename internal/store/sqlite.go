@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -181,14 +182,16 @@ func (s *DB) CreateImage(ctx context.Context, im *Image) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.w.ExecContext(ctx, `INSERT INTO images (`+imageCols+`) VALUES (`+placeholders(len(args))+`)`, args...)
-	if err != nil {
-		if s.d.isUnique(err) {
-			return fmt.Errorf("image %s: %w", im.ID, ErrDuplicate)
+	return s.inTx(ctx, func(tx *sqlTx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO images (`+imageCols+`) VALUES (`+placeholders(len(args))+`)`, args...)
+		if err != nil {
+			if s.d.isUnique(err) {
+				return fmt.Errorf("image %s: %w", im.ID, ErrDuplicate)
+			}
+			return fmt.Errorf("create image: %w", err)
 		}
-		return fmt.Errorf("create image: %w", err)
-	}
-	return nil
+		return setTags(ctx, tx, im.ID, nil, im.Tags)
+	})
 }
 
 // GetImage implements Metadata.
@@ -232,6 +235,7 @@ func (s *DB) updateImageTx(ctx context.Context, tx *sqlTx, id string, fn func(*I
 	if err != nil {
 		return nil, fmt.Errorf("update image: %w", err)
 	}
+	oldTags := slices.Clone(im.Tags)
 	if err := fn(im); err != nil {
 		return nil, err
 	}
@@ -245,6 +249,9 @@ func (s *DB) updateImageTx(ctx context.Context, tx *sqlTx, id string, fn func(*I
 		min_disk=?, created_at=?, updated_at=?, tags=?, properties=?, stores=? WHERE id=?`, append(args[1:], id)...)
 	if err != nil {
 		return nil, fmt.Errorf("update image: %w", err)
+	}
+	if err := setTags(ctx, tx, id, oldTags, im.Tags); err != nil {
+		return nil, err
 	}
 	return im, nil
 }
@@ -267,6 +274,9 @@ func (s *DB) DeleteImage(ctx context.Context, id string) error {
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM members WHERE image_id = ?`, id); err != nil {
 		return fmt.Errorf("delete image members: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM image_tags WHERE image_id = ?`, id); err != nil {
+		return fmt.Errorf("delete image tags: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("delete image: %w", err)
@@ -343,8 +353,11 @@ func scanAll[T any](rows *sql.Rows, scan func(scanner) (*T, error)) ([]*T, error
 // PRAGMA user_version, no row locks (one writer connection serialises the
 // writes of a process, SQLite's file lock those of several).
 var sqliteDialect = &dialect{
-	name:      "sqlite",
-	hasTag:    "EXISTS (SELECT 1 FROM json_each(i.tags) WHERE value = ?)",
+	name:     "sqlite",
+	jsonTags: "json_each(i.tags) AS t",
+	// Rows are never removed from images (deleted images stay), so the
+	// largest rowid counts them.
+	imageRows: "SELECT coalesce(max(rowid), 0) FROM images",
 	propValue: "(SELECT value FROM json_each(i.properties) WHERE key = ?)",
 	ddl:       func(s string) string { return s },
 	isUnique: func(err error) bool {

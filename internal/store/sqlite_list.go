@@ -56,8 +56,8 @@ func (s *DB) listQuery(ctx context.Context, q ListQuery) (string, []any, error) 
 	if err := w.filters(q.Filters, s.d.propValue); err != nil {
 		return "", nil, err
 	}
-	for _, t := range q.Tags {
-		w.add(s.d.hasTag, t)
+	if err := s.tagConds(ctx, w, q.Tags, q.Limit); err != nil {
+		return "", nil, err
 	}
 	if !q.Admin {
 		w.membership(q)
@@ -205,6 +205,15 @@ func (s *DB) after(ctx context.Context, w *conds, marker string, keys []SortKey,
 	if err != nil {
 		return fmt.Errorf("list images marker: %w", err)
 	}
+	// The first key's bound comes first, on its own: the OR below implies
+	// it, but only as a bare range can an index on that key (images_list
+	// for the default order) start at the marker rather than at the top,
+	// so that a page costs the same however deep it is.
+	bound := ">="
+	if keys[0].Desc {
+		bound = "<="
+	}
+	w.add(exprs[0]+" "+bound+" ?", vals[0])
 	var ors []string
 	var args []any
 	for i, sk := range keys {

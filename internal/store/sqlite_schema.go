@@ -61,19 +61,21 @@ CREATE TABLE IF NOT EXISTS tasks (
 CREATE INDEX IF NOT EXISTS tasks_image ON tasks (image_id);
 `
 
-// migrations[i] brings a database from user_version i to i+1. A new
-// column or table is a new entry at the end; entries never change.
-var migrations = []string{
-	schemaSQL,
+// migrations[i] brings a database from user_version i to i+1: the SQL it
+// returns for the engine, mostly DDL written for SQLite that the dialect
+// rewrites (ddl). A new column or table is a new entry at the end; entries
+// never change.
+var migrations = []func(d *dialect) string{
+	ddl(schemaSQL),
 	// The stores holding an image's data, a JSON list of store IDs; the
 	// server gives live images of older databases its default store.
-	`ALTER TABLE images ADD COLUMN stores TEXT NOT NULL DEFAULT '[]'`,
+	ddl(`ALTER TABLE images ADD COLUMN stores TEXT NOT NULL DEFAULT '[]'`),
 	// Image API v1's can_share: a member that may share the image further.
-	`ALTER TABLE members ADD COLUMN can_share INTEGER NOT NULL DEFAULT 0`,
-	metadefSchemaSQL,
+	ddl(`ALTER TABLE members ADD COLUMN can_share INTEGER NOT NULL DEFAULT 0`),
+	ddl(metadefSchemaSQL),
 	// Leases of work in progress (image writes, tasks) by the node doing
 	// it, so that several nodes on one database reset only dead nodes' work.
-	`CREATE TABLE leases (
+	ddl(`CREATE TABLE leases (
 	kind TEXT NOT NULL,
 	id TEXT NOT NULL,
 	node TEXT NOT NULL,
@@ -82,9 +84,16 @@ var migrations = []string{
 	PRIMARY KEY (kind, id)
 );
 CREATE INDEX leases_node ON leases (node);
-CREATE INDEX tasks_expires ON tasks (expires_at)`,
+CREATE INDEX tasks_expires ON tasks (expires_at)`),
 	// A lease's fencing token (see Lease.Token).
-	`ALTER TABLE leases ADD COLUMN token TEXT NOT NULL DEFAULT ''`,
+	ddl(`ALTER TABLE leases ADD COLUMN token TEXT NOT NULL DEFAULT ''`),
+	// An index of image tags, filled from the JSON lists (tags.go).
+	migrateImageTags,
+}
+
+// ddl is a migration of DDL written for SQLite, rewritten for the engine.
+func ddl(s string) func(*dialect) string {
+	return func(d *dialect) string { return d.ddl(s) }
 }
 
 // migrate brings the schema up to date in one transaction, so that a
@@ -119,7 +128,7 @@ func migrateTo(ctx context.Context, db *sqlConn, apply bool) (int, error) {
 		return v, nil
 	}
 	for i := v; i < len(migrations); i++ {
-		if _, err := tx.ExecContext(ctx, db.d.ddl(migrations[i])); err != nil {
+		if _, err := tx.ExecContext(ctx, migrations[i](db.d)); err != nil {
 			return v, fmt.Errorf("migrate schema to version %d: %w", i+1, err)
 		}
 	}

@@ -115,7 +115,7 @@ type ListQuery struct {
 	Visibility   string // "" (default view), public, private, shared, community or all
 	MemberStatus string // accepted (default), pending, rejected or all
 	Filters      []Filter
-	Tags         []string // all must be present
+	Tags         []string // all must be present, compared bytewise; deleted images have none
 	Sort         []SortKey
 	Marker       string // id of the last image of the previous page
 	Limit        int
@@ -136,7 +136,8 @@ type Metadata interface {
 	// UpdateImage reads the image, lets fn change it and writes it back in one
 	// transaction. An error from fn aborts the update and is returned as is.
 	UpdateImage(ctx context.Context, id string, fn func(*Image) error) (*Image, error)
-	// DeleteImage marks the image deleted and drops its members.
+	// DeleteImage marks the image deleted and drops its members; tag
+	// filters no longer find it.
 	DeleteImage(ctx context.Context, id string) error
 	// ImagesByStatus lists the non-deleted images in one of the statuses (recovery).
 	ImagesByStatus(ctx context.Context, status ...string) ([]*Image, error)

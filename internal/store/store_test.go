@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -217,4 +218,46 @@ func testMembersTasks(t *testing.T, db *DB) {
 	if err != nil || len(ts) != 1 || ts[0].Status != "success" || ts[0].Result != task.Result {
 		t.Fatalf("tasks = %+v, %v", ts, err)
 	}
+}
+
+// TestPagesAcrossTies pages one image at a time through images whose first
+// sort keys tie, in both directions: the marker's bound on the first key
+// keeps the ties (>=, <=), and every image comes once, in order.
+func TestPagesAcrossTies(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+		for i, name := range []string{"b", "a", "b", "a", "b"} {
+			im := &Image{ID: fmt.Sprintf("tie-%d", i), Name: ptr(name), Status: StatusActive, Visibility: "public",
+				CreatedAt: base.Add(time.Duration(i%2) * time.Second), UpdatedAt: base}
+			if err := db.CreateImage(ctx, im); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, c := range []struct {
+			sort []SortKey
+			want []string
+		}{
+			{[]SortKey{{Key: "name"}}, []string{"tie-1", "tie-3", "tie-0", "tie-2", "tie-4"}},
+			{[]SortKey{{Key: "name", Desc: true}}, []string{"tie-4", "tie-2", "tie-0", "tie-3", "tie-1"}},
+			{[]SortKey{{Key: "created_at"}, {Key: "name", Desc: true}}, []string{"tie-4", "tie-2", "tie-0", "tie-3", "tie-1"}},
+		} {
+			q := ListQuery{Admin: true, Sort: c.sort, Limit: 1}
+			var got []string
+			for range 7 {
+				imgs, err := db.ListImages(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(imgs) == 0 {
+					break
+				}
+				got = append(got, imgs[0].ID)
+				q.Marker = imgs[0].ID
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("pages by %v: %q, want %q", c.sort, got, c.want)
+			}
+		}
+	})
 }
