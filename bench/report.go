@@ -119,7 +119,11 @@ func (r *report) write(w io.Writer) error {
 	m := r.machine
 	p("# Benchmarks: glance and glanced beside the OpenStack tools")
 	p("")
-	p("One run of `bench/run.sh` on %s, %s (took %s).",
+	how := "`bench/run.sh`"
+	if r.cloud == nil {
+		how = "the harness (`go run ./bench`)"
+	}
+	p("One run of %s on %s, %s (took %s).", how,
 		r.started.Format("2006-01-02 15:04 MST"), r.cfg.describe(), r.finished.Sub(r.started).Round(time.Second))
 	if r.cloud != nil {
 		p("Everything ran on this machine, against the same Keystone and Glance on loopback.")
