@@ -133,3 +133,27 @@ func TestPlotGrowth(t *testing.T) {
 		t.Errorf("report:\n%s", out.String())
 	}
 }
+
+// TestWriteClusterRatios: the ratios pair each cell of node1 with the same
+// cell of the other servers; a failed cell has no ratio.
+func TestWriteClusterRatios(t *testing.T) {
+	row := func(server, ep string, conns int, rps float64) loadRow {
+		return loadRow{server: server, endpoint: ep, keepAlive: true, conns: conns, res: loadResult{requests: 1, rps: rps}}
+	}
+	failed := row(onPG, "list", 8, 0)
+	failed.res.err = fmt.Errorf("no successful request")
+	cr := &clusterReport{dir: "/c", images: 3, nodeProcs: "GOMAXPROCS=1", rows: []loadRow{
+		row(oneNode, "show", 1, 100), row(oneNode, "list", 8, 40),
+		row(twoNodes, "show", 1, 150), row(twoNodes, "list", 8, 80),
+		row(onSQLite, "show", 1, 200), row(onSQLite, "list", 8, 10),
+		row(onPG, "show", 1, 50), failed,
+	}}
+	var out strings.Builder
+	r := &report{cfg: &config{load: "wrk", duration: time.Second}, machine: machine{cores: 2}, cluster: cr}
+	r.writeCluster(func(f string, a ...any) { fmt.Fprintf(&out, f+"\n", a...) })
+	for _, want := range []string{"| show | 1 | 1.50× | 0.25× |", "| list | 8 | 2.00× | — |"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("no %q in the report:\n%s", want, out.String())
+		}
+	}
+}

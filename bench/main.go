@@ -55,6 +55,11 @@ type config struct {
 	growthCounts, growthSizes []int
 	concN, concMiB            int
 	plotDir                   string
+
+	// The cluster section: the folder of a running scripts/cluster-up.sh
+	// and the images it seeds there and in each single glanced.
+	clusterDir    string
+	clusterImages int
 }
 
 func main() {
@@ -93,7 +98,7 @@ func run() error {
 	flag.StringVar(&c.load, "load", "auto", "load generator: wrk, go, or auto (wrk when installed)")
 	flag.StringVar(&c.glancedAuth, "glanced-auth", "keystone", "glanced's auth mode: keystone (falls back to noauth if it fails) or noauth")
 	flag.IntVar(&c.glancedProcs, "glanced-procs", 1, "GOMAXPROCS for glanced (1 matches the peer's single Glance worker; 0 is Go's default, every CPU)")
-	flag.StringVar(&only, "only", "cli,server,transfer,scale,growth", "sections to run, comma-separated")
+	flag.StringVar(&only, "only", "cli,server,transfer,scale,growth", "sections to run, comma-separated (cluster, which needs -cluster-dir, runs only when named)")
 	var scaleConns, counts, sizes string
 	flag.IntVar(&c.scaleImages, "scale-images", 1000, "images in each server for the scale section")
 	flag.StringVar(&scaleConns, "scale-conns", "1,8,32", "concurrent connections of the scale section")
@@ -102,6 +107,8 @@ func run() error {
 	flag.IntVar(&c.concN, "concurrent", 8, "uploads (then downloads) at once in the growth section; 0 skips them")
 	flag.IntVar(&c.concMiB, "concurrent-mib", 256, "size of each of the concurrent uploads, MiB")
 	flag.StringVar(&c.plotDir, "plots", "bench/plots", "folder for the growth section's plots (PNG)")
+	flag.StringVar(&c.clusterDir, "cluster-dir", "", "folder of a running scripts/cluster-up.sh (noauth) for the cluster section")
+	flag.IntVar(&c.clusterImages, "cluster-images", 1000, "images seeded in the cluster and in each single glanced of the cluster section")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", flag.Arg(0))
@@ -137,10 +144,13 @@ func run() error {
 	c.sections = map[string]bool{}
 	for _, s := range strings.Split(only, ",") {
 		s = strings.TrimSpace(s)
-		if !slices.Contains([]string{"cli", "server", "transfer", "scale", "growth"}, s) {
-			return fmt.Errorf("-only: unknown section %q (cli, server, transfer, scale, growth)", s)
+		if !slices.Contains([]string{"cli", "server", "transfer", "scale", "growth", "cluster"}, s) {
+			return fmt.Errorf("-only: unknown section %q (cli, server, transfer, scale, growth, cluster)", s)
 		}
 		c.sections[s] = true
+	}
+	if c.sections["cluster"] && (c.clusterDir == "" || c.clusterImages < 1) {
+		return errors.New("-only cluster needs -cluster-dir (a folder of scripts/cluster-up.sh) and -cluster-images of at least 1")
 	}
 	for name, v := range map[string]string{"-timer": c.timer, "-load": c.load} {
 		if v != "auto" && v != "go" && v != "hyperfine" && v != "wrk" {
@@ -180,12 +190,16 @@ func parseInts(s string) ([]int, error) {
 	return out, nil
 }
 
-// bench runs the sections and writes the report; seeded images are removed
-// whatever happens.
-func bench(ctx context.Context, c *config) (err error) {
-	cloud, err := testenv.Load(c.peerDir)
-	if err != nil {
-		return fmt.Errorf("peer: %w", err)
+// bench runs the sections and writes the report. The peer is needed by
+// every section but the cluster's.
+func bench(ctx context.Context, c *config) error {
+	var cloud *testenv.Cloud
+	if c.needsPeer() {
+		var err error
+		if cloud, err = testenv.Load(c.peerDir); err != nil {
+			return fmt.Errorf("peer: %w", err)
+		}
+		logf("peer %s: Keystone %s, Glance %s", c.peerDir, cloud.KeystoneURL, cloud.GlanceURL)
 	}
 	work, err := os.MkdirTemp("", "glance-bench.")
 	if err != nil {
@@ -195,14 +209,39 @@ func bench(ctx context.Context, c *config) (err error) {
 
 	r := &report{started: time.Now(), cfg: c, cloud: cloud}
 	r.machine = machineInfo(ctx, cloud)
-	logf("peer %s: Keystone %s, Glance %s", c.peerDir, cloud.KeystoneURL, cloud.GlanceURL)
-
 	bins, err := buildBinaries(ctx, work)
 	if err != nil {
 		return err
 	}
 	r.machine.versions = append([][2]string{{"glance (this project)", bins.version}}, r.machine.versions...)
+	tag := fmt.Sprintf("go-glance-bench-%d", time.Now().UnixNano())
+	if cloud != nil {
+		if err := benchPeer(ctx, c, cloud, bins, tag, work, r); err != nil {
+			return err
+		}
+	}
+	if c.sections["cluster"] {
+		if r.cluster, err = benchCluster(ctx, c, bins, tag, work); err != nil {
+			return err
+		}
+	}
+	r.finished = time.Now()
+	r.machine.loadEnd = readLoadAvg()
+	return r.save(c.out)
+}
 
+func (c *config) needsPeer() bool {
+	for s := range c.sections {
+		if s != "cluster" {
+			return true
+		}
+	}
+	return false
+}
+
+// benchPeer runs the sections on the peer; the images it seeds there are
+// removed whatever happens.
+func benchPeer(ctx context.Context, c *config, cloud *testenv.Cloud, bins *binaries, tag, work string, r *report) (err error) {
 	alpha := cloud.AlphaMember
 	tok, err := keystoneToken(ctx, cloud.KeystoneURL, alpha)
 	if err != nil {
@@ -210,7 +249,6 @@ func bench(ctx context.Context, c *config) (err error) {
 	}
 	secrets = append(secrets, tok)
 	peer := &api{base: cloud.GlanceURL, token: tok}
-	tag := fmt.Sprintf("go-glance-bench-%d", time.Now().UnixNano())
 
 	// Cleanup runs on a fresh context: an interrupt must not leave images behind.
 	defer func() {
@@ -234,46 +272,43 @@ func bench(ctx context.Context, c *config) (err error) {
 	set := &seedSet{tag: tag, ids: ids}
 
 	if c.sections["cli"] {
-		r.cli, err = benchCLI(ctx, c, cloud, bins, peer, set, work)
-		if err != nil {
+		if r.cli, err = benchCLI(ctx, c, cloud, bins, peer, set, work); err != nil {
 			return err
 		}
 	}
 	if c.sections["server"] {
-		r.server, err = benchServer(ctx, c, cloud, bins, peer, set, work)
-		if err != nil {
+		if r.server, err = benchServer(ctx, c, cloud, bins, peer, set, work); err != nil {
 			return err
 		}
 	}
 	if c.sections["transfer"] && c.transferMiB > 0 {
-		r.transfer, err = benchTransfer(ctx, c, cloud, bins, peer, tag, work)
-		if err != nil {
+		if r.transfer, err = benchTransfer(ctx, c, cloud, bins, peer, tag, work); err != nil {
 			return err
 		}
 	}
-	if err := benchGrowthSections(ctx, c, cloud, bins, peer, tag, work, r); err != nil {
-		return err
-	}
-	r.finished = time.Now()
-	r.machine.loadEnd = readLoadAvg()
+	return benchGrowthSections(ctx, c, cloud, bins, peer, tag, work, r)
+}
 
-	var out io.Writer = os.Stdout
+// save prints the report and writes it to out too, unless out is empty.
+func (r *report) save(out string) error {
+	var w io.Writer = os.Stdout
 	var f *os.File
-	if c.out != "" {
-		if f, err = os.Create(c.out); err != nil {
+	if out != "" {
+		var err error
+		if f, err = os.Create(out); err != nil {
 			return err
 		}
 		defer f.Close()
-		out = io.MultiWriter(os.Stdout, f)
+		w = io.MultiWriter(os.Stdout, f)
 	}
-	if err := r.write(out); err != nil {
+	if err := r.write(w); err != nil {
 		return err
 	}
 	if f != nil {
 		if err := f.Close(); err != nil {
 			return err
 		}
-		logf("report written to %s", c.out)
+		logf("report written to %s", out)
 	}
 	return nil
 }

@@ -25,6 +25,7 @@ type report struct {
 	transfer          *transferReport
 	scale             *scaleReport
 	growth            *growthReport
+	cluster           *clusterReport
 }
 
 type machine struct {
@@ -46,11 +47,13 @@ func machineInfo(ctx context.Context, cloud *testenv.Cloud) machine {
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		m.kernel = strings.TrimSpace(string(b))
 	}
-	m.hashRounds = firstField(filepath.Join(cloud.Dir, "keystone.conf"), "password_hash_rounds", "=")
-	if m.hashRounds == "" {
-		m.hashRounds = "Keystone's default (bcrypt cost 12)"
-	} else {
-		m.hashRounds = "bcrypt cost " + m.hashRounds
+	if cloud != nil {
+		m.hashRounds = firstField(filepath.Join(cloud.Dir, "keystone.conf"), "password_hash_rounds", "=")
+		if m.hashRounds == "" {
+			m.hashRounds = "Keystone's default (bcrypt cost 12)"
+		} else {
+			m.hashRounds = "bcrypt cost " + m.hashRounds
+		}
 	}
 	first := func(name string, args ...string) string {
 		out, _ := exec.CommandContext(ctx, name, args...).CombinedOutput()
@@ -76,6 +79,8 @@ func machineInfo(ctx context.Context, cloud *testenv.Cloud) machine {
 		{"curl", first("curl", "--version")},
 		{"hyperfine", first("hyperfine", "--version")},
 		{"wrk", first("wrk", "-v")},
+		{"nginx (cluster section)", first("/usr/sbin/nginx", "-v")},
+		{"PostgreSQL (cluster section)", first("psql", "--version")},
 	}
 	return m
 }
@@ -114,9 +119,17 @@ func (r *report) write(w io.Writer) error {
 	m := r.machine
 	p("# Benchmarks: glance and glanced beside the OpenStack tools")
 	p("")
-	p("One run of `bench/run.sh` on %s, %s (took %s).",
+	how := "`bench/run.sh`"
+	if r.cloud == nil {
+		how = "the harness (`go run ./bench`)"
+	}
+	p("One run of %s on %s, %s (took %s).", how,
 		r.started.Format("2006-01-02 15:04 MST"), r.cfg.describe(), r.finished.Sub(r.started).Round(time.Second))
-	p("Everything ran on this machine, against the same Keystone and Glance on loopback.")
+	if r.cloud != nil {
+		p("Everything ran on this machine, against the same Keystone and Glance on loopback.")
+	} else {
+		p("Everything ran on this machine, on loopback.")
+	}
 	p("")
 	p("| Machine | |")
 	p("|---|---|")
@@ -128,10 +141,12 @@ func (r *report) write(w io.Writer) error {
 		p("| %s | %s |", v[0], v[1])
 	}
 	p("")
-	p("The peer: Keystone %s (one uwsgi process, SQLite, Fernet tokens, password hashing %s); "+
-		"Glance %s (%s, SQLite, file store, keystonemiddleware with its in-process token cache).",
-		r.cloud.KeystoneURL, m.hashRounds, r.cloud.GlanceURL, glanceWorkers(r.cloud.Dir))
-	p("")
+	if r.cloud != nil {
+		p("The peer: Keystone %s (one uwsgi process, SQLite, Fernet tokens, password hashing %s); "+
+			"Glance %s (%s, SQLite, file store, keystonemiddleware with its in-process token cache).",
+			r.cloud.KeystoneURL, m.hashRounds, r.cloud.GlanceURL, glanceWorkers(r.cloud.Dir))
+		p("")
+	}
 	if r.cli != nil {
 		r.writeCLI(p)
 	}
@@ -147,10 +162,16 @@ func (r *report) write(w io.Writer) error {
 	if r.growth != nil {
 		r.writeGrowth(p)
 	}
+	if r.cluster != nil {
+		r.writeCluster(p)
+	}
 	return nil
 }
 
 func (c *config) describe() string {
+	if !c.needsPeer() {
+		return fmt.Sprintf("the cluster section only (%d images, load tests of %v)", c.clusterImages, c.duration)
+	}
 	conns := make([]string, len(c.conns))
 	for i, n := range c.conns {
 		conns[i] = fmt.Sprint(n)
@@ -252,10 +273,7 @@ func (r *report) writeCLI(p func(string, ...any)) {
 
 func (r *report) writeServer(p func(string, ...any)) {
 	s := r.server
-	gen := "wrk (1 thread)"
-	if s.generator == "go" {
-		gen = "the harness's own Go load generator"
-	}
+	gen := generatorName(s.generator)
 	p("## 2. Server: Glance and glanced under load")
 	p("")
 	procs := "Go's default GOMAXPROCS, every CPU"
@@ -348,6 +366,14 @@ func (r *report) writeTransfer(p func(string, ...any)) {
 			fmtDur(x.min), fmtDur(x.max), mib(x.rss))
 	}
 	p("")
+}
+
+// generatorName names the load generator of -load (wrk or go).
+func generatorName(load string) string {
+	if load == "go" {
+		return "the harness's own Go load generator"
+	}
+	return "wrk (1 thread)"
 }
 
 // keepAliveStalls points out the tests whose median latency on kept-alive

@@ -157,7 +157,9 @@ func startGlanced(ctx context.Context, c *config, cloud *testenv.Cloud, bins *bi
 	}
 }
 
-func tryGlanced(ctx context.Context, c *config, cloud *testenv.Cloud, bins *binaries, work, tag, mode string) (*glanced, error) {
+// tryGlanced starts glanced in mode, with env added to its environment
+// (cloud is needed in keystone mode only), and seeds c.images images.
+func tryGlanced(ctx context.Context, c *config, cloud *testenv.Cloud, bins *binaries, work, tag, mode string, env ...string) (*glanced, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -191,6 +193,7 @@ func tryGlanced(ctx context.Context, c *config, cloud *testenv.Cloud, bins *bina
 	if c.glancedProcs > 0 {
 		cmd.Env = append(cmd.Env, fmt.Sprintf("GOMAXPROCS=%d", c.glancedProcs))
 	}
+	cmd.Env = append(cmd.Env, env...)
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}

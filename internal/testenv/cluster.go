@@ -62,6 +62,10 @@ func GetCluster(t testing.TB) *Cluster {
 	return cluster
 }
 
+// LoadCluster reads the cluster cluster-up.sh wrote in dir, for programs
+// that are not tests (the benchmark harness).
+func LoadCluster(dir string) (*Cluster, error) { return loadCluster(dir) }
+
 func loadCluster(dir string) (*Cluster, error) {
 	if dir == "" || dir == "none" {
 		return nil, fmt.Errorf("GLANCE_CLUSTER_ENV=%q", dir)
