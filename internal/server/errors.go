@@ -61,6 +61,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		ae = errorf(http.StatusServiceUnavailable, "The image service's database is unavailable; try again later.")
 		ae.header = http.Header{"Retry-After": {"5"}}
 	}
+	if ae == nil && store.BadValue(err) {
+		s.log.Warn("the database refused a value", "method", r.Method, "path", r.URL.Path, "err", err)
+		ae = errBadText
+	}
 	if ae == nil {
 		s.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err,
 			"request_id", w.Header().Get("X-Openstack-Request-Id"))

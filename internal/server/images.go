@@ -187,6 +187,9 @@ func readBody(r *http.Request, limit int64) (any, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, errorf(http.StatusBadRequest, "Body expected in request.")
 	}
+	if err := checkJSONText(data); err != nil {
+		return nil, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var v any

@@ -147,6 +147,9 @@ func (s *Server) importImage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return errorf(http.StatusBadRequest, "Could not read the request body.")
 	}
+	if err := checkJSONText(body); err != nil {
+		return err
+	}
 	var req importRequest
 	if err := json.Unmarshal(body, &req); err != nil {
 		return errorf(http.StatusBadRequest, "Malformed JSON in request body.")

@@ -110,7 +110,7 @@ func (l Limits) checkRequest(r *http.Request) *apiError {
 		return errorf(http.StatusRequestHeaderFieldsTooLarge,
 			"The request headers are %d bytes long; at most %d are allowed.", total, l.MaxHeaderSize)
 	}
-	return nil
+	return checkURLText(r.URL)
 }
 
 // checkList refuses an image listing with more filters, in: values or sort

@@ -119,8 +119,15 @@ func parseValidation(raw json.RawMessage) (*validationData, error) {
 func (s *Server) addLocation(w http.ResponseWriter, r *http.Request) error {
 	c := callerFrom(r.Context())
 	ctx := r.Context()
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return errorf(http.StatusBadRequest, "Could not read the request body.")
+	}
+	if err := checkJSONText(body); err != nil {
+		return err
+	}
 	var req addLocationRequest
-	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
+	if err := json.Unmarshal(body, &req); err != nil {
 		return errorf(http.StatusBadRequest, "Malformed JSON in request body.")
 	}
 	if req.URL == nil {

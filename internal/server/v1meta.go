@@ -46,8 +46,15 @@ func parseV1Meta(h http.Header) (*v1Meta, error) {
 			continue
 		}
 		v := v1header.DecodeValue(vals[0])
+		if !goodText(v) {
+			return nil, errBadText
+		}
 		if p, ok := strings.CutPrefix(key, v1PropPrefix); ok && p != "" {
-			m.props[strings.ReplaceAll(strings.ToLower(v1header.DecodeValue(p)), "-", "_")] = v
+			p = v1header.DecodeValue(p)
+			if !goodText(p) {
+				return nil, errBadText
+			}
+			m.props[strings.ReplaceAll(strings.ToLower(p), "-", "_")] = v
 			continue
 		}
 		f := strings.ReplaceAll(rest, "-", "_")

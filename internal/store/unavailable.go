@@ -25,3 +25,12 @@ func Unavailable(err error) bool {
 	}
 	return false
 }
+
+// BadValue reports whether err is the database refusing a value it was
+// given (SQLSTATE class 22, data exception: text it cannot hold, a number
+// out of range): a value from the request, which callers answer as bad
+// input. The server checks text before it gets here; this is the backstop.
+func BadValue(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && strings.HasPrefix(pe.Code, "22")
+}
