@@ -36,6 +36,12 @@ func (s *suite) checkData(t *testing.T, img map[string]any, data []byte) {
 func testUpload(t *testing.T, s *suite) {
 	data := []byte("conformance image data\n")
 
+	uploadData(t, s, data)
+	uploadRefused(t, s, data)
+}
+
+// uploadData: uploads of known, unknown and larger sizes, and their results.
+func uploadData(t *testing.T, s *suite, data []byte) {
 	t.Run("Upload", func(t *testing.T) {
 		img := s.create(t, AlphaMember, map[string]any{"disk_format": "raw", "container_format": "bare"})
 		id := str(img, "id")
@@ -76,7 +82,11 @@ func testUpload(t *testing.T, s *suite) {
 			t.Errorf("downloaded %d bytes differ from the %d uploaded", len(r.Body), len(big))
 		}
 	})
+}
 
+// uploadRefused: uploads refused for the image's state, the request or the
+// caller.
+func uploadRefused(t *testing.T, s *suite, data []byte) {
 	t.Run("Active", func(t *testing.T) {
 		img := s.active(t, AlphaMember, nil, data)
 		r := s.upload(t, AlphaMember, str(img, "id"), []byte("other"))
@@ -129,6 +139,13 @@ func testDownload(t *testing.T, s *suite) {
 	id := str(img, "id")
 	file := "/v2/images/" + id + "/file"
 
+	downloadRanges(t, s, data, file)
+	downloadAccess(t, s, data, file)
+}
+
+// downloadRanges: the whole data, and the ranges of it Glance serves or
+// refuses.
+func downloadRanges(t *testing.T, s *suite, data []byte, file string) {
 	t.Run("Whole", func(t *testing.T) {
 		r := s.do(t, AlphaMember, http.MethodGet, file, nil).must(t, http.StatusOK)
 		r.requestID(t)
@@ -175,7 +192,10 @@ func testDownload(t *testing.T, s *suite) {
 		r := s.do(t, AlphaMember, http.MethodGet, file, nil, "Range", "bytes=1-2,4-5")
 		r.expect(t, http.StatusBadRequest)
 	})
+}
 
+// downloadAccess: an image without data, and who may download.
+func downloadAccess(t *testing.T, s *suite, data []byte, file string) {
 	t.Run("NoData", func(t *testing.T) {
 		q := s.create(t, AlphaMember, nil)
 		r := s.do(t, AlphaMember, http.MethodGet, "/v2/images/"+str(q, "id")+"/file", nil)
