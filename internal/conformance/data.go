@@ -228,21 +228,24 @@ func downloadAccess(t *testing.T, s *suite, data []byte, file string) {
 
 func testDeactivate(t *testing.T, s *suite) {
 	data := []byte("deactivate me")
-	action := func(t *testing.T, role Role, id, what string) *resp {
-		t.Helper()
-		return s.do(t, role, http.MethodPost, "/v2/images/"+id+"/actions/"+what, nil)
-	}
 
+	deactivateCycle(t, s, data)
+	deactivateRefused(t, s, data)
+}
+
+// deactivateCycle: a deactivated image keeps its record but not its data,
+// until reactivated.
+func deactivateCycle(t *testing.T, s *suite, data []byte) {
 	t.Run("Cycle", func(t *testing.T) {
 		img := s.active(t, AlphaMember, nil, data)
 		id := str(img, "id")
 		file := "/v2/images/" + id + "/file"
-		r := action(t, AlphaMember, id, "deactivate")
+		r := s.imageAction(t, AlphaMember, id, "deactivate")
 		r.expect(t, http.StatusNoContent)
 		r.noBody(t)
 		r.requestID(t)
 		field(t, s.show(t, AlphaMember, id), "status", "deactivated")
-		action(t, AlphaMember, id, "deactivate").expect(t, http.StatusNoContent) // no-op
+		s.imageAction(t, AlphaMember, id, "deactivate").expect(t, http.StatusNoContent) // no-op
 		field(t, s.show(t, AlphaMember, id), "status", "deactivated")
 		// Only an admin may read a deactivated image's data.
 		r = s.do(t, AlphaMember, http.MethodGet, file, nil)
@@ -258,33 +261,37 @@ func testDeactivate(t *testing.T, s *suite) {
 		if !contains(s.ids(t, AlphaMember, "status=deactivated&name="+str(img, "name")), id) {
 			t.Errorf("deactivated image not listed with status=deactivated")
 		}
-		r = action(t, AlphaMember, id, "reactivate")
+		r = s.imageAction(t, AlphaMember, id, "reactivate")
 		r.expect(t, http.StatusNoContent)
 		r.noBody(t)
 		field(t, s.show(t, AlphaMember, id), "status", "active")
-		action(t, AlphaMember, id, "reactivate").expect(t, http.StatusNoContent) // no-op
+		s.imageAction(t, AlphaMember, id, "reactivate").expect(t, http.StatusNoContent) // no-op
 		if r := s.do(t, AlphaMember, http.MethodGet, file, nil); r.expect(t, http.StatusOK) && !bytes.Equal(r.Body, data) {
 			t.Errorf("download %q, want %q", r.Body, data)
 		}
 	})
+}
 
+// deactivateRefused: actions and uploads refused for the image's state or
+// the caller.
+func deactivateRefused(t *testing.T, s *suite, data []byte) {
 	t.Run("Queued", func(t *testing.T) {
 		img := s.create(t, AlphaMember, nil)
-		action(t, AlphaMember, str(img, "id"), "deactivate").expect(t, http.StatusForbidden)
-		action(t, AlphaMember, str(img, "id"), "reactivate").expect(t, http.StatusForbidden)
+		s.imageAction(t, AlphaMember, str(img, "id"), "deactivate").expect(t, http.StatusForbidden)
+		s.imageAction(t, AlphaMember, str(img, "id"), "reactivate").expect(t, http.StatusForbidden)
 		field(t, s.show(t, AlphaMember, str(img, "id")), "status", "queued")
 	})
 
 	t.Run("UploadWhileDeactivated", func(t *testing.T) {
 		img := s.active(t, AlphaMember, nil, data)
-		action(t, AlphaMember, str(img, "id"), "deactivate").must(t, http.StatusNoContent)
+		s.imageAction(t, AlphaMember, str(img, "id"), "deactivate").must(t, http.StatusNoContent)
 		s.upload(t, AlphaMember, str(img, "id"), data).expect(t, http.StatusConflict)
 	})
 
 	t.Run("WhileDeactivated", func(t *testing.T) {
 		img := s.active(t, AlphaMember, map[string]any{"tags": []string{"t"}}, data)
 		id := str(img, "id")
-		action(t, AlphaMember, id, "deactivate").must(t, http.StatusNoContent)
+		s.imageAction(t, AlphaMember, id, "deactivate").must(t, http.StatusNoContent)
 		// Metadata still changes; data cannot be staged; it may go.
 		got := s.patch(t, AlphaMember, id, op("replace", "/name", s.name("deact"))).must(t, http.StatusOK).obj(t)
 		field(t, got, "status", "deactivated")
@@ -295,20 +302,26 @@ func testDeactivate(t *testing.T, s *suite) {
 
 	t.Run("Reader", func(t *testing.T) {
 		img := s.active(t, AlphaMember, nil, data)
-		action(t, AlphaReader, str(img, "id"), "deactivate").expect(t, http.StatusForbidden)
+		s.imageAction(t, AlphaReader, str(img, "id"), "deactivate").expect(t, http.StatusForbidden)
 		field(t, s.show(t, AlphaMember, str(img, "id")), "status", "active")
 	})
 	t.Run("OtherProject", func(t *testing.T) {
 		img := s.active(t, AlphaMember, map[string]any{"visibility": "private"}, data)
-		action(t, BetaMember, str(img, "id"), "deactivate").expect(t, http.StatusNotFound)
+		s.imageAction(t, BetaMember, str(img, "id"), "deactivate").expect(t, http.StatusNotFound)
 	})
 	t.Run("Admin", func(t *testing.T) {
 		img := s.active(t, AlphaMember, nil, data)
-		action(t, Admin, str(img, "id"), "deactivate").expect(t, http.StatusNoContent)
-		action(t, Admin, str(img, "id"), "reactivate").expect(t, http.StatusNoContent)
+		s.imageAction(t, Admin, str(img, "id"), "deactivate").expect(t, http.StatusNoContent)
+		s.imageAction(t, Admin, str(img, "id"), "reactivate").expect(t, http.StatusNoContent)
 	})
 	t.Run("Unknown", func(t *testing.T) {
-		action(t, AlphaMember, newUUID(), "deactivate").expect(t, http.StatusNotFound)
-		action(t, AlphaMember, newUUID(), "reactivate").expect(t, http.StatusNotFound)
+		s.imageAction(t, AlphaMember, newUUID(), "deactivate").expect(t, http.StatusNotFound)
+		s.imageAction(t, AlphaMember, newUUID(), "reactivate").expect(t, http.StatusNotFound)
 	})
+}
+
+// imageAction posts an image action (deactivate, reactivate) as role.
+func (s *suite) imageAction(t *testing.T, role Role, id, what string) *resp {
+	t.Helper()
+	return s.do(t, role, http.MethodPost, "/v2/images/"+id+"/actions/"+what, nil)
 }
