@@ -124,6 +124,22 @@ func ParseSize(s string) (int64, error) {
 	return n * mult, nil
 }
 
+// URLOption sets *dst to the query value name of q read by parse, when q
+// has one; its error names the store kind and the option ("s3 store:
+// part_size: ..."). The object stores read their URL options with it.
+func URLOption[T any](kind string, q url.Values, name string, parse func(string) (T, error), dst *T) error {
+	v := q.Get(name)
+	if v == "" {
+		return nil
+	}
+	t, err := parse(v)
+	if err != nil {
+		return fmt.Errorf("%s store: %s: %w", kind, name, err)
+	}
+	*dst = t
+	return nil
+}
+
 // Sweeper is a Store that keeps pieces of its own beside blobs, which an
 // upload cut by a crash leaves behind (Swift's segments, S3's incomplete
 // multipart uploads; a failed or cancelled Put removes its own). Sweep

@@ -36,6 +36,12 @@ func (s *suite) checkData(t *testing.T, img map[string]any, data []byte) {
 func testUpload(t *testing.T, s *suite) {
 	data := []byte("conformance image data\n")
 
+	uploadData(t, s, data)
+	uploadRefused(t, s, data)
+}
+
+// uploadData: uploads of known, unknown and larger sizes, and their results.
+func uploadData(t *testing.T, s *suite, data []byte) {
 	t.Run("Upload", func(t *testing.T) {
 		img := s.create(t, AlphaMember, map[string]any{"disk_format": "raw", "container_format": "bare"})
 		id := str(img, "id")
@@ -76,7 +82,11 @@ func testUpload(t *testing.T, s *suite) {
 			t.Errorf("downloaded %d bytes differ from the %d uploaded", len(r.Body), len(big))
 		}
 	})
+}
 
+// uploadRefused: uploads refused for the image's state, the request or the
+// caller.
+func uploadRefused(t *testing.T, s *suite, data []byte) {
 	t.Run("Active", func(t *testing.T) {
 		img := s.active(t, AlphaMember, nil, data)
 		r := s.upload(t, AlphaMember, str(img, "id"), []byte("other"))
@@ -129,6 +139,13 @@ func testDownload(t *testing.T, s *suite) {
 	id := str(img, "id")
 	file := "/v2/images/" + id + "/file"
 
+	downloadRanges(t, s, data, file)
+	downloadAccess(t, s, data, file)
+}
+
+// downloadRanges: the whole data, and the ranges of it Glance serves or
+// refuses.
+func downloadRanges(t *testing.T, s *suite, data []byte, file string) {
 	t.Run("Whole", func(t *testing.T) {
 		r := s.do(t, AlphaMember, http.MethodGet, file, nil).must(t, http.StatusOK)
 		r.requestID(t)
@@ -175,7 +192,10 @@ func testDownload(t *testing.T, s *suite) {
 		r := s.do(t, AlphaMember, http.MethodGet, file, nil, "Range", "bytes=1-2,4-5")
 		r.expect(t, http.StatusBadRequest)
 	})
+}
 
+// downloadAccess: an image without data, and who may download.
+func downloadAccess(t *testing.T, s *suite, data []byte, file string) {
 	t.Run("NoData", func(t *testing.T) {
 		q := s.create(t, AlphaMember, nil)
 		r := s.do(t, AlphaMember, http.MethodGet, "/v2/images/"+str(q, "id")+"/file", nil)
@@ -208,21 +228,24 @@ func testDownload(t *testing.T, s *suite) {
 
 func testDeactivate(t *testing.T, s *suite) {
 	data := []byte("deactivate me")
-	action := func(t *testing.T, role Role, id, what string) *resp {
-		t.Helper()
-		return s.do(t, role, http.MethodPost, "/v2/images/"+id+"/actions/"+what, nil)
-	}
 
+	deactivateCycle(t, s, data)
+	deactivateRefused(t, s, data)
+}
+
+// deactivateCycle: a deactivated image keeps its record but not its data,
+// until reactivated.
+func deactivateCycle(t *testing.T, s *suite, data []byte) {
 	t.Run("Cycle", func(t *testing.T) {
 		img := s.active(t, AlphaMember, nil, data)
 		id := str(img, "id")
 		file := "/v2/images/" + id + "/file"
-		r := action(t, AlphaMember, id, "deactivate")
+		r := s.imageAction(t, AlphaMember, id, "deactivate")
 		r.expect(t, http.StatusNoContent)
 		r.noBody(t)
 		r.requestID(t)
 		field(t, s.show(t, AlphaMember, id), "status", "deactivated")
-		action(t, AlphaMember, id, "deactivate").expect(t, http.StatusNoContent) // no-op
+		s.imageAction(t, AlphaMember, id, "deactivate").expect(t, http.StatusNoContent) // no-op
 		field(t, s.show(t, AlphaMember, id), "status", "deactivated")
 		// Only an admin may read a deactivated image's data.
 		r = s.do(t, AlphaMember, http.MethodGet, file, nil)
@@ -238,33 +261,37 @@ func testDeactivate(t *testing.T, s *suite) {
 		if !contains(s.ids(t, AlphaMember, "status=deactivated&name="+str(img, "name")), id) {
 			t.Errorf("deactivated image not listed with status=deactivated")
 		}
-		r = action(t, AlphaMember, id, "reactivate")
+		r = s.imageAction(t, AlphaMember, id, "reactivate")
 		r.expect(t, http.StatusNoContent)
 		r.noBody(t)
 		field(t, s.show(t, AlphaMember, id), "status", "active")
-		action(t, AlphaMember, id, "reactivate").expect(t, http.StatusNoContent) // no-op
+		s.imageAction(t, AlphaMember, id, "reactivate").expect(t, http.StatusNoContent) // no-op
 		if r := s.do(t, AlphaMember, http.MethodGet, file, nil); r.expect(t, http.StatusOK) && !bytes.Equal(r.Body, data) {
 			t.Errorf("download %q, want %q", r.Body, data)
 		}
 	})
+}
 
+// deactivateRefused: actions and uploads refused for the image's state or
+// the caller.
+func deactivateRefused(t *testing.T, s *suite, data []byte) {
 	t.Run("Queued", func(t *testing.T) {
 		img := s.create(t, AlphaMember, nil)
-		action(t, AlphaMember, str(img, "id"), "deactivate").expect(t, http.StatusForbidden)
-		action(t, AlphaMember, str(img, "id"), "reactivate").expect(t, http.StatusForbidden)
+		s.imageAction(t, AlphaMember, str(img, "id"), "deactivate").expect(t, http.StatusForbidden)
+		s.imageAction(t, AlphaMember, str(img, "id"), "reactivate").expect(t, http.StatusForbidden)
 		field(t, s.show(t, AlphaMember, str(img, "id")), "status", "queued")
 	})
 
 	t.Run("UploadWhileDeactivated", func(t *testing.T) {
 		img := s.active(t, AlphaMember, nil, data)
-		action(t, AlphaMember, str(img, "id"), "deactivate").must(t, http.StatusNoContent)
+		s.imageAction(t, AlphaMember, str(img, "id"), "deactivate").must(t, http.StatusNoContent)
 		s.upload(t, AlphaMember, str(img, "id"), data).expect(t, http.StatusConflict)
 	})
 
 	t.Run("WhileDeactivated", func(t *testing.T) {
 		img := s.active(t, AlphaMember, map[string]any{"tags": []string{"t"}}, data)
 		id := str(img, "id")
-		action(t, AlphaMember, id, "deactivate").must(t, http.StatusNoContent)
+		s.imageAction(t, AlphaMember, id, "deactivate").must(t, http.StatusNoContent)
 		// Metadata still changes; data cannot be staged; it may go.
 		got := s.patch(t, AlphaMember, id, op("replace", "/name", s.name("deact"))).must(t, http.StatusOK).obj(t)
 		field(t, got, "status", "deactivated")
@@ -275,20 +302,26 @@ func testDeactivate(t *testing.T, s *suite) {
 
 	t.Run("Reader", func(t *testing.T) {
 		img := s.active(t, AlphaMember, nil, data)
-		action(t, AlphaReader, str(img, "id"), "deactivate").expect(t, http.StatusForbidden)
+		s.imageAction(t, AlphaReader, str(img, "id"), "deactivate").expect(t, http.StatusForbidden)
 		field(t, s.show(t, AlphaMember, str(img, "id")), "status", "active")
 	})
 	t.Run("OtherProject", func(t *testing.T) {
 		img := s.active(t, AlphaMember, map[string]any{"visibility": "private"}, data)
-		action(t, BetaMember, str(img, "id"), "deactivate").expect(t, http.StatusNotFound)
+		s.imageAction(t, BetaMember, str(img, "id"), "deactivate").expect(t, http.StatusNotFound)
 	})
 	t.Run("Admin", func(t *testing.T) {
 		img := s.active(t, AlphaMember, nil, data)
-		action(t, Admin, str(img, "id"), "deactivate").expect(t, http.StatusNoContent)
-		action(t, Admin, str(img, "id"), "reactivate").expect(t, http.StatusNoContent)
+		s.imageAction(t, Admin, str(img, "id"), "deactivate").expect(t, http.StatusNoContent)
+		s.imageAction(t, Admin, str(img, "id"), "reactivate").expect(t, http.StatusNoContent)
 	})
 	t.Run("Unknown", func(t *testing.T) {
-		action(t, AlphaMember, newUUID(), "deactivate").expect(t, http.StatusNotFound)
-		action(t, AlphaMember, newUUID(), "reactivate").expect(t, http.StatusNotFound)
+		s.imageAction(t, AlphaMember, newUUID(), "deactivate").expect(t, http.StatusNotFound)
+		s.imageAction(t, AlphaMember, newUUID(), "reactivate").expect(t, http.StatusNotFound)
 	})
+}
+
+// imageAction posts an image action (deactivate, reactivate) as role.
+func (s *suite) imageAction(t *testing.T, role Role, id, what string) *resp {
+	t.Helper()
+	return s.do(t, role, http.MethodPost, "/v2/images/"+id+"/actions/"+what, nil)
 }

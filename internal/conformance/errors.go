@@ -105,6 +105,15 @@ func testErrors(t *testing.T, s *suite) {
 	id := str(img, "id")
 	unknown := newUUID()
 
+	errorStatuses(t, s, id, unknown)
+	errorBodies(t, s, id, unknown)
+	errorRequestIDs(t, s, unknown)
+	errorAllow(t, s, id)
+}
+
+// errorStatuses: one request for each common error status, its error in each
+// media type.
+func errorStatuses(t *testing.T, s *suite, id, unknown string) {
 	// One request for each common error status.
 	cases := []errCase{
 		{"BadRequest", AlphaMember, http.MethodGet, "/v2/images?limit=x", nil, nil, 400, ""},
@@ -132,7 +141,10 @@ func testErrors(t *testing.T, s *suite) {
 			s.do(t, c.role, c.method, c.path, c.body, hdr("")...).plainError(t, c.code)
 		})
 	}
+}
 
+// errorBodies: a body where none is expected, and the message of a 404.
+func errorBodies(t *testing.T, s *suite, id, unknown string) {
 	t.Run("BodyNotExpected", func(t *testing.T) {
 		body := raw(`{"a": 1}`)
 		ctype := []string{"Content-Type", "application/json", "Accept", "application/json"}
@@ -163,7 +175,10 @@ func testErrors(t *testing.T, s *suite) {
 			t.Errorf("message %q does not name the image", msg)
 		}
 	})
+}
 
+// errorRequestIDs: request IDs are echoed, and sent with errors too.
+func errorRequestIDs(t *testing.T, s *suite, unknown string) {
 	t.Run("RequestIDEcho", func(t *testing.T) {
 		want := "req-" + newUUID()
 		r := s.do(t, AlphaReader, http.MethodGet, "/v2/images?limit=1", nil, "X-Openstack-Request-Id", want)
@@ -180,7 +195,11 @@ func testErrors(t *testing.T, s *suite) {
 		s.do(t, AlphaMember, http.MethodGet, "/v2/images?limit=x", nil).requestID(t)
 		s.do(t, AlphaMember, http.MethodPut, "/v2/images", nil).requestID(t)
 	})
+}
 
+// errorAllow: a method a path does not take is answered 405 with the methods
+// it takes.
+func errorAllow(t *testing.T, s *suite, id string) {
 	allow := []struct{ method, path, allow string }{
 		{http.MethodPut, "/v2/images", "GET, POST"},
 		{http.MethodPatch, "/v2/images", "GET, POST"},

@@ -75,6 +75,16 @@ func keys(m map[string]any) []string {
 }
 
 func testCreate(t *testing.T, s *suite) {
+	createDefaults(t, s)
+	createFields(t, s)
+	createIDs(t, s)
+	createRefused(t, s)
+	createBadBodies(t, s)
+}
+
+// createDefaults: a created image's fields and defaults, with and without a
+// name.
+func createDefaults(t *testing.T, s *suite) {
 	t.Run("Defaults", func(t *testing.T) {
 		name := s.name("defaults")
 		r := s.do(t, AlphaMember, http.MethodPost, "/v2/images", map[string]any{"name": name})
@@ -121,7 +131,11 @@ func testCreate(t *testing.T, s *suite) {
 		img := s.create(t, AlphaMember, map[string]any{"name": nil})
 		field(t, img, "name", nil)
 	})
+}
 
+// createFields: every settable field, community visibility, non-ASCII text
+// and an owner set by the admin.
+func createFields(t *testing.T, s *suite) {
 	t.Run("AllFields", func(t *testing.T) {
 		id := newUUID()
 		body := map[string]any{
@@ -172,7 +186,10 @@ func testCreate(t *testing.T, s *suite) {
 		s.show(t, BetaMember, str(img, "id"))
 		s.patch(t, BetaMember, str(img, "id"), op("replace", "/name", "x")).expect(t, http.StatusOK)
 	})
+}
 
+// createIDs: an ID in use, or once used, is refused.
+func createIDs(t *testing.T, s *suite) {
 	t.Run("DuplicateID", func(t *testing.T) {
 		img := s.create(t, AlphaMember, nil)
 		r := s.do(t, AlphaMember, http.MethodPost, "/v2/images",
@@ -191,7 +208,10 @@ func testCreate(t *testing.T, s *suite) {
 		}
 		r.expect(t, http.StatusConflict)
 	})
+}
 
+// createRefused: fields Glance refuses, and its answers.
+func createRefused(t *testing.T, s *suite) {
 	bad := []struct {
 		name string
 		body map[string]any
@@ -242,7 +262,10 @@ func testCreate(t *testing.T, s *suite) {
 			r.plainError(t, c.code)
 		})
 	}
+}
 
+// createBadBodies: bodies that are not a JSON object.
+func createBadBodies(t *testing.T, s *suite) {
 	bodies := []struct {
 		name string
 		body raw

@@ -31,32 +31,58 @@ func dataSource(t *testing.T, data []byte) string {
 	return srv.URL
 }
 
+// importRun holds what testImport's subtests share: the suite and the
+// data they stage.
+type importRun struct {
+	s    *suite
+	data []byte
+}
+
+// stage stages the run's data for image id.
+func (ir *importRun) stage(t *testing.T, role Role, id string, hdr ...string) *resp {
+	t.Helper()
+	if hdr == nil {
+		hdr = octet
+	}
+	return ir.s.do(t, role, http.MethodPut, "/v2/images/"+id+"/stage", raw(ir.data), hdr...)
+}
+
+func (ir *importRun) importTo(t *testing.T, role Role, id string, body any) *resp {
+	t.Helper()
+	return ir.s.do(t, role, http.MethodPost, "/v2/images/"+id+"/import", body)
+}
+
+// staged creates an image and stages data for it.
+func (ir *importRun) staged(t *testing.T, body map[string]any) string {
+	t.Helper()
+	id := str(ir.s.create(t, AlphaMember, body), "id")
+	ir.stage(t, AlphaMember, id).must(t, http.StatusNoContent)
+	return id
+}
+
+// glanceDirectBody is the body of a glance-direct import.
+func glanceDirectBody() map[string]any {
+	return map[string]any{"method": map[string]any{"name": "glance-direct"}}
+}
+
+// rawBare are the formats of an image that can be imported.
+func rawBare() map[string]any {
+	return map[string]any{"disk_format": "raw", "container_format": "bare"}
+}
+
 func testImport(t *testing.T, s *suite) {
-	data := []byte("staged image data\n")
-	stage := func(t *testing.T, role Role, id string, hdr ...string) *resp {
-		t.Helper()
-		if hdr == nil {
-			hdr = octet
-		}
-		return s.do(t, role, http.MethodPut, "/v2/images/"+id+"/stage", raw(data), hdr...)
-	}
-	importTo := func(t *testing.T, role Role, id string, body any) *resp {
-		t.Helper()
-		return s.do(t, role, http.MethodPost, "/v2/images/"+id+"/import", body)
-	}
-	direct := map[string]any{"method": map[string]any{"name": "glance-direct"}}
-	formats := func() map[string]any {
-		return map[string]any{"disk_format": "raw", "container_format": "bare"}
-	}
+	ir := &importRun{s: s, data: []byte("staged image data\n")}
+	ir.glanceDirect(t)
+	ir.refused(t)
+	ir.access(t)
+	ir.webDownloadImport(t)
+	ir.webDownloadFailure(t)
+}
 
-	// staged creates an image and stages data for it.
-	staged := func(t *testing.T, body map[string]any) string {
-		t.Helper()
-		id := str(s.create(t, AlphaMember, body), "id")
-		stage(t, AlphaMember, id).must(t, http.StatusNoContent)
-		return id
-	}
-
+// glanceDirect: stage and import, the task that ran it, and what it leaves
+// on the image.
+func (ir *importRun) glanceDirect(t *testing.T) {
+	s, data, stage, importTo, direct, formats := ir.s, ir.data, ir.stage, ir.importTo, glanceDirectBody(), rawBare
 	t.Run("GlanceDirect", func(t *testing.T) {
 		img := s.create(t, AlphaMember, formats())
 		id := str(img, "id")
@@ -120,7 +146,13 @@ func testImport(t *testing.T, s *suite) {
 			field(t, got, "os_glance_failed_import", "")
 		}
 	})
+}
 
+// refused: imports and stagings refused for the image's state or the
+// request.
+func (ir *importRun) refused(t *testing.T) {
+	s, data, stage, importTo, staged := ir.s, ir.data, ir.stage, ir.importTo, ir.staged
+	direct, formats := glanceDirectBody(), rawBare
 	t.Run("NotStaged", func(t *testing.T) {
 		img := s.create(t, AlphaMember, formats())
 		r := importTo(t, AlphaMember, str(img, "id"), direct)
@@ -168,7 +200,11 @@ func testImport(t *testing.T, s *suite) {
 		stage(t, AlphaMember, str(img, "id"), "Content-Type", "application/json").expect(t, http.StatusUnsupportedMediaType)
 		field(t, s.show(t, AlphaMember, str(img, "id")), "status", "queued")
 	})
+}
 
+// access: readers, other projects and unknown images.
+func (ir *importRun) access(t *testing.T) {
+	s, stage, importTo, direct, formats := ir.s, ir.stage, ir.importTo, glanceDirectBody(), rawBare
 	t.Run("Reader", func(t *testing.T) {
 		img := s.create(t, AlphaMember, formats())
 		stage(t, AlphaReader, str(img, "id")).expect(t, http.StatusForbidden)
@@ -189,7 +225,11 @@ func testImport(t *testing.T, s *suite) {
 		importTo(t, AlphaMember, newUUID(), direct).expect(t, http.StatusNotFound)
 		s.do(t, AlphaMember, http.MethodGet, "/v2/images/"+newUUID()+"/tasks", nil).expect(t, http.StatusNotFound)
 	})
+}
 
+// webDownloadImport: web-download imports a URL's data; bad URIs are refused.
+func (ir *importRun) webDownloadImport(t *testing.T) {
+	s, data, importTo, formats, staged := ir.s, ir.data, ir.importTo, rawBare, ir.staged
 	t.Run("WebDownload", func(t *testing.T) {
 		if !slices.Contains(s.importMethods(t), "web-download") {
 			// Not offered: asking for it is a bad request.
@@ -221,7 +261,12 @@ func testImport(t *testing.T, s *suite) {
 		}
 		field(t, s.show(t, AlphaMember, str(img, "id")), "status", "queued")
 	})
+}
 
+// webDownloadFailure: a failed download puts the image back to queued; an
+// image without imports has no tasks.
+func (ir *importRun) webDownloadFailure(t *testing.T) {
+	s, data, importTo, formats := ir.s, ir.data, ir.importTo, rawBare
 	t.Run("WebDownloadFails", func(t *testing.T) {
 		if !slices.Contains(s.importMethods(t), "web-download") {
 			return // covered by WebDownload

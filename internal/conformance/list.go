@@ -45,11 +45,31 @@ func (s *suite) listImages(t *testing.T) *listFixture {
 	return f
 }
 
+// listRun is testList's fixture, with the IDs and the tag query that its
+// subtests use.
+type listRun struct {
+	s               *suite
+	f               *listFixture
+	a, b, c, d, tag string
+}
+
 func testList(t *testing.T, s *suite) {
 	f := s.listImages(t)
-	a, b, c, d := str(f.a, "id"), str(f.b, "id"), str(f.c, "id"), str(f.d, "id")
-	tag := "tag=" + url.QueryEscape(f.tag)
+	l := &listRun{s: s, f: f, a: str(f.a, "id"), b: str(f.b, "id"), c: str(f.c, "id"), d: str(f.d, "id"),
+		tag: "tag=" + url.QueryEscape(f.tag)}
+	l.body(t)
+	l.filters(t)
+	l.access(t)
+	l.sorts(t)
+	l.paging(t)
+	l.limits(t)
+	l.markers(t)
+	l.badQueries(t)
+}
 
+// body: a listing's document, and its images as shown.
+func (l *listRun) body(t *testing.T) {
+	s, a, tag := l.s, l.a, l.tag
 	t.Run("Body", func(t *testing.T) {
 		r := s.do(t, AlphaMember, http.MethodGet, "/v2/images?"+tag, nil).must(t, http.StatusOK)
 		r.requestID(t)
@@ -68,7 +88,11 @@ func testList(t *testing.T, s *suite) {
 			}
 		}
 	})
+}
 
+// filters: each filter of a listing, alone or with the tag.
+func (l *listRun) filters(t *testing.T) {
+	s, f, a, b, c, d, tag := l.s, l.f, l.a, l.b, l.c, l.d, l.tag
 	filters := []struct {
 		name, query string
 		want        []string
@@ -121,7 +145,11 @@ func testList(t *testing.T, s *suite) {
 			sameIDs(t, q.query, s.ids(t, AlphaMember, q.query), q.want...)
 		})
 	}
+}
 
+// access: who sees the fixture's images.
+func (l *listRun) access(t *testing.T) {
+	s, a, b, c, tag := l.s, l.a, l.b, l.c, l.tag
 	t.Run("Reader", func(t *testing.T) {
 		sameIDs(t, "reader", s.ids(t, AlphaReader, tag), a, b, c)
 	})
@@ -131,7 +159,11 @@ func testList(t *testing.T, s *suite) {
 	t.Run("Admin", func(t *testing.T) {
 		sameIDs(t, "admin", s.ids(t, Admin, tag), a, b, c)
 	})
+}
 
+// sorts: sort keys and directions, both syntaxes, and the default order.
+func (l *listRun) sorts(t *testing.T) {
+	s, a, b, c, tag := l.s, l.a, l.b, l.c, l.tag
 	sorts := []struct {
 		name, query string
 		want        []string
@@ -165,7 +197,11 @@ func testList(t *testing.T, s *suite) {
 			t.Errorf("default order %v, want newest first %v", got, []string{c, b, a})
 		}
 	})
+}
 
+// paging: pages of one image follow their next links to the end.
+func (l *listRun) paging(t *testing.T) {
+	s, a, b, c, tag := l.s, l.a, l.b, l.c, l.tag
 	t.Run("Paging", func(t *testing.T) {
 		q := tag + "&sort=name:asc&limit=1"
 		var seen []string
@@ -195,6 +231,11 @@ func testList(t *testing.T, s *suite) {
 			t.Errorf("pages gave %v, want %v", seen, []string{a, b, c})
 		}
 	})
+}
+
+// limits: limit values, and a quoted in: list.
+func (l *listRun) limits(t *testing.T) {
+	s, f, a, b, c, tag := l.s, l.f, l.a, l.b, l.c, l.tag
 	t.Run("LimitLarger", func(t *testing.T) {
 		body := s.do(t, AlphaMember, http.MethodGet, "/v2/images?"+tag+"&limit=10", nil).must(t, http.StatusOK).obj(t)
 		noField(t, body, "next")
@@ -219,13 +260,18 @@ func testList(t *testing.T, s *suite) {
 		q := "name=" + url.QueryEscape(`in:"`+name+`",`+str(f.a, "name"))
 		sameIDs(t, q, s.ids(t, AlphaMember, q), str(img, "id"), a)
 	})
+}
+
+// markers: a marker skips to the image after it; markers the caller
+// cannot see or that are deleted are refused.
+func (l *listRun) markers(t *testing.T) {
+	s, a, b, c, tag := l.s, l.a, l.b, l.c, l.tag
 	t.Run("MarkerSkips", func(t *testing.T) {
 		got := s.ids(t, AlphaMember, tag+"&sort=name:asc&marker="+a)
 		if !slices.Equal(got, []string{b, c}) {
 			t.Errorf("after marker: %v, want %v", got, []string{b, c})
 		}
 	})
-
 	t.Run("MarkerInvisible", func(t *testing.T) {
 		other := s.create(t, BetaMember, map[string]any{"visibility": "private"})
 		r := s.do(t, AlphaMember, http.MethodGet, "/v2/images?marker="+str(other, "id"), nil)
@@ -237,7 +283,11 @@ func testList(t *testing.T, s *suite) {
 		s.do(t, AlphaMember, http.MethodDelete, "/v2/images/"+str(gone, "id"), nil).must(t, http.StatusNoContent)
 		s.do(t, AlphaMember, http.MethodGet, "/v2/images?marker="+str(gone, "id"), nil).expect(t, http.StatusBadRequest)
 	})
+}
 
+// badQueries: queries Glance refuses with a 400.
+func (l *listRun) badQueries(t *testing.T) {
+	s := l.s
 	bad := []struct{ name, query string }{
 		{"LimitNotInt", "limit=abc"},
 		{"LimitNegative", "limit=-1"},

@@ -6,6 +6,16 @@ import (
 )
 
 func testPatch(t *testing.T, s *suite) {
+	patchAddReplaceRemove(t, s)
+	patchForms(t, s)
+	patchRefused(t, s)
+	patchRequests(t, s)
+	patchAccess(t, s)
+}
+
+// patchAddReplaceRemove: a v2.1 patch adds, replaces and removes base fields
+// and properties.
+func patchAddReplaceRemove(t *testing.T, s *suite) {
 	t.Run("V21AddReplaceRemove", func(t *testing.T) {
 		img := s.create(t, AlphaMember, nil)
 		id := str(img, "id")
@@ -55,7 +65,11 @@ func testPatch(t *testing.T, s *suite) {
 		field(t, got, "name", nil)
 		field(t, got, "disk_format", nil)
 	})
+}
 
+// patchForms: the v2.0 media type, add on an existing property, tags, an
+// empty patch, and a patch that fails as a whole.
+func patchForms(t *testing.T, s *suite) {
 	t.Run("V20MediaType", func(t *testing.T) {
 		img := s.create(t, AlphaMember, nil)
 		id := str(img, "id")
@@ -107,7 +121,10 @@ func testPatch(t *testing.T, s *suite) {
 			expect(t, http.StatusConflict)
 		noField(t, s.show(t, AlphaMember, id), "color")
 	})
+}
 
+// patchRefused: the operations Glance refuses, and its answers.
+func patchRefused(t *testing.T, s *suite) {
 	// Each case runs on a fresh queued image owned by alpha.
 	cases := []struct {
 		name string
@@ -162,7 +179,11 @@ func testPatch(t *testing.T, s *suite) {
 			r.plainError(t, c.code)
 		})
 	}
+}
 
+// patchRequests: bodies and media types that are not a patch, and the
+// formats of an active image.
+func patchRequests(t *testing.T, s *suite) {
 	t.Run("NotAnArray", func(t *testing.T) {
 		img := s.create(t, AlphaMember, nil)
 		for _, b := range []string{`{"op":"add","path":"/a","value":"b"}`, `"x"`, `[1]`, `[`, ``} {
@@ -189,7 +210,10 @@ func testPatch(t *testing.T, s *suite) {
 		// Other fields still change.
 		s.patch(t, AlphaMember, str(img, "id"), op("replace", "/min_disk", 1)).expect(t, http.StatusOK)
 	})
+}
 
+// patchAccess: what the admin, readers and other projects may patch.
+func patchAccess(t *testing.T, s *suite) {
 	t.Run("AdminOwner", func(t *testing.T) {
 		img := s.create(t, AlphaMember, nil)
 		beta := s.project(t, BetaMember)

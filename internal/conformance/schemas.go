@@ -14,38 +14,48 @@ var (
 )
 
 func testSchemas(t *testing.T, s *suite) {
-	get := func(t *testing.T, name string) map[string]any {
-		t.Helper()
-		r := s.do(t, AlphaReader, http.MethodGet, "/v2/schemas/"+name, nil).must(t, http.StatusOK)
-		r.requestID(t)
-		sc := r.obj(t)
-		field(t, sc, "name", name)
-		fieldType(t, sc, "properties", "object")
-		return sc
-	}
-	props := func(t *testing.T, sc map[string]any) map[string]map[string]any {
-		t.Helper()
-		out := map[string]map[string]any{}
-		for k, v := range sc["properties"].(map[string]any) {
-			p, ok := v.(map[string]any)
-			if !ok {
-				t.Errorf("property %s = %#v, want an object", k, v)
-				continue
-			}
-			out[k] = p
-		}
-		return out
-	}
+	schemaImage(t, s)
+	schemaOthers(t, s)
+}
 
+// getSchema gets the schema name as a reader and checks its name and
+// properties.
+func getSchema(t *testing.T, s *suite, name string) map[string]any {
+	t.Helper()
+	r := s.do(t, AlphaReader, http.MethodGet, "/v2/schemas/"+name, nil).must(t, http.StatusOK)
+	r.requestID(t)
+	sc := r.obj(t)
+	field(t, sc, "name", name)
+	fieldType(t, sc, "properties", "object")
+	return sc
+}
+
+// schemaProps are the properties of schema sc, by name.
+func schemaProps(t *testing.T, sc map[string]any) map[string]map[string]any {
+	t.Helper()
+	out := map[string]map[string]any{}
+	for k, v := range sc["properties"].(map[string]any) {
+		p, ok := v.(map[string]any)
+		if !ok {
+			t.Errorf("property %s = %#v, want an object", k, v)
+			continue
+		}
+		out[k] = p
+	}
+	return out
+}
+
+// schemaImage: the image schema's properties, as Glance defines them.
+func schemaImage(t *testing.T, s *suite) {
 	t.Run("Image", func(t *testing.T) {
-		sc := get(t, "image")
+		sc := getSchema(t, s, "image")
 		field(t, sc, "additionalProperties", map[string]any{"type": "string"})
 		field(t, sc, "links", []map[string]string{
 			{"rel": "self", "href": "{self}"},
 			{"rel": "enclosure", "href": "{file}"},
 			{"rel": "describedby", "href": "{schema}"},
 		})
-		ps := props(t, sc)
+		ps := schemaProps(t, sc)
 		types := map[string]any{
 			"id": "string", "name": []string{"null", "string"}, "status": "string",
 			"visibility": "string", "protected": "boolean", "os_hidden": "boolean",
@@ -82,10 +92,13 @@ func testSchemas(t *testing.T, s *suite) {
 			fieldType(t, ps["stores"], "type", "string")
 		}
 	})
+}
 
+// schemaOthers: the images, member and members schemas, and an unknown one.
+func schemaOthers(t *testing.T, s *suite) {
 	t.Run("Images", func(t *testing.T) {
-		sc := get(t, "images")
-		ps := props(t, sc)
+		sc := getSchema(t, s, "images")
+		ps := schemaProps(t, sc)
 		if got := keys(sc["properties"].(map[string]any)); !slices.Equal(got, []string{"first", "images", "next", "schema"}) {
 			t.Errorf("images schema properties %v", got)
 		}
@@ -101,16 +114,16 @@ func testSchemas(t *testing.T, s *suite) {
 	})
 
 	t.Run("Member", func(t *testing.T) {
-		sc := get(t, "member")
+		sc := getSchema(t, s, "member")
 		if got := keys(sc["properties"].(map[string]any)); !slices.Equal(got,
 			[]string{"created_at", "image_id", "member_id", "schema", "status", "updated_at"}) {
 			t.Errorf("member schema properties %v", got)
 		}
-		field(t, props(t, sc)["status"], "enum", []string{"pending", "accepted", "rejected"})
+		field(t, schemaProps(t, sc)["status"], "enum", []string{"pending", "accepted", "rejected"})
 	})
 
 	t.Run("Members", func(t *testing.T) {
-		sc := get(t, "members")
+		sc := getSchema(t, s, "members")
 		if got := keys(sc["properties"].(map[string]any)); !slices.Equal(got, []string{"members", "schema"}) {
 			t.Errorf("members schema properties %v", got)
 		}

@@ -10,9 +10,20 @@ import (
 // testTasks covers the admin-only tasks API, with a glance-direct import
 // as the task to look at.
 func testTasks(t *testing.T, s *suite) {
+	id, tid, reqID := importTask(t, s)
+	task := "/v2/tasks/" + tid
+	taskShow(t, s, id, tid, reqID)
+	taskList(t, s)
+	taskAccess(t, s, task)
+}
+
+// importTask imports data into a new image with glance-direct and returns
+// the image's ID, the ID of the import's task, and the import's request
+// ID.
+func importTask(t *testing.T, s *suite) (id, tid, reqID string) {
 	data := []byte("task data")
 	img := s.create(t, AlphaMember, map[string]any{"disk_format": "raw", "container_format": "bare"})
-	id := str(img, "id")
+	id = str(img, "id")
 	s.do(t, AlphaMember, http.MethodPut, "/v2/images/"+id+"/stage", raw(data), octet...).must(t, http.StatusNoContent)
 	imp := s.do(t, AlphaMember, http.MethodPost, "/v2/images/"+id+"/import",
 		map[string]any{"method": map[string]any{"name": "glance-direct"}}).must(t, http.StatusAccepted)
@@ -21,9 +32,12 @@ func testTasks(t *testing.T, s *suite) {
 	if len(tasks) != 1 {
 		t.Fatalf("%d tasks for the image, want 1", len(tasks))
 	}
-	tid := str(tasks[0], "id")
-	task := "/v2/tasks/" + tid
+	return id, str(tasks[0], "id"), imp.Header.Get("X-Openstack-Request-Id")
+}
 
+// taskShow: a task's fields once it has succeeded.
+func taskShow(t *testing.T, s *suite, id, tid, reqID string) {
+	task := "/v2/tasks/" + tid
 	t.Run("Show", func(t *testing.T) {
 		var got map[string]any
 		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
@@ -44,7 +58,7 @@ func testTasks(t *testing.T, s *suite) {
 		field(t, got, "status", "success")
 		field(t, got, "owner", s.project(t, AlphaMember))
 		field(t, got, "image_id", id)
-		field(t, got, "request_id", imp.Header.Get("X-Openstack-Request-Id"))
+		field(t, got, "request_id", reqID)
 		field(t, got, "self", task)
 		field(t, got, "schema", "/v2/schemas/task")
 		fieldType(t, got, "input", "object")
@@ -55,7 +69,10 @@ func testTasks(t *testing.T, s *suite) {
 			}
 		}
 	})
+}
 
+// taskList: a listing of tasks holds stubs; filters are checked.
+func taskList(t *testing.T, s *suite) {
 	t.Run("List", func(t *testing.T) {
 		// Finished tasks only: expires_at is set when a task ends.
 		r := s.do(t, Admin, http.MethodGet, "/v2/tasks?status=success&limit=1", nil).must(t, http.StatusOK)
@@ -82,7 +99,10 @@ func testTasks(t *testing.T, s *suite) {
 		// Only the legacy "import" type may be asked for.
 		s.do(t, Admin, http.MethodGet, "/v2/tasks?type=api_image_import", nil).expect(t, http.StatusBadRequest)
 	})
+}
 
+// taskAccess: only admins see tasks, which cannot be deleted; their schemas.
+func taskAccess(t *testing.T, s *suite, task string) {
 	t.Run("NotAdmin", func(t *testing.T) {
 		for _, role := range []Role{AlphaMember, AlphaReader} {
 			s.do(t, role, http.MethodGet, "/v2/tasks", nil).expect(t, http.StatusForbidden)

@@ -7,6 +7,13 @@ import (
 )
 
 func testTenancy(t *testing.T, s *suite) {
+	tenancyVisibility(t, s)
+	tenancyTokens(t, s)
+}
+
+// tenancyVisibility: what other projects see of private, shared and public
+// images.
+func tenancyVisibility(t *testing.T, s *suite) {
 	t.Run("PrivateInvisible", func(t *testing.T) {
 		img := s.active(t, AlphaMember, map[string]any{"visibility": "private"}, []byte("secret"))
 		id := str(img, "id")
@@ -56,7 +63,11 @@ func testTenancy(t *testing.T, s *suite) {
 		s.do(t, BetaMember, http.MethodPut, "/v2/images/"+id+"/tags/x", nil).expect(t, http.StatusForbidden)
 		s.do(t, BetaMember, http.MethodPost, "/v2/images/"+id+"/actions/deactivate", nil).expect(t, http.StatusForbidden)
 	})
+}
 
+// tenancyTokens: readers cannot create; requests without a valid token are
+// refused.
+func tenancyTokens(t *testing.T, s *suite) {
 	t.Run("ReaderCannotCreate", func(t *testing.T) {
 		for _, role := range []Role{AlphaReader, BetaReader} {
 			r := s.do(t, role, http.MethodPost, "/v2/images", map[string]any{"name": s.name("reader")})

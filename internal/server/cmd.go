@@ -13,52 +13,11 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 )
 
-// fileConfig is the YAML config file; keys match the flags.
-type fileConfig struct {
-	Listen    string `yaml:"listen"`
-	DataDir   string `yaml:"data-dir"`
-	Auth      string `yaml:"auth"`
-	PublicURL string `yaml:"public-url"`
-	LogLevel  string `yaml:"log-level"`
-	LogFormat string `yaml:"log-format"`
-	Keystone  struct {
-		AuthURL           string `yaml:"auth-url"`
-		Username          string `yaml:"username"`
-		Password          string `yaml:"password"`
-		ProjectName       string `yaml:"project-name"`
-		UserDomainName    string `yaml:"user-domain-name"`
-		ProjectDomainName string `yaml:"project-domain-name"`
-		CacheTTL          string `yaml:"cache-ttl"`
-	} `yaml:"keystone"`
-	limitsFile     `yaml:",inline"`
-	policyFile     `yaml:",inline"`
-	v1File         `yaml:",inline"`
-	checksFile     `yaml:",inline"`
-	multistoreFile `yaml:",inline"`
-	metricsFile    `yaml:",inline"`
-	metadefsFile   `yaml:",inline"`
-	clusterFile    `yaml:",inline"`
-
-	Database string `yaml:"database"`
-	Staging  string `yaml:"staging"`
-	// Stores lists the image stores; default-store (or default: true)
-	// picks the one new data goes to.
-	Stores []struct {
-		ID          string `yaml:"id"`
-		URL         string `yaml:"url"`
-		Description string `yaml:"description"`
-		Default     bool   `yaml:"default"`
-		Weight      int    `yaml:"weight"`
-	} `yaml:"stores"`
-	DefaultStore string `yaml:"default-store"`
-}
-
-// settings is every knob of the command line, by name.
-var settings = append([]struct{ name, env, help string }{
+// coreSettings are the settings of the service itself: where it listens
+// and keeps its data, and how it authenticates.
+var coreSettings = []setting{
 	{"listen", "GLANCED_LISTEN", "address to listen on (default " + defaultListen + ")"},
 	{"data-dir", "GLANCED_DATA_DIR", "directory for the database and image data (default $XDG_STATE_HOME/glanced)"},
 	{"auth", "GLANCED_AUTH", "authentication: noauth or keystone (default noauth)"},
@@ -75,12 +34,103 @@ var settings = append([]struct{ name, env, help string }{
 	{"keystone-user-domain-name", "GLANCED_KEYSTONE_USER_DOMAIN_NAME", "service user domain (default Default)"},
 	{"keystone-project-domain-name", "GLANCED_KEYSTONE_PROJECT_DOMAIN_NAME", "service project domain (default Default)"},
 	{"keystone-cache-ttl", "GLANCED_KEYSTONE_CACHE_TTL", "how long a validated token is trusted (default 30s)"},
-}, slices.Concat(limitSettings, policySettings, v1Settings, checksSettings, multistoreSettings, metricsSettings, metadefSettings, clusterSettings)...)
+}
+
+// coreFile holds the same settings in the YAML config file; keys match
+// the flags.
+type coreFile struct {
+	Listen    string `yaml:"listen"`
+	DataDir   string `yaml:"data-dir"`
+	Auth      string `yaml:"auth"`
+	PublicURL string `yaml:"public-url"`
+	LogLevel  string `yaml:"log-level"`
+	LogFormat string `yaml:"log-format"`
+	Keystone  struct {
+		AuthURL           string `yaml:"auth-url"`
+		Username          string `yaml:"username"`
+		Password          string `yaml:"password"`
+		ProjectName       string `yaml:"project-name"`
+		UserDomainName    string `yaml:"user-domain-name"`
+		ProjectDomainName string `yaml:"project-domain-name"`
+		CacheTTL          string `yaml:"cache-ttl"`
+	} `yaml:"keystone"`
+	Database     string `yaml:"database"`
+	Staging      string `yaml:"staging"`
+	DefaultStore string `yaml:"default-store"`
+}
+
+func (f coreFile) values() map[string]string {
+	k := f.Keystone
+	return map[string]string{
+		"listen": f.Listen, "data-dir": f.DataDir, "auth": f.Auth, "public-url": f.PublicURL,
+		"log-level": f.LogLevel, "log-format": f.LogFormat,
+		"database": f.Database, "staging": f.Staging, "default-store": f.DefaultStore,
+		"keystone-auth-url": k.AuthURL, "keystone-username": k.Username, "keystone-password": k.Password,
+		"keystone-project-name": k.ProjectName, "keystone-user-domain-name": k.UserDomainName,
+		"keystone-project-domain-name": k.ProjectDomainName, "keystone-cache-ttl": k.CacheTTL,
+	}
+}
+
+func init() {
+	registerFeature(feature{order: 0, settings: coreSettings, file: coreFile{}, load: loadCore})
+}
+
+// loadCore sets the service's own part of cfg (the first load: the
+// store list and the logger come later, see loadSteps).
+func loadCore(get func(string) string, cfg *Config) error {
+	cfg.Listen, cfg.DataDir, cfg.Auth, cfg.PublicURL = get("listen"), get("data-dir"), get("auth"), get("public-url")
+	cfg.Database, cfg.Staging = get("database"), get("staging")
+	cfg.Keystone = KeystoneConfig{
+		AuthURL: get("keystone-auth-url"), Username: get("keystone-username"), Password: get("keystone-password"),
+		ProjectName: get("keystone-project-name"), UserDomainName: get("keystone-user-domain-name"),
+		ProjectDomainName: get("keystone-project-domain-name"),
+	}
+	if ttl := get("keystone-cache-ttl"); ttl != "" {
+		d, err := time.ParseDuration(ttl)
+		if err != nil {
+			return fmt.Errorf("keystone cache ttl: %w", err)
+		}
+		cfg.Keystone.CacheTTL = d
+	}
+	return nil
+}
 
 // LoadConfig builds a Config from args, the environment (getenv) and the
 // config file named by --config or GLANCED_CONFIG; flags win over the
 // environment, which wins over the file.
 func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	fl, err := parseFlags(args, stderr)
+	if err != nil {
+		return Config{}, err
+	}
+	path := fl.configFile
+	if path == "" {
+		path = getenv("GLANCED_CONFIG")
+	}
+	file, err := readConfigFile(path)
+	if err != nil {
+		return Config{}, err
+	}
+	get := fl.resolver(getenv, file.values)
+	var cfg Config
+	for _, step := range loadSteps(fl.stores, getenv("GLANCED_STORES"), file.stores, stderr) {
+		if err := step.load(get, &cfg); err != nil {
+			return Config{}, err
+		}
+	}
+	return cfg, nil
+}
+
+// flagValues are what the command line set.
+type flagValues struct {
+	vals       map[string]*string // by setting name
+	given      map[string]bool    // the flags on the command line
+	stores     []string           // --store, in order
+	configFile string
+}
+
+// parseFlags parses glanced's command line.
+func parseFlags(args []string, stderr io.Writer) (*flagValues, error) {
 	fs := flag.NewFlagSet("glanced", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -89,93 +139,64 @@ func LoadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	}
 	vals, stores, cfgFile := defineFlags(fs)
 	if err := fs.Parse(args); err != nil {
-		return Config{}, err
+		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	fl := &flagValues{vals: vals, given: map[string]bool{}, stores: *stores, configFile: *cfgFile}
+	fs.Visit(func(f *flag.Flag) { fl.given[f.Name] = true })
+	return fl, nil
+}
 
-	path := *cfgFile
-	if path == "" {
-		path = getenv("GLANCED_CONFIG")
+// resolver returns the value of a setting by name: its flag if given, else
+// its environment variable if not empty, else the config file's.
+func (fl *flagValues) resolver(getenv func(string) string, file map[string]string) func(string) string {
+	envOf := map[string]string{}
+	for _, st := range allSettings() {
+		envOf[st.name] = st.env
 	}
-	file, fileStores, err := readConfigFile(path)
-	if err != nil {
-		return Config{}, err
-	}
-	get := func(name string) string {
-		if set[name] {
-			return *vals[name]
+	return func(name string) string {
+		if fl.given[name] {
+			return *fl.vals[name]
 		}
-		for _, st := range settings {
-			if st.name == name {
-				if v := getenv(st.env); v != "" {
-					return v
-				}
+		if env, ok := envOf[name]; ok {
+			if v := getenv(env); v != "" {
+				return v
 			}
 		}
 		return file[name]
 	}
+}
 
-	cfg := Config{
-		Listen: get("listen"), DataDir: get("data-dir"), Auth: get("auth"), PublicURL: get("public-url"),
-		Database: get("database"), Staging: get("staging"),
-		Keystone: KeystoneConfig{
-			AuthURL: get("keystone-auth-url"), Username: get("keystone-username"), Password: get("keystone-password"),
-			ProjectName: get("keystone-project-name"), UserDomainName: get("keystone-user-domain-name"),
-			ProjectDomainName: get("keystone-project-domain-name"),
-		},
-	}
-	if ttl := get("keystone-cache-ttl"); ttl != "" {
-		d, err := time.ParseDuration(ttl)
-		if err != nil {
-			return Config{}, fmt.Errorf("keystone cache ttl: %w", err)
-		}
-		cfg.Keystone.CacheTTL = d
-	}
-	if err := loadLimits(get, &cfg); err != nil {
-		return Config{}, err
-	}
-	if err := loadPolicy(get, &cfg); err != nil {
-		return Config{}, err
-	}
-	if err := loadCluster(get, &cfg); err != nil {
-		return Config{}, err
-	}
-	if err := loadV1(get, &cfg); err != nil {
-		return Config{}, err
-	}
-	if err := loadChecks(get, &cfg); err != nil {
-		return Config{}, err
-	}
-	if err := loadMetrics(get, &cfg); err != nil {
-		return Config{}, err
-	}
-	list, err := chooseStores(*stores, getenv("GLANCED_STORES"), fileStores, get("default-store"))
-	if err != nil {
-		return Config{}, err
-	}
-	cfg.Stores = list
-	if err := loadMultistore(get, &cfg); err != nil {
-		return Config{}, err
-	}
-	cfg.MetadefsDir = get("metadefs-dir")
-	if cfg.Auth != "" && cfg.Auth != "noauth" && cfg.Auth != "keystone" {
-		return Config{}, fmt.Errorf("auth must be noauth or keystone, not %q", cfg.Auth)
-	}
-	if cfg.Logger, err = newLogger(get("log-level"), get("log-format"), stderr); err != nil {
-		return Config{}, err
-	}
-	return cfg, nil
+// loadSteps are the features' loads and, in their places among them, the
+// steps that need more than the settings: the choice of the store list
+// (from --store, else GLANCED_STORES, else the file) and the logger on
+// stderr, after the auth mode is checked.
+func loadSteps(flagStores []string, envStores string, fileStores []StoreConfig, stderr io.Writer) []feature {
+	steps := append(slices.Clone(features),
+		feature{order: orderStores, load: func(get func(string) string, cfg *Config) error {
+			var err error
+			cfg.Stores, err = chooseStores(flagStores, envStores, fileStores, get("default-store"))
+			return err
+		}},
+		feature{order: orderLast, load: func(get func(string) string, cfg *Config) error {
+			if cfg.Auth != "" && cfg.Auth != "noauth" && cfg.Auth != "keystone" {
+				return fmt.Errorf("auth must be noauth or keystone, not %q", cfg.Auth)
+			}
+			var err error
+			cfg.Logger, err = newLogger(get("log-level"), get("log-format"), stderr)
+			return err
+		}})
+	slices.SortStableFunc(steps, byOrder)
+	return steps
 }
 
 // defineFlags adds glanced's flags to fs: the settings by name, the store
 // list and the config file (and --version, which Main handles).
 func defineFlags(fs *flag.FlagSet) (vals map[string]*string, stores *[]string, cfgFile *string) {
 	vals = map[string]*string{}
-	for _, st := range settings {
+	for _, st := range allSettings() {
 		vals[st.name] = fs.String(st.name, "", st.help+" ["+st.env+"]")
 	}
 	stores = new([]string)
@@ -203,63 +224,6 @@ func newLogger(levelName, format string, w io.Writer) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("log format must be text or json")
-}
-
-// readConfigFile reads the YAML config file at path ("" for none) into
-// settings by flag name, and its store list.
-func readConfigFile(path string) (map[string]string, []StoreConfig, error) {
-	file := map[string]string{}
-	if path == "" {
-		return file, nil, nil
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("config file: %w", err)
-	}
-	var fc fileConfig
-	dec := yaml.NewDecoder(strings.NewReader(string(data)))
-	dec.KnownFields(true)
-	if err := dec.Decode(&fc); err != nil && !errors.Is(err, io.EOF) {
-		return nil, nil, fmt.Errorf("config file %s: %w", path, err)
-	}
-	k := fc.Keystone
-	for name, v := range map[string]string{
-		"listen": fc.Listen, "data-dir": fc.DataDir, "auth": fc.Auth, "public-url": fc.PublicURL,
-		"log-level": fc.LogLevel, "log-format": fc.LogFormat,
-		"database": fc.Database, "staging": fc.Staging, "default-store": fc.DefaultStore,
-		"keystone-auth-url": k.AuthURL, "keystone-username": k.Username, "keystone-password": k.Password,
-		"keystone-project-name": k.ProjectName, "keystone-user-domain-name": k.UserDomainName,
-		"keystone-project-domain-name": k.ProjectDomainName, "keystone-cache-ttl": k.CacheTTL,
-	} {
-		file[name] = v
-	}
-	for name, v := range fc.limitsFile.values() {
-		file[name] = v
-	}
-	for name, v := range fc.policyFile.values() {
-		file[name] = v
-	}
-	file["enable-v1"] = fc.v1File.EnableV1
-	for name, v := range fc.checksFile.values() {
-		file[name] = v
-	}
-	for name, v := range fc.multistoreFile.values() {
-		file[name] = v
-	}
-	for name, v := range fc.metricsFile.values() {
-		file[name] = v
-	}
-	for name, v := range fc.metadefsFile.values() {
-		file[name] = v
-	}
-	for name, v := range fc.clusterFile.values() {
-		file[name] = v
-	}
-	var stores []StoreConfig
-	for _, st := range fc.Stores {
-		stores = append(stores, StoreConfig(st))
-	}
-	return file, stores, nil
 }
 
 // chooseStores picks the store list by precedence (flags, then

@@ -7,8 +7,8 @@ import (
 )
 
 // checksSettings are the command-line settings of quotas, property
-// protections and content checks; cmd.go adds them to its table.
-var checksSettings = []struct{ name, env, help string }{
+// protections and content checks.
+var checksSettings = []setting{
 	{"use-keystone-limits", "GLANCED_USE_KEYSTONE_LIMITS", "enforce per-project quotas (image_size_total, image_stage_total, image_count_total, image_count_uploading) from Keystone unified limits, as Glance's use_keystone_limits; needs keystone auth (default false)"},
 	{"limits-endpoint-id", "GLANCED_LIMITS_ENDPOINT_ID", "ID of the Keystone endpoint whose service and region the limits are registered for (oslo.limit's endpoint_id)"},
 	{"limits-endpoint-service-type", "GLANCED_LIMITS_ENDPOINT_SERVICE_TYPE", "service type of that endpoint, when no ID is given (default image)"},
@@ -49,6 +49,10 @@ type checksFile struct {
 	ImageFormatCheck  string `yaml:"image-format-check"`
 	VMDKAllowedTypes  string `yaml:"vmdk-allowed-types"`
 	GPTChecksNonfatal string `yaml:"gpt-safety-checks-nonfatal"`
+}
+
+func init() {
+	registerFeature(feature{order: 50, settings: checksSettings, file: checksFile{}, load: loadChecks})
 }
 
 func (f checksFile) values() map[string]string {

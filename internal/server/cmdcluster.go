@@ -6,8 +6,8 @@ import (
 )
 
 // clusterSettings are the command-line settings of nodes sharing a
-// database; cmd.go adds them to its table.
-var clusterSettings = []struct{ name, env, help string }{
+// database.
+var clusterSettings = []setting{
 	{"node-id", "GLANCED_NODE_ID", "this node's name in the leases of its uploads and tasks: unique among the nodes on one database, the same across restarts (default HOSTNAME/LISTEN)"},
 	{"lease-ttl", "GLANCED_LEASE_TTL", "how long a silent node's uploads and tasks survive it before another node resets them (default 1m)"},
 	{"janitor-interval", "GLANCED_JANITOR_INTERVAL", "how often a node resets dead nodes' work, purges expired tasks and sweeps orphaned data (default 1m)"},
@@ -20,6 +20,10 @@ type clusterFile struct {
 	LeaseTTL        string `yaml:"lease-ttl"`
 	JanitorInterval string `yaml:"janitor-interval"`
 	OrphanGrace     string `yaml:"orphan-grace"`
+}
+
+func init() {
+	registerFeature(feature{order: 30, settings: clusterSettings, file: clusterFile{}, load: loadCluster})
 }
 
 func (f clusterFile) values() map[string]string {

@@ -19,9 +19,8 @@ import (
 // /etc/glance/metadefs), loaded by `glanced metadefs load DIR` or at start
 // from --metadefs-dir.
 
-// metadefSettings are the command-line settings of metadata definitions;
-// cmd.go adds them to its table.
-var metadefSettings = []struct{ name, env, help string }{
+// metadefSettings are the command-line settings of metadata definitions.
+var metadefSettings = []setting{
 	{"metadefs-dir", "GLANCED_METADEFS_DIR", "folder of metadata definition files (glance-manage db_load_metadefs format) loaded at start; namespaces already present are kept"},
 }
 
@@ -30,8 +29,18 @@ type metadefsFile struct {
 	MetadefsDir string `yaml:"metadefs-dir"`
 }
 
+func init() {
+	registerFeature(feature{order: 90, settings: metadefSettings, file: metadefsFile{}, load: loadMetadefsDir})
+}
+
 func (f metadefsFile) values() map[string]string {
 	return map[string]string{"metadefs-dir": f.MetadefsDir}
+}
+
+// loadMetadefsDir sets cfg.MetadefsDir from the setting get resolves.
+func loadMetadefsDir(get func(string) string, cfg *Config) error {
+	cfg.MetadefsDir = get("metadefs-dir")
+	return nil
 }
 
 // LoadResult counts what a load did.

@@ -5,9 +5,8 @@ import (
 	"net"
 )
 
-// metricsSettings are the command-line settings of the metrics endpoint;
-// cmd.go adds them to its table.
-var metricsSettings = []struct{ name, env, help string }{
+// metricsSettings are the command-line settings of the metrics endpoint.
+var metricsSettings = []setting{
 	{"metrics-listen", "GLANCED_METRICS_LISTEN", "where Prometheus metrics are served at /metrics: an address " +
 		"(e.g. 127.0.0.1:9293) for a listener of their own, or off (default: on --listen, beside the Image API)"},
 }
@@ -15,6 +14,10 @@ var metricsSettings = []struct{ name, env, help string }{
 // metricsFile holds the same settings in the YAML file.
 type metricsFile struct {
 	MetricsListen string `yaml:"metrics-listen"`
+}
+
+func init() {
+	registerFeature(feature{order: 60, settings: metricsSettings, file: metricsFile{}, load: loadMetrics})
 }
 
 func (f metricsFile) values() map[string]string {

@@ -30,8 +30,8 @@ var allImportMethods = []string{"glance-direct", "web-download", "copy-image", "
 var defaultImportMethods = []string{"glance-direct", "web-download"}
 
 // multistoreSettings are the command-line settings of the cache, the import
-// methods, store weights and locations; cmd.go adds them to its table.
-var multistoreSettings = []struct{ name, env, help string }{
+// methods, store weights and locations.
+var multistoreSettings = []setting{
 	{"cache-dir", "GLANCED_CACHE_DIR", "folder of the image cache; the cache and its API are on when set (Glance's image_cache_dir)"},
 	{"cache-max-size", "GLANCED_CACHE_MAX_SIZE", "size the image cache prunes down to, e.g. 10GiB or 500MB (default 10GiB)"},
 	{"cache-stall-time", "GLANCED_CACHE_STALL_TIME", "age after which a partial cache file is removed by a clean (default 24h)"},
@@ -52,6 +52,13 @@ type multistoreFile struct {
 	ImportMethods         string `yaml:"import-methods"`
 	StoreWeights          string `yaml:"store-weights"`
 	ShowMultipleLocations string `yaml:"show-multiple-locations"`
+}
+
+func init() {
+	registerFeature(feature{
+		order:    80, // after the stores (orderStores): store-weights names them
+		settings: multistoreSettings, file: multistoreFile{}, load: loadMultistore,
+	})
 }
 
 func (f multistoreFile) values() map[string]string {

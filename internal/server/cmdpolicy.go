@@ -10,8 +10,8 @@ import (
 )
 
 // policySettings are the command-line settings of the policy engine and of
-// web-download's sources; cmd.go adds them to its table.
-var policySettings = []struct{ name, env, help string }{
+// web-download's sources.
+var policySettings = []setting{
 	{"policy-file", "GLANCED_POLICY_FILE", "oslo.policy file (YAML or JSON) overriding Glance's default rules, as Glance's policy.yaml"},
 	{"enforce-scope", "GLANCED_ENFORCE_SCOPE", "refuse system- and domain-scoped tokens on project resources, as oslo.policy's enforce_scope (default true)"},
 	{"import-allowed-schemes", "GLANCED_IMPORT_ALLOWED_SCHEMES", "URI schemes web-download may fetch, comma-separated (default http,https)"},
@@ -44,6 +44,10 @@ type policyFile struct {
 		IdleTimeout    string `yaml:"idle-timeout"`
 		MaxConcurrent  string `yaml:"max-concurrent"`
 	} `yaml:"web-download"`
+}
+
+func init() {
+	registerFeature(feature{order: 20, settings: policySettings, file: policyFile{}, load: loadPolicy})
 }
 
 func (f policyFile) values() map[string]string {

@@ -5,9 +5,8 @@ import (
 	"strconv"
 )
 
-// v1Settings are the command-line settings of the Image API v1; cmd.go adds
-// them to its table.
-var v1Settings = []struct{ name, env, help string }{
+// v1Settings are the command-line settings of the Image API v1.
+var v1Settings = []setting{
 	{"enable-v1", "GLANCED_ENABLE_V1", "serve the deprecated Image API v1 at /v1, as Glance's enable_v1_api (default false)"},
 }
 
@@ -15,6 +14,12 @@ var v1Settings = []struct{ name, env, help string }{
 type v1File struct {
 	EnableV1 string `yaml:"enable-v1"`
 }
+
+func init() {
+	registerFeature(feature{order: 40, settings: v1Settings, file: v1File{}, load: loadV1})
+}
+
+func (f v1File) values() map[string]string { return map[string]string{"enable-v1": f.EnableV1} }
 
 // loadV1 sets the v1 part of cfg from the settings get resolves.
 func loadV1(get func(string) string, cfg *Config) error {

@@ -150,9 +150,8 @@ func (l Limits) checkList(pairs []queryPair) error {
 	return nil
 }
 
-// limitSettings are the command-line settings of Limits and image_size_cap;
-// cmd.go adds them to its table.
-var limitSettings = []struct{ name, env, help string }{
+// limitSettings are the command-line settings of Limits and image_size_cap.
+var limitSettings = []setting{
 	{"image-size-cap", "GLANCED_IMAGE_SIZE_CAP", "largest image data accepted, in bytes or with a unit such as 10GiB (default 1TiB, Glance's image_size_cap)"},
 	{"header-timeout", "GLANCED_HEADER_TIMEOUT", "time allowed to send a request's headers (default 30s)"},
 	{"idle-timeout", "GLANCED_IDLE_TIMEOUT", "time a kept-alive connection may stay idle (default 2m)"},
@@ -179,6 +178,10 @@ type limitsFile struct {
 	ListMaxFilters  string `yaml:"list-max-filters"`
 	ListMaxInValues string `yaml:"list-max-in-values"`
 	ListMaxSortKeys string `yaml:"list-max-sort-keys"`
+}
+
+func init() {
+	registerFeature(feature{order: 10, settings: limitSettings, file: limitsFile{}, load: loadLimits})
 }
 
 func (f limitsFile) values() map[string]string {

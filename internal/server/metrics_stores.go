@@ -124,24 +124,10 @@ type countingBlob struct {
 // Unwrap returns the store countingBlob counts for.
 func (c *countingBlob) Unwrap() blob.Store { return c.Store }
 
-// unwrapBlob returns the store under any wrapping layer.
-func unwrapBlob(st blob.Store) blob.Store {
-	for {
-		u, ok := st.(interface{ Unwrap() blob.Store })
-		if !ok {
-			return st
-		}
-		st = u.Unwrap()
-	}
-}
-
 // blobAs finds what else than Store a store offers (blob.ModTimer,
 // blob.Aborter, blob.Sweeper) through the wrappers around it: a wrapper
 // such as countingBlob hides them from a plain type assertion.
-func blobAs[T any](st blob.Store) (T, bool) {
-	t, ok := unwrapBlob(st).(T)
-	return t, ok
-}
+func blobAs[T any](st blob.Store) (T, bool) { return unwrapAs[T](st) }
 
 func (c *countingBlob) count(op string, err error) error {
 	if err != nil && !errors.Is(err, blob.ErrNotFound) && !errors.Is(err, blob.ErrInvalidRange) &&
@@ -202,16 +188,21 @@ func (e *errReader) Read(p []byte) (int, error) {
 
 // metaAs finds what else than Metadata the database m offers (metadata
 // definitions, usage sums) through the wrappers around it.
-func metaAs[T any](m store.Metadata) (T, bool) {
+func metaAs[T any](m store.Metadata) (T, bool) { return unwrapAs[T](m) }
+
+// unwrapAs finds a T in v or, outermost first, in what the wrappers around
+// v (with an Unwrap method returning a W, as countingMeta and countingBlob
+// have) wrap.
+func unwrapAs[T, W any](v W) (T, bool) {
 	for {
-		if t, ok := m.(T); ok {
+		if t, ok := any(v).(T); ok {
 			return t, true
 		}
-		u, ok := m.(interface{ Unwrap() store.Metadata })
+		u, ok := any(v).(interface{ Unwrap() W })
 		if !ok {
 			var zero T
 			return zero, false
 		}
-		m = u.Unwrap()
+		v = u.Unwrap()
 	}
 }

@@ -91,7 +91,7 @@ func (s *Server) cached(st blob.Store) bool {
 	if s.cache == nil {
 		return false
 	}
-	_, local := unwrapBlob(st).(*blob.File)
+	_, local := blobAs[*blob.File](st)
 	return s.cfg.Cache.AllStores || !local
 }
 

@@ -144,59 +144,14 @@ const defaultListen = "127.0.0.1:9292"
 
 // New opens the stores under cfg.DataDir and repairs what a crash left behind.
 func New(ctx context.Context, cfg Config) (*Server, error) {
-	if cfg.Listen == "" {
-		cfg.Listen = defaultListen
-	}
-	if cfg.Auth == "" {
-		cfg.Auth = "noauth"
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.ShutdownTimeout <= 0 {
-		cfg.ShutdownTimeout = 30 * time.Second
-	}
-	if cfg.MaxImageSize <= 0 {
-		cfg.MaxImageSize = 1 << 40
-	}
-	cfg.Limits = cfg.Limits.withDefaults()
-	if cfg.DataDir == "" {
-		d, err := DefaultDataDir()
-		if err != nil {
-			return nil, err
-		}
-		cfg.DataDir = d
-	}
-	if cfg.Database == "" {
-		cfg.Database = filepath.Join(cfg.DataDir, "glance.db")
-	}
-	if cfg.Staging == "" {
-		cfg.Staging = filepath.Join(cfg.DataDir, "staging")
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
 	}
 	wd := cfg.WebDownload
 	wd.MaxSize = cfg.MaxImageSize
 	s := &Server{cfg: cfg, log: cfg.Logger, fetch: webfetch.New(wd)}
-	pol, err := policy.New(policy.Options{File: cfg.PolicyFile, EnforceScope: cfg.EnforceScope == nil || *cfg.EnforceScope})
-	if err != nil {
-		return nil, err
-	}
-	if cfg.PolicyFile != "" && len(pol.Sources()) == 0 {
-		return nil, fmt.Errorf("policy file %s: %w", cfg.PolicyFile, os.ErrNotExist)
-	}
-	s.pol = pol
-	switch cfg.Auth {
-	case "noauth":
-		s.auth = noAuth{}
-	case "keystone":
-		ka, err := newKeystoneAuth(cfg.Keystone, s.log)
-		if err != nil {
-			return nil, err
-		}
-		s.auth = ka
-	default:
-		return nil, fmt.Errorf("unknown auth mode %q (want noauth or keystone)", cfg.Auth)
-	}
-	if err := s.initChecks(); err != nil {
+	if err := s.initAccess(); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
@@ -205,14 +160,86 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := s.openStores(ctx); err != nil {
 		return nil, err
 	}
-	s.cl = newCluster(cfg)
+	if err := s.start(ctx); err != nil {
+		return nil, err
+	}
+	s.handler = s.instrument(s.guard(s.routes()))
+	return s, nil
+}
+
+// withDefaults fills in the zero fields of c that have a default.
+func (c Config) withDefaults() (Config, error) {
+	if c.Listen == "" {
+		c.Listen = defaultListen
+	}
+	if c.Auth == "" {
+		c.Auth = "noauth"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = 30 * time.Second
+	}
+	if c.MaxImageSize <= 0 {
+		c.MaxImageSize = 1 << 40
+	}
+	c.Limits = c.Limits.withDefaults()
+	if c.DataDir == "" {
+		d, err := DefaultDataDir()
+		if err != nil {
+			return c, err
+		}
+		c.DataDir = d
+	}
+	if c.Database == "" {
+		c.Database = filepath.Join(c.DataDir, "glance.db")
+	}
+	if c.Staging == "" {
+		c.Staging = filepath.Join(c.DataDir, "staging")
+	}
+	return c, nil
+}
+
+// initAccess sets up the policy engine, authentication, quotas and
+// property protections.
+func (s *Server) initAccess() error {
+	cfg := s.cfg
+	pol, err := policy.New(policy.Options{File: cfg.PolicyFile, EnforceScope: cfg.EnforceScope == nil || *cfg.EnforceScope})
+	if err != nil {
+		return err
+	}
+	if cfg.PolicyFile != "" && len(pol.Sources()) == 0 {
+		return fmt.Errorf("policy file %s: %w", cfg.PolicyFile, os.ErrNotExist)
+	}
+	s.pol = pol
+	switch cfg.Auth {
+	case "noauth":
+		s.auth = noAuth{}
+	case "keystone":
+		ka, err := newKeystoneAuth(cfg.Keystone, s.log)
+		if err != nil {
+			return err
+		}
+		s.auth = ka
+	default:
+		return fmt.Errorf("unknown auth mode %q (want noauth or keystone)", cfg.Auth)
+	}
+	return s.initChecks()
+}
+
+// start loads the configured metadata definitions, repairs what a crash
+// left behind and starts the background work (cluster leases and janitor,
+// metrics, the image cache); on failure it closes the database.
+func (s *Server) start(ctx context.Context) error {
+	s.cl = newCluster(s.cfg)
 	if err := s.loadMetadefsAtStart(ctx); err != nil {
 		s.meta.Close()
-		return nil, fmt.Errorf("metadata definitions: %w", err)
+		return fmt.Errorf("metadata definitions: %w", err)
 	}
 	if err := s.recover(ctx); err != nil {
 		s.meta.Close()
-		return nil, fmt.Errorf("recovery: %w", err)
+		return fmt.Errorf("recovery: %w", err)
 	}
 	s.startCluster()
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
@@ -220,10 +247,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := s.startMultistore(); err != nil {
 		s.bgCancel()
 		s.meta.Close()
-		return nil, err
+		return err
 	}
-	s.handler = s.instrument(s.guard(s.routes()))
-	return s, nil
+	return nil
 }
 
 // openStores opens the metadata, data and staging stores of s.cfg.

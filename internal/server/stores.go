@@ -191,7 +191,7 @@ func (s *Server) storesInfo(detail bool) []byte {
 // storeDetail returns a store's type and properties (JSON), as Glance's file
 // store describes itself; other backends show their scheme.
 func storeDetail(st blob.Store, rawURL string) (string, []byte) {
-	if f, ok := unwrapBlob(st).(*blob.File); ok {
+	if f, ok := blobAs[*blob.File](st); ok {
 		b := appendJSONString([]byte(`{"data_dir": `), f.Dir())
 		return "file", append(b, `, "chunk_size": 262144, "thin_provisioning": false}`...)
 	}

@@ -80,21 +80,10 @@ func parseURL(u *url.URL) (Options, error) {
 		o.AccessKey = u.User.Username()
 		o.SecretKey, _ = u.User.Password()
 	}
-	if v := q.Get("part_size"); v != "" {
-		n, err := blob.ParseSize(v)
-		if err != nil {
-			return o, fmt.Errorf("s3 store: part_size: %w", err)
-		}
-		o.PartSize = n
+	if err := blob.URLOption("s3", q, "part_size", blob.ParseSize, &o.PartSize); err != nil {
+		return o, err
 	}
-	if v := q.Get("path_style"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return o, fmt.Errorf("s3 store: path_style: %w", err)
-		}
-		o.PathStyle = b
-	}
-	return o, nil
+	return o, blob.URLOption("s3", q, "path_style", strconv.ParseBool, &o.PathStyle)
 }
 
 // Open connects to the bucket, creating it when it does not exist.

@@ -85,14 +85,7 @@ func parseURL(u *url.URL) (Options, error) {
 		o.User = u.User.Username()
 		o.Key, _ = u.User.Password()
 	}
-	if v := q.Get("chunk_size"); v != "" {
-		n, err := blob.ParseSize(v)
-		if err != nil {
-			return o, fmt.Errorf("swift store: chunk_size: %w", err)
-		}
-		o.ChunkSize = n
-	}
-	return o, nil
+	return o, blob.URLOption("swift", q, "chunk_size", blob.ParseSize, &o.ChunkSize)
 }
 
 // Open logs in and creates the container when it does not exist.
