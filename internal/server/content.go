@@ -165,19 +165,19 @@ func (s *Server) verdict(cc *contentCheck, id string) (*int64, error) {
 	return &v, nil
 }
 
-// putChecked stores r as the data of image id (putData), inspecting it on
-// the way: data that fails the content checks is removed again and the
-// check's error returned.
-func (s *Server) putChecked(ctx context.Context, storeID, id string, r io.Reader) (stored, error) {
+// putChecked stores r, of size bytes (-1: unknown), as the data of image id
+// (putDataTo), inspecting it on the way: data that fails the content checks
+// is removed again and the check's error returned.
+func (s *Server) putChecked(ctx context.Context, storeID, id string, r io.Reader, size int64) (stored, error) {
 	im, err := s.meta.GetImage(ctx, id)
 	if err != nil {
 		return stored{}, err
 	}
 	cc := s.newContentCheck(im)
 	if cc == nil {
-		return s.putDataTo(ctx, storeID, id, r)
+		return s.putDataTo(ctx, storeID, id, r, size)
 	}
-	info, err := s.putDataTo(ctx, storeID, id, io.TeeReader(r, cc.in))
+	info, err := s.putDataTo(ctx, storeID, id, io.TeeReader(r, cc.in), size)
 	if err != nil {
 		return info, err
 	}

@@ -113,7 +113,7 @@ func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request) error {
 	err = s.enforceUploading(ctx)
 	var info stored
 	if err == nil {
-		info, err = s.putChecked(ctx, sid, id, s.uploadBody(r, declared))
+		info, err = s.putChecked(ctx, sid, id, s.uploadBody(r, declared), r.ContentLength)
 	}
 	if errors.Is(err, errLeaseLost) {
 		return err // the image may be a new write's by now: leave it

@@ -385,19 +385,23 @@ func (s *Server) importDataTo(ctx context.Context, id string, job *importJob, st
 	}
 	switch job.method {
 	case "glance-direct":
+		size, err := s.staging.Size(ctx, id)
+		if err != nil {
+			return stored{}, fmt.Errorf("open staged data: %w", err)
+		}
 		rc, err := s.staging.Open(ctx, id, 0, -1)
 		if err != nil {
 			return stored{}, fmt.Errorf("open staged data: %w", err)
 		}
 		defer rc.Close()
-		return s.putChecked(ctx, storeID, id, rc)
+		return s.putChecked(ctx, storeID, id, rc, size)
 	case "web-download":
-		body, _, err := s.fetch.Open(ctx, job.src)
+		body, size, err := s.fetch.Open(ctx, job.src)
 		if err != nil {
 			return stored{}, err
 		}
 		defer body.Close()
-		return s.putChecked(ctx, storeID, id, body)
+		return s.putChecked(ctx, storeID, id, body, size)
 	case "glance-download":
 		return s.glanceDownload(ctx, id, job.remote, storeID)
 	}

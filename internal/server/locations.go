@@ -252,7 +252,7 @@ func (s *Server) copyLocation(ctx context.Context, id, sid, key string, vd *vali
 		h = hashes[vd.Algo]()
 		r = io.TeeReader(rc, h)
 	}
-	info, err := s.putDataTo(ctx, sid, id, r)
+	info, err := s.putDataTo(ctx, sid, id, r, -1)
 	if err != nil {
 		return stored{}, fmt.Errorf("copy location data: %w", err)
 	}

@@ -156,7 +156,7 @@ func (s *Server) glanceDownload(ctx context.Context, id string, rs *remoteSource
 		return stored{}, err
 	}
 	defer body.Close()
-	info, err := s.putDataTo(ctx, storeID, id, &capReader{r: body, left: int64(size)})
+	info, err := s.putDataTo(ctx, storeID, id, &capReader{r: body, left: int64(size)}, int64(size))
 	if err != nil {
 		return stored{}, err
 	}

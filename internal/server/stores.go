@@ -118,16 +118,18 @@ type stored struct {
 
 // putData stores r as the data of image id in the default store.
 func (s *Server) putData(ctx context.Context, id string, r io.Reader) (stored, error) {
-	return s.putDataTo(ctx, s.stores.def, id, r)
+	return s.putDataTo(ctx, s.stores.def, id, r, -1)
 }
 
-// putDataTo stores r as the data of image id in one store. It is the one
-// place new image data is hashed: the stores only keep bytes.
-func (s *Server) putDataTo(ctx context.Context, storeID, id string, r io.Reader) (stored, error) {
+// putDataTo stores r, of size bytes (-1: unknown), as the data of image id
+// in one store. It is the one place new image data is hashed: the stores
+// only keep bytes. A known size lets a store stream (S3's parts go straight
+// from r rather than through buffers) and fails a body that ends early.
+func (s *Server) putDataTo(ctx context.Context, storeID, id string, r io.Reader, size int64) (stored, error) {
 	ctx, stop := s.guardWrite(ctx, id)
 	defer stop()
 	dr := digest.NewReader(r)
-	if _, err := s.stores.byID[storeID].Put(ctx, id, dr, -1); err != nil {
+	if _, err := s.stores.byID[storeID].Put(ctx, id, dr, size); err != nil {
 		dr.Close()
 		return stored{}, lostOr(ctx, err)
 	}

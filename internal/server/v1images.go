@@ -127,7 +127,7 @@ func (s *Server) v1Upload(r *http.Request, id string, m *v1Meta) (*store.Image, 
 	err = s.enforceUploading(ctx)
 	var info stored
 	if err == nil {
-		info, err = s.putChecked(ctx, s.stores.def, id, &capReader{r: r.Body, left: s.cfg.MaxImageSize})
+		info, err = s.putChecked(ctx, s.stores.def, id, &capReader{r: r.Body, left: s.cfg.MaxImageSize}, r.ContentLength)
 	}
 	if err == nil {
 		err = v1CheckData(m, info)
