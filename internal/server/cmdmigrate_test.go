@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"maps"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/go-glance/glance/internal/blob"
-	"github.com/go-glance/glance/internal/blob/blobtest"
 	"github.com/go-glance/glance/internal/store"
 	"github.com/go-glance/glance/internal/testenv"
 )
@@ -56,13 +60,13 @@ func TestMigrateDeployment(t *testing.T) {
 	src, want := migrationSource(t, 300)
 	t.Run("files", func(t *testing.T) {
 		dir := t.TempDir()
-		checkMigration(t, src, want, "file://"+dir)
+		checkMigration(t, src, want, "file://"+dir, true)
 	})
 	t.Run("swift", func(t *testing.T) {
 		env := testenv.Swift(t)
 		u := url.URL{Scheme: "swift", User: url.UserPassword(env.SwiftUser, env.SwiftKey), Host: "glance-migrate",
 			Path: "/" + newUUID(), RawQuery: url.Values{"auth_url": {env.SwiftAuthURL}, "chunk_size": {"1MiB"}}.Encode()}
-		checkMigration(t, src, want, u.String())
+		checkMigration(t, src, want, u.String(), false)
 	})
 
 	// Bad data at the source: nothing of the metadata moves.
@@ -122,53 +126,104 @@ func migrationSource(t *testing.T, n int) (*testServer, map[string][]byte) {
 func runMigrate(src *testServer, db, to string) (int, string) {
 	var out, errb bytes.Buffer
 	code := migrateMain([]string{"--from", "sqlite://" + filepath.Join(src.cfg.DataDir, "glance.db"),
-		"--from-store", filepath.Join(src.cfg.DataDir, "images"), "--to", db, "--to-store", "local=" + to}, &out, &errb)
+		"--from-store", filepath.Join(src.cfg.DataDir, "images"), "--to", db, "--to-store", "local=" + to, "--jobs", "8"}, &out, &errb)
 	return code, out.String() + errb.String()
 }
 
 // checkMigration migrates src to a new PostgreSQL database and the store
-// at storeURL three times (all, nothing, one damaged image again), then
-// serves every image from there.
-func checkMigration(t *testing.T, src *testServer, want map[string][]byte, storeURL string) {
+// at storeURL, then serves every image from there. With reruns it also
+// runs the migration again (nothing to copy) and once more after damaging
+// one image's copy (that one copied again): what a rerun does depends on
+// no store, and each run costs hundreds of requests to an object store.
+func checkMigration(t *testing.T, src *testServer, want map[string][]byte, storeURL string, reruns bool) {
 	ctx := context.Background()
 	pg := testenv.Postgres(t)
 	n := len(want) - 1 // the images uploaded, besides the imported one
-	if code, out := runMigrate(src, pg, storeURL); code != 0 || !strings.Contains(out, fmt.Sprintf("%d copied", n+1)) ||
-		!strings.Contains(out, fmt.Sprintf("table images: %d rows added", n+2)) {
-		t.Fatalf("first run: %d\n%s", code, out)
-	}
-	if code, out := runMigrate(src, pg, storeURL); code != 0 || !strings.Contains(out, fmt.Sprintf("0 copied (0 bytes), %d already there", n+1)) ||
-		!strings.Contains(out, "table images: 0 rows added") {
-		t.Fatalf("second run: %d\n%s", code, out)
-	}
 	dst, err := blob.Open(ctx, storeURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	blobtest.EmptyOnCleanup(t, dst)
+	t.Cleanup(func() { emptyStore(t, dst) })
+	if code, out := runMigrate(src, pg, storeURL); code != 0 || !strings.Contains(out, fmt.Sprintf("%d copied", n+1)) ||
+		!strings.Contains(out, fmt.Sprintf("table images: %d rows added", n+2)) {
+		t.Fatalf("first run: %d\n%s", code, out)
+	}
+	if reruns {
+		checkReruns(t, src, want, pg, storeURL, dst)
+	}
+	ts := startServer(t, Config{Database: pg, Stores: []StoreConfig{{ID: defaultStoreID, URL: storeURL, Default: true}}})
+	checkMigrated(t, ts, want, n)
+}
+
+// checkReruns runs a migration already done again, then once more after
+// damaging one image's copy in dst.
+func checkReruns(t *testing.T, src *testServer, want map[string][]byte, pg, storeURL string, dst blob.Store) {
+	n := len(want) - 1
+	if code, out := runMigrate(src, pg, storeURL); code != 0 || !strings.Contains(out, fmt.Sprintf("0 copied (0 bytes), %d already there", n+1)) ||
+		!strings.Contains(out, "table images: 0 rows added") {
+		t.Fatalf("second run: %d\n%s", code, out)
+	}
 	var damaged string
 	for damaged = range want {
 		break
 	}
 	bad := bytes.Repeat([]byte("X"), len(want[damaged]))
-	if _, err := dst.Put(ctx, damaged, bytes.NewReader(bad), int64(len(bad))); err != nil {
+	if _, err := dst.Put(context.Background(), damaged, bytes.NewReader(bad), int64(len(bad))); err != nil {
 		t.Fatal(err)
 	}
 	if code, out := runMigrate(src, pg, storeURL); code != 0 || !strings.Contains(out, "1 copied") {
 		t.Fatalf("run after damage: %d\n%s", code, out)
 	}
-	ts := startServer(t, Config{Database: pg, Stores: []StoreConfig{{ID: defaultStoreID, URL: storeURL, Default: true}}})
-	checkMigrated(t, ts, want, n)
+}
+
+// inParallel runs fn on each key, eight at a time.
+func inParallel(keys []string, fn func(string)) {
+	work := make(chan string)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for k := range work {
+				fn(k)
+			}
+		})
+	}
+	for _, k := range keys {
+		work <- k
+	}
+	close(work)
+	wg.Wait()
+}
+
+// emptyStore removes every blob of bs.
+func emptyStore(t *testing.T, bs blob.Store) {
+	keys, err := bs.List(context.Background())
+	if err != nil {
+		t.Logf("cleanup: %v", err)
+	}
+	inParallel(keys, func(k string) {
+		if err := bs.Delete(context.Background(), k); err != nil {
+			t.Logf("cleanup: %v", err)
+		}
+	})
 }
 
 // checkMigrated checks what a migration brought to ts: every image's data,
 // tags, members and tasks.
 func checkMigrated(t *testing.T, ts *testServer, want map[string][]byte, n int) {
 	ctx := context.Background()
-	for id, data := range want {
-		if got := do(t, "GET", ts.URL+"/v2/images/"+id+"/file", nil); got.code != 200 || !bytes.Equal(got.body, data) {
-			t.Fatalf("image %s after migration: %d, %d bytes, want %d", id, got.code, len(got.body), len(data))
+	inParallel(slices.Collect(maps.Keys(want)), func(id string) {
+		res, err := http.Get(ts.URL + "/v2/images/" + id + "/file")
+		if err != nil {
+			t.Errorf("image %s after migration: %v", id, err)
+			return
 		}
+		defer res.Body.Close()
+		if got, err := io.ReadAll(res.Body); err != nil || res.StatusCode != 200 || !bytes.Equal(got, want[id]) {
+			t.Errorf("image %s after migration: %d, %d bytes, want %d (%v)", id, res.StatusCode, len(got), len(want[id]), err)
+		}
+	})
+	if t.Failed() {
+		t.FailNow()
 	}
 	all, err := ts.meta.ListImages(ctx, store.ListQuery{Admin: true, Visibility: "all", Limit: 1000})
 	if err != nil || len(all) != n+2 {
