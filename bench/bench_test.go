@@ -134,6 +134,18 @@ func TestPlotGrowth(t *testing.T) {
 	}
 }
 
+// TestPlotOneSize: a run of one image size (and one image count) still
+// draws its plots: a log axis around a single value of 1 has no 0 in it.
+func TestPlotOneSize(t *testing.T) {
+	g := &growthReport{
+		counts: []countRow{{images: 1, pageAll: time.Millisecond, firstPage: time.Millisecond, filtered: time.Millisecond, rss: 20 << 20}},
+		sizes:  []sizeRow{{size: 1 << 20, upload: time.Second, dnload: time.Second, hwm: 1 << 20}},
+	}
+	if err := plotGrowth(g, t.TempDir()); err != nil || len(g.plots) != 4 {
+		t.Fatalf("%d plots, %v", len(g.plots), err)
+	}
+}
+
 // TestWriteClusterRatios: the ratios pair each cell of node1 with the same
 // cell of the other servers; a failed cell has no ratio.
 func TestWriteClusterRatios(t *testing.T) {

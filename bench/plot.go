@@ -51,11 +51,22 @@ func linePlot(dir, name, title, xLabel, yLabel string, lines ...series) (string,
 		p.Legend.Add(s.name, l, sc)
 	}
 	p.Legend.Top, p.Legend.Left = true, true
+	widenLog(&p.X)
+	widenLog(&p.Y)
 	path := filepath.Join(dir, name)
 	if err := p.Save(7*vg.Inch, 4.5*vg.Inch, path); err != nil {
 		return "", fmt.Errorf("plot %s: %w", name, err)
 	}
 	return path, nil
+}
+
+// widenLog gives a log axis holding one value (a single size measured) a
+// range around it: gonum would widen it by ±1, which reaches 0 for values
+// up to 1, and a log scale has no 0.
+func widenLog(a *plot.Axis) {
+	if a.Min == a.Max && a.Min > 0 {
+		a.Min, a.Max = a.Min/2, a.Max*2
+	}
 }
 
 // plotGrowth draws the growth tables: list times and memory against the
