@@ -143,16 +143,10 @@ type importJob struct {
 func (s *Server) importImage(w http.ResponseWriter, r *http.Request) error {
 	c := callerFrom(r.Context())
 	ctx := r.Context()
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err != nil {
-		return errorf(http.StatusBadRequest, "Could not read the request body.")
-	}
-	if err := checkJSONText(body); err != nil {
-		return err
-	}
 	var req importRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		return errorf(http.StatusBadRequest, "Malformed JSON in request body.")
+	body, err := decodeBody(r, &req)
+	if err != nil {
+		return err
 	}
 	if req.Method == nil || req.Method.Name == "" {
 		return errorf(http.StatusBadRequest, "Import request requires a 'method' field.")

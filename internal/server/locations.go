@@ -119,16 +119,9 @@ func parseValidation(raw json.RawMessage) (*validationData, error) {
 func (s *Server) addLocation(w http.ResponseWriter, r *http.Request) error {
 	c := callerFrom(r.Context())
 	ctx := r.Context()
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err != nil {
-		return errorf(http.StatusBadRequest, "Could not read the request body.")
-	}
-	if err := checkJSONText(body); err != nil {
-		return err
-	}
 	var req addLocationRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		return errorf(http.StatusBadRequest, "Malformed JSON in request body.")
+	if _, err := decodeBody(r, &req); err != nil {
+		return err
 	}
 	if req.URL == nil {
 		return errorf(http.StatusBadRequest, "'url' is a required property")

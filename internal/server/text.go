@@ -2,6 +2,8 @@ package server
 
 import (
 	"bytes"
+	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -42,6 +44,22 @@ func checkURLText(u *url.URL) *apiError {
 		}
 	}
 	return nil
+}
+
+// decodeBody reads a JSON request body of at most 1 MiB into v, refusing
+// bad text, and returns its bytes.
+func decodeBody(r *http.Request, v any) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return nil, errorf(http.StatusBadRequest, "Could not read the request body.")
+	}
+	if err := checkJSONText(body); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return nil, errorf(http.StatusBadRequest, "Malformed JSON in request body.")
+	}
+	return body, nil
 }
 
 // checkJSONText refuses a JSON document holding a NUL character: an escape
